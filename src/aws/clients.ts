@@ -1,0 +1,121 @@
+/**
+ * One cached SDK client factory. Every client gets the same region, credentials (the default chain,
+ * or --profile), endpoint override (emulators), adaptive retries and user agent. Client packages are
+ * imported on first use, so a command loads only the services it talks to.
+ * Engine modules take an `Aws` and call narrow functions; commands never build raw clients.
+ */
+import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { UsageError } from '../errors.js';
+import type { GlobalOptions } from '../options.js';
+import { packageVersion } from '../paths.js';
+
+export interface AwsSettings {
+  region: string;
+  profile?: string;
+  endpoint?: string;
+}
+
+export interface Aws {
+  settings: AwsSettings;
+  sqs(): Promise<SQSClient>;
+  lambda(): Promise<LambdaClient>;
+  iam(): Promise<IAMClient>;
+  apigw(): Promise<ApiGatewayV2Client>;
+  logs(): Promise<CloudWatchLogsClient>;
+  cloudwatch(): Promise<CloudWatchClient>;
+  sts(): Promise<STSClient>;
+  /** The account id (cached), for ARNs the APIs do not return. */
+  accountId(): Promise<string>;
+}
+
+// AWS region names: two letters, a direction, a number (us-east-1, ap-southeast-2, us-gov-west-1, eu-isoe-west-1).
+const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** The region from --region, then AWS_REGION / AWS_DEFAULT_REGION, then the profile's config. */
+export async function resolveRegion(global: GlobalOptions): Promise<string> {
+  let region = global.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) {
+    // The SDK's own resolution reads the region of the profile in ~/.aws/config.
+    const { STSClient } = await import('@aws-sdk/client-sts');
+    const probe = new STSClient(global.profile ? { profile: global.profile } : {});
+    region = await probe.config.region().catch(() => undefined);
+    probe.destroy();
+  }
+  if (!region) {
+    throw new UsageError(
+      'No AWS region given.',
+      'Pass --region (for example --region eu-west-1), set AWS_REGION, or set a region in your AWS profile.',
+    );
+  }
+  if (!REGION_RE.test(region)) {
+    throw new UsageError(`"${region}" is not an AWS region name.`, 'Region names look like us-east-1 or eu-west-2.');
+  }
+  return region;
+}
+
+const cache = new Map<string, Aws>();
+
+export async function awsFor(global: GlobalOptions): Promise<Aws> {
+  const settings: AwsSettings = {
+    region: await resolveRegion(global),
+    profile: global.profile,
+    endpoint: global.endpointUrl ?? process.env.AWS_ENDPOINT_URL,
+  };
+  return createAws(settings);
+}
+
+export function createAws(settings: AwsSettings): Aws {
+  const key = JSON.stringify(settings);
+  const hit = cache.get(key);
+  if (hit) return hit;
+
+  const common = async () => {
+    const credentials = settings.profile
+      ? (await import('@aws-sdk/credential-providers')).fromNodeProviderChain({ profile: settings.profile })
+      : undefined;
+    return {
+      region: settings.region,
+      ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
+      ...(credentials ? { credentials } : {}),
+      // Adaptive retries back off on throttling (a runbook command must survive a busy account).
+      retryMode: 'adaptive',
+      maxAttempts: 6,
+      customUserAgent: `webhook-proxy/${packageVersion()}`,
+    };
+  };
+  const once = <T>(make: () => Promise<T>) => {
+    let p: Promise<T> | undefined;
+    return () => (p ??= make());
+  };
+  let account: Promise<string> | undefined;
+  const aws: Aws = {
+    settings,
+    sqs: once(async () => new (await import('@aws-sdk/client-sqs')).SQSClient(await common())),
+    lambda: once(async () => new (await import('@aws-sdk/client-lambda')).LambdaClient(await common())),
+    iam: once(async () => new (await import('@aws-sdk/client-iam')).IAMClient(await common())),
+    apigw: once(
+      async () => new (await import('@aws-sdk/client-apigatewayv2')).ApiGatewayV2Client(await common()),
+    ),
+    logs: once(
+      async () => new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(await common()),
+    ),
+    cloudwatch: once(
+      async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(await common()),
+    ),
+    sts: once(async () => new (await import('@aws-sdk/client-sts')).STSClient(await common())),
+    accountId: () =>
+      (account ??= (async () => {
+        const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
+        const out = await (await aws.sts()).send(new GetCallerIdentityCommand({}));
+        return out.Account!;
+      })()),
+  };
+  cache.set(key, aws);
+  return aws;
+}

@@ -1,0 +1,6 @@
+/**
+ * The command registry: adding a command is one file in this folder and one line here.
+ */
+import type { CommandSpec } from './types.js';
+
+export const commands: CommandSpec[] = [];

@@ -1,0 +1,140 @@
+/**
+ * The envelope: the versioned format that carries one webhook through SQS, from `ingest` to `deliver`.
+ *
+ * It keeps everything needed to replay the request exactly: the body's bytes, method, raw path and
+ * query string, every header as received, cookies, source IP, host, protocol, the time received, and
+ * an id that stays the same across every retry (and every redrive) of that webhook.
+ *
+ * Encoding. An SQS body must be XML-safe text of at most 1 MiB. The envelope is JSON; the body goes in
+ * as UTF-8 text when its bytes are valid UTF-8 (JSON escapes control characters and lone surrogates,
+ * and we escape U+FFFE/U+FFFF, the only XML-unsafe characters JSON leaves alone), otherwise as base64.
+ * When both are possible the smaller wins, so a quote-heavy text body never wastes the limit.
+ */
+import { randomUUID } from 'node:crypto';
+
+export const ENVELOPE_VERSION = 1;
+
+/** SQS's maximum message size (body plus attributes; we use no attributes). */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+
+export interface Envelope {
+  v: typeof ENVELOPE_VERSION;
+  /** Stable across every delivery attempt and redrive of this webhook. */
+  id: string;
+  /** ISO 8601 time the proxy received the webhook. */
+  receivedAt: string;
+  method: string;
+  /** The path exactly as received (percent-encoding untouched). */
+  rawPath: string;
+  /** The query string exactly as received, without the `?`. */
+  rawQueryString: string;
+  /** Header names lower-cased, repeated headers comma-joined (as API Gateway payload 2.0 gives them). */
+  headers: Record<string, string>;
+  cookies: string[];
+  sourceIp: string;
+  /** The Host the sender used (the proxy's public host name). */
+  host: string;
+  /** `https` behind API Gateway, `http` in `dev`. */
+  protocol: 'http' | 'https';
+  bodyEncoding: 'utf8' | 'base64';
+  body: string;
+}
+
+export type EnvelopeInput = Omit<Envelope, 'v' | 'id' | 'bodyEncoding' | 'body' | 'receivedAt'> & {
+  id?: string;
+  receivedAt?: string;
+  body: Uint8Array;
+};
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body as UTF-8 text if (and only if) its bytes are valid UTF-8; they then round-trip exactly. */
+function asUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+// JSON.stringify already escapes U+0000–U+001F and lone surrogates; these two are the XML-unsafe rest.
+const XML_UNSAFE_LEFT_BY_JSON = /[\uFFFE\uFFFF]/g;
+
+/** JSON that is also a valid SQS message body (XML 1.0 characters only). */
+export function xmlSafeJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    XML_UNSAFE_LEFT_BY_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+export function newWebhookId(): string {
+  return `wh_${randomUUID().replaceAll('-', '')}`;
+}
+
+export function createEnvelope(input: EnvelopeInput): Envelope {
+  const { body: bytes, id, receivedAt, ...rest } = input;
+  const text = asUtf8(bytes);
+  const base64Length = 4 * Math.ceil(bytes.length / 3);
+  // Bytes the text would take inside the JSON string (escapes included), without the quotes.
+  const textLength = text === undefined ? Infinity : Buffer.byteLength(xmlSafeJson(text)) - 2;
+  const useText = textLength <= base64Length;
+  return {
+    v: ENVELOPE_VERSION,
+    id: id ?? newWebhookId(),
+    receivedAt: receivedAt ?? new Date().toISOString(),
+    ...rest,
+    bodyEncoding: useText ? 'utf8' : 'base64',
+    body: useText ? text! : Buffer.from(bytes).toString('base64'),
+  };
+}
+
+/** The SQS message body for an envelope. */
+export function encodeEnvelope(envelope: Envelope): string {
+  return xmlSafeJson(envelope);
+}
+
+/** The size SQS will count for this message body, in bytes. */
+export function encodedSize(messageBody: string): number {
+  return Buffer.byteLength(messageBody, 'utf8');
+}
+
+export class EnvelopeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EnvelopeError';
+  }
+}
+
+const STRING_FIELDS = ['id', 'receivedAt', 'method', 'rawPath', 'rawQueryString', 'sourceIp', 'host'] as const;
+
+/** Parse and check an SQS message body. Throws EnvelopeError for anything that is not a v1 envelope. */
+export function decodeEnvelope(messageBody: string): Envelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(messageBody);
+  } catch {
+    throw new EnvelopeError('message body is not JSON');
+  }
+  if (!value || typeof value !== 'object') throw new EnvelopeError('message body is not an object');
+  const e = value as Record<string, unknown>;
+  if (e.v !== ENVELOPE_VERSION) throw new EnvelopeError(`unsupported envelope version ${String(e.v)}`);
+  for (const field of STRING_FIELDS) {
+    if (typeof e[field] !== 'string') throw new EnvelopeError(`envelope field "${field}" is missing`);
+  }
+  if (e.bodyEncoding !== 'utf8' && e.bodyEncoding !== 'base64') {
+    throw new EnvelopeError('envelope bodyEncoding must be utf8 or base64');
+  }
+  if (typeof e.body !== 'string') throw new EnvelopeError('envelope body is missing');
+  if (!e.headers || typeof e.headers !== 'object') throw new EnvelopeError('envelope headers are missing');
+  if (!Array.isArray(e.cookies)) throw new EnvelopeError('envelope cookies are missing');
+  if (e.protocol !== 'http' && e.protocol !== 'https') throw new EnvelopeError('envelope protocol is invalid');
+  return value as Envelope;
+}
+
+/** The body's original bytes. */
+export function envelopeBody(envelope: Envelope): Buffer {
+  return envelope.bodyEncoding === 'base64'
+    ? Buffer.from(envelope.body, 'base64')
+    : Buffer.from(envelope.body, 'utf8');
+}

@@ -1,0 +1,53 @@
+/**
+ * Typed errors. Commands throw; only the entry point (src/cli.ts) turns them into exit codes,
+ * so every failure path prints one clear message and nothing exits half-way through a step.
+ */
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, timeout: 3 } as const;
+
+/** Something the user can fix in the command line: bad flag, bad name, bad URL. Exit 2. */
+export class UsageError extends Error {
+  readonly exitCode: number = EXIT.usage;
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** A runtime failure: AWS refused, the proxy does not exist, the upstream is unreachable. Exit 1. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(
+    message: string,
+    readonly hint?: string,
+    options?: { cause?: unknown; exitCode?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'CliError';
+    this.exitCode = options?.exitCode ?? EXIT.failure;
+  }
+}
+
+/** The proxy named on the command line does not exist in the region. */
+export class ProxyNotFoundError extends CliError {
+  constructor(name: string, region: string) {
+    super(
+      `No webhook proxy named "${name}" in ${region}.`,
+      `Run "webhook-proxy list --region ${region}" to see the proxies there, or "webhook-proxy create ${name} --upstream URL" to make it.`,
+    );
+    this.name = 'ProxyNotFoundError';
+  }
+}
+
+/** The name and message of an AWS SDK error, without the SDK's noise. */
+export function describeAwsError(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const e = err as { name?: string; message?: string; Code?: string };
+    const name = e.name ?? e.Code ?? 'Error';
+    return e.message ? `${name}: ${e.message}` : name;
+  }
+  return String(err);
+}

@@ -1,0 +1,49 @@
+/**
+ * What the handlers need from the outside world, as interfaces: on Lambda they are backed by SQS
+ * (src/handlers/sqs-port.ts), in `dev` by the embedded queue (src/local/). The handlers are the same
+ * code in both places; only these ports differ.
+ */
+
+export interface SendOptions {
+  /** FIFO queues (`--ordered`) only: every webhook goes to one group, so delivery is strictly ordered. */
+  groupId?: string;
+  /** FIFO queues only: the webhook id, so a retried SendMessage never duplicates a webhook. */
+  deduplicationId?: string;
+}
+
+export interface QueuePort {
+  /** Store one encoded envelope. Rejects when it was not stored (the sender must then be told to retry). */
+  send(messageBody: string, options?: SendOptions): Promise<void>;
+  /** Hide a received message for `seconds` from now (the retry backoff). */
+  changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/** Environment variable names: the contract between provisioning (`create`), `dev` and the handlers. */
+export const ENV = {
+  queueUrl: 'WP_QUEUE_URL',
+  fifo: 'WP_FIFO',
+  responseStatus: 'WP_RESPONSE_STATUS',
+  upstream: 'WP_UPSTREAM',
+  preservePath: 'WP_PRESERVE_PATH',
+  timeout: 'WP_TIMEOUT',
+  rate: 'WP_RATE',
+  concurrency: 'WP_CONCURRENCY',
+  backoffBase: 'WP_BACKOFF_BASE',
+  backoffMax: 'WP_BACKOFF_MAX',
+  maxAttempts: 'WP_MAX_ATTEMPTS',
+  handshakes: 'WP_HANDSHAKES',
+  verify: 'WP_VERIFY',
+  proxyName: 'WP_PROXY_NAME',
+} as const;
+
+/** Defaults from DESIGN.md ("CLI contract"). */
+export const DEFAULTS = {
+  concurrency: 2,
+  batchSize: 10,
+  timeout: 10,
+  maxAttempts: 10,
+  backoffBase: 5,
+  backoffMax: 900,
+  retention: 14,
+  responseStatus: 200,
+} as const;

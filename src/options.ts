@@ -1,0 +1,64 @@
+/**
+ * The global options every command takes (DESIGN.md, "CLI contract"), and the parsers that turn
+ * flag strings into checked numbers. One file, so every command agrees on their names and types.
+ */
+import { UsageError } from './errors.js';
+
+export interface GlobalOptions {
+  region?: string;
+  profile?: string;
+  endpointUrl?: string;
+  json?: boolean;
+  verbose?: boolean;
+  yes?: boolean;
+}
+
+/** Parse an integer flag within [min, max], or throw a UsageError naming the flag. */
+export function intInRange(flag: string, min: number, max: number) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new UsageError(`${flag} must be a whole number from ${min} to ${max} (got "${raw}").`);
+    }
+    return n;
+  };
+}
+
+/** Parse a decimal flag within [min, max] (rates, seconds), or throw a UsageError naming the flag. */
+export function numberInRange(flag: string, min: number, max: number) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
+      throw new UsageError(`${flag} must be a number from ${min} to ${max} (got "${raw}").`);
+    }
+    return n;
+  };
+}
+
+/** Collect a repeatable flag (`--tag a=b --tag c=d`). */
+export function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Parse an absolute http(s) URL flag. */
+export function httpUrl(flag: string) {
+  return (raw: string): string => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new UsageError(
+        `${flag} must be an absolute http(s) URL (got "${raw}").`,
+        'For example: https://app.example.com/webhooks',
+      );
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new UsageError(`${flag} must use http or https (got "${url.protocol}").`);
+    }
+    if (url.username || url.password) {
+      throw new UsageError(`${flag} must not carry credentials in the URL; they would be stored in plain text.`);
+    }
+    if (url.hash) throw new UsageError(`${flag} must not have a #fragment (got "${raw}").`);
+    return url.toString();
+  };
+}
