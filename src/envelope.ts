@@ -106,7 +106,15 @@ export class EnvelopeError extends Error {
   }
 }
 
-const STRING_FIELDS = ['id', 'receivedAt', 'method', 'rawPath', 'rawQueryString', 'sourceIp', 'host'] as const;
+const STRING_FIELDS = [
+  'id',
+  'receivedAt',
+  'method',
+  'rawPath',
+  'rawQueryString',
+  'sourceIp',
+  'host',
+] as const;
 
 /** Parse and check an SQS message body. Throws EnvelopeError for anything that is not a v1 envelope. */
 export function decodeEnvelope(messageBody: string): Envelope {
@@ -128,7 +136,8 @@ export function decodeEnvelope(messageBody: string): Envelope {
   if (typeof e.body !== 'string') throw new EnvelopeError('envelope body is missing');
   if (!e.headers || typeof e.headers !== 'object') throw new EnvelopeError('envelope headers are missing');
   if (!Array.isArray(e.cookies)) throw new EnvelopeError('envelope cookies are missing');
-  if (e.protocol !== 'http' && e.protocol !== 'https') throw new EnvelopeError('envelope protocol is invalid');
+  if (e.protocol !== 'http' && e.protocol !== 'https')
+    throw new EnvelopeError('envelope protocol is invalid');
   return value as Envelope;
 }
 

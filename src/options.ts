@@ -56,7 +56,9 @@ export function httpUrl(flag: string) {
       throw new UsageError(`${flag} must use http or https (got "${url.protocol}").`);
     }
     if (url.username || url.password) {
-      throw new UsageError(`${flag} must not carry credentials in the URL; they would be stored in plain text.`);
+      throw new UsageError(
+        `${flag} must not carry credentials in the URL; they would be stored in plain text.`,
+      );
     }
     if (url.hash) throw new UsageError(`${flag} must not have a #fragment (got "${raw}").`);
     return url.toString();

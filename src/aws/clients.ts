@@ -54,7 +54,10 @@ export async function resolveRegion(global: GlobalOptions): Promise<string> {
     );
   }
   if (!REGION_RE.test(region)) {
-    throw new UsageError(`"${region}" is not an AWS region name.`, 'Region names look like us-east-1 or eu-west-2.');
+    throw new UsageError(
+      `"${region}" is not an AWS region name.`,
+      'Region names look like us-east-1 or eu-west-2.',
+    );
   }
   return region;
 }

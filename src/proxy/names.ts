@@ -1,0 +1,79 @@
+/**
+ * Deterministic AWS names and tags for one proxy. There is no local state file: a proxy is found
+ * in AWS again by these names (and checked by its tags), from any machine.
+ */
+import { UsageError } from '../errors.js';
+
+export const TOOL_TAG = 'managed-by';
+export const TOOL_TAG_VALUE = 'webhook-proxy';
+export const NAME_TAG = 'webhook-proxy:name';
+export const PREFIX = 'webhook-proxy-';
+
+/**
+ * The longest derived name is `webhook-proxy-<name>-deliver` (a Lambda function and an IAM role,
+ * both limited to 64 characters), so a name may have at most 64 − 22 = 42 characters; we keep 40.
+ */
+export const MAX_NAME_LENGTH = 40;
+const NAME_RE = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
+
+export function validateName(name: string): string {
+  if (name.length > MAX_NAME_LENGTH || !NAME_RE.test(name) || name.includes('--')) {
+    throw new UsageError(
+      `"${name}" is not a valid proxy name.`,
+      `Use 1–${MAX_NAME_LENGTH} lower-case letters, digits and single hyphens, starting with a letter ` +
+        `(for example "stripe" or "sendgrid-events"): the name becomes part of AWS resource names.`,
+    );
+  }
+  return name;
+}
+
+export interface ResourceNames {
+  name: string;
+  queue: string;
+  dlq: string;
+  ingestFunction: string;
+  deliverFunction: string;
+  ingestRole: string;
+  deliverRole: string;
+  api: string;
+  ingestLogGroup: string;
+  deliverLogGroup: string;
+  accessLogGroup: string;
+}
+
+export function resourceNames(name: string, options: { ordered?: boolean } = {}): ResourceNames {
+  const base = `${PREFIX}${name}`;
+  const fifo = options.ordered ? '.fifo' : '';
+  return {
+    name,
+    queue: `${base}${fifo}`,
+    dlq: `${base}-dlq${fifo}`,
+    ingestFunction: `${base}-ingest`,
+    deliverFunction: `${base}-deliver`,
+    ingestRole: `${base}-ingest`,
+    deliverRole: `${base}-deliver`,
+    api: base,
+    ingestLogGroup: `/aws/lambda/${base}-ingest`,
+    deliverLogGroup: `/aws/lambda/${base}-deliver`,
+    accessLogGroup: `/aws/apigateway/${base}`,
+  };
+}
+
+/** Tags on every resource: which tool made it and which proxy it belongs to, plus the user's `--tag`s. */
+export function proxyTags(name: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...extra, [TOOL_TAG]: TOOL_TAG_VALUE, [NAME_TAG]: name };
+}
+
+/** Parse `--tag k=v` flags. */
+export function parseTags(raw: string[] = []): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const item of raw) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--tag must be key=value (got "${item}").`);
+    const key = item.slice(0, eq);
+    if (key === TOOL_TAG || key === NAME_TAG)
+      throw new UsageError(`--tag ${key} is reserved by webhook-proxy.`);
+    tags[key] = item.slice(eq + 1);
+  }
+  return tags;
+}
