@@ -1,0 +1,186 @@
+/**
+ * Lambda `deliver` (the original article's `sqs2upstream`): an SQS batch → one upstream request per
+ * message, one after another, each awaited (the original returned before its requests finished and
+ * lost them). Deployed with ReportBatchItemFailures: a 2xx deletes the message; anything else backs it
+ * off with ChangeMessageVisibility and reports it, so SQS retries it and, after --max-attempts, moves
+ * it to the DLQ. The handler never throws: a thrown handler would fail (and re-deliver) the whole batch.
+ *
+ * Messages of a batch go out sequentially on purpose: the event source mapping's MaximumConcurrency
+ * then bounds the requests in flight at the upstream, which is the promise the proxy makes.
+ */
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { decodeEnvelope, type Envelope } from '../envelope.js';
+import { backoffSeconds, createPacer, sleep } from './pacing.js';
+import { DEFAULTS, ENV, type QueuePort } from './ports.js';
+import { buildUpstreamRequest, sendUpstream } from './upstream.js';
+
+export interface DeliverConfig {
+  upstream: string;
+  preservePath: boolean;
+  /** Per-request timeout (seconds), below the function timeout. */
+  timeoutSeconds: number;
+  /** Requests per second across all concurrent invocations; undefined = as fast as the upstream answers. */
+  rate?: number;
+  concurrency: number;
+  backoffBase: number;
+  backoffMax: number;
+  maxAttempts: number;
+}
+
+function num(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
+  const raw = env[key];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+export function deliverConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DeliverConfig {
+  const upstream = env[ENV.upstream];
+  if (!upstream) throw new Error(`${ENV.upstream} is not set`);
+  const rate = num(env, ENV.rate, 0);
+  return {
+    upstream,
+    preservePath: env[ENV.preservePath] === '1',
+    timeoutSeconds: num(env, ENV.timeout, DEFAULTS.timeout),
+    ...(rate > 0 ? { rate } : {}),
+    concurrency: num(env, ENV.concurrency, DEFAULTS.concurrency),
+    backoffBase: num(env, ENV.backoffBase, DEFAULTS.backoffBase),
+    backoffMax: num(env, ENV.backoffMax, DEFAULTS.backoffMax),
+    maxAttempts: num(env, ENV.maxAttempts, DEFAULTS.maxAttempts),
+  };
+}
+
+export type DeliveryEvent =
+  | { event: 'delivered'; id: string; status: number; attempt: number; ms: number }
+  | {
+      event: 'failed';
+      id: string;
+      attempt: number;
+      /** The last attempt: the queue's redrive policy moves it to the DLQ next. */
+      final: boolean;
+      status?: number;
+      error?: string;
+      retryInSeconds: number;
+      ms: number;
+    }
+  | { event: 'undecodable'; messageId: string; attempt: number; error: string }
+  | { event: 'skipped'; messageId: string; reason: string };
+
+export interface DeliverDeps {
+  queue: QueuePort;
+  config: DeliverConfig;
+  log?: (e: DeliveryEvent) => void;
+}
+
+export interface LambdaContextLike {
+  getRemainingTimeInMillis(): number;
+}
+
+export type DeliverHandler = (event: SQSEvent, context?: LambdaContextLike) => Promise<SQSBatchResponse>;
+
+/** Time kept back at the end of an invocation so the last backoff call still fits. */
+const END_MARGIN_MS = 1500;
+
+export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
+  const { config, queue } = deps;
+  const log = deps.log ?? ((e: DeliveryEvent) => console.log(JSON.stringify({ msg: 'deliver', ...e })));
+  const upstream = new URL(config.upstream);
+  const timeoutMs = config.timeoutSeconds * 1000;
+  // Per container: R / C requests per second, so C containers together stay at or under R.
+  const pacer = config.rate ? createPacer((1000 * config.concurrency) / config.rate) : undefined;
+
+  const hide = async (record: SQSRecord, seconds: number) => {
+    try {
+      await queue.changeVisibility(record.receiptHandle, seconds);
+    } catch (err) {
+      // Still reported as failed: SQS retries it after the queue's own visibility timeout instead.
+      console.error(
+        JSON.stringify({ msg: 'change-visibility failed', messageId: record.messageId, err: String(err) }),
+      );
+    }
+  };
+
+  return async (event, context) => {
+    const failures: { itemIdentifier: string }[] = [];
+    const records = event.Records ?? [];
+    let stopRest = false;
+
+    for (const record of records) {
+      const attempt = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
+      const final = attempt >= config.maxAttempts;
+      // An ordered (FIFO) proxy must not overtake a failed message: the rest of the batch waits too.
+      const fifo = Boolean(record.attributes?.MessageGroupId);
+      if (stopRest) {
+        // Available again at once, but SQS hands out nothing of the group while the failed one is hidden.
+        failures.push({ itemIdentifier: record.messageId });
+        await hide(record, 0);
+        continue;
+      }
+      const remaining = context ? context.getRemainingTimeInMillis() : Infinity;
+      if (remaining < timeoutMs + (pacer?.peek() ?? 0) + END_MARGIN_MS) {
+        // Not enough time left to deliver it properly: hand it back untouched, to be picked up again at once.
+        log({ event: 'skipped', messageId: record.messageId, reason: 'function time nearly up' });
+        failures.push({ itemIdentifier: record.messageId });
+        await hide(record, 0);
+        continue;
+      }
+
+      let envelope: Envelope;
+      try {
+        envelope = decodeEnvelope(record.body);
+      } catch (err) {
+        // Never a crash or a hot loop: it backs off like any failure and ends in the DLQ for a human.
+        log({ event: 'undecodable', messageId: record.messageId, attempt, error: (err as Error).message });
+        failures.push({ itemIdentifier: record.messageId });
+        await hide(record, final ? 0 : backoffSeconds(attempt, config));
+        continue;
+      }
+
+      if (pacer) {
+        const wait = pacer.reserve();
+        if (wait > 0) await sleep(wait);
+      }
+      const started = Date.now();
+      const request = buildUpstreamRequest(upstream, envelope, {
+        preservePath: config.preservePath,
+        attempt,
+      });
+      const outcome = await sendUpstream(request, timeoutMs);
+      const ms = Date.now() - started;
+      if (outcome.ok) {
+        log({ event: 'delivered', id: envelope.id, status: outcome.status, attempt, ms });
+        continue;
+      }
+      const retryInSeconds = final ? 0 : backoffSeconds(attempt, config, outcome.retryAfterSeconds);
+      log({
+        event: 'failed',
+        id: envelope.id,
+        attempt,
+        final,
+        ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+        retryInSeconds,
+        ms,
+      });
+      failures.push({ itemIdentifier: record.messageId });
+      await hide(record, retryInSeconds);
+      if (fifo) stopRest = true;
+    }
+    return { batchItemFailures: failures };
+  };
+}
+
+let lambdaHandler: Promise<DeliverHandler> | undefined;
+
+/** The Lambda entry point: configuration and connections are built once per container. */
+export async function handler(event: SQSEvent, context: LambdaContextLike): Promise<SQSBatchResponse> {
+  lambdaHandler ??= (async () => {
+    const queueUrl = process.env[ENV.queueUrl];
+    if (!queueUrl) throw new Error(`${ENV.queueUrl} is not set`);
+    const { createSqsQueuePort } = await import('./sqs-port.js');
+    return createDeliverHandler({
+      queue: await createSqsQueuePort(queueUrl),
+      config: deliverConfigFromEnv(),
+    });
+  })();
+  return (await lambdaHandler)(event, context);
+}

@@ -1,0 +1,138 @@
+/**
+ * Lambda `ingest` (the original article's `api2sqs`): API Gateway HTTP API payload-2.0 event →
+ * envelope → SQS. It answers the sender at once, and only after the webhook is stored: a 2xx always
+ * means "kept". Too large → 413 (nothing stored); queue failure → 503 so the sender retries.
+ *
+ * Unlike the original it never parses or re-serialises the body: the exact bytes are kept, so the
+ * upstream can still check the sender's signature.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { createEnvelope, encodeEnvelope, encodedSize, SQS_MAX_MESSAGE_BYTES } from '../envelope.js';
+import { DEFAULTS, ENV, type QueuePort } from './ports.js';
+
+export interface IngestConfig {
+  /** The status the sender gets once its webhook is stored (`--response-status`). */
+  responseStatus: number;
+  /** An ordered proxy's FIFO queue needs a group id and a deduplication id on every message. */
+  fifo: boolean;
+}
+
+export function ingestConfigFromEnv(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  const status = Number(env[ENV.responseStatus] ?? DEFAULTS.responseStatus);
+  return {
+    responseStatus: Number.isInteger(status) && status >= 200 && status <= 299 ? status : 200,
+    fifo: env[ENV.fifo] === '1',
+  };
+}
+
+/** Every webhook of an ordered proxy shares one group: SQS then hands them out one at a time, in order. */
+export const FIFO_GROUP_ID = 'webhooks';
+
+export interface IngestDeps {
+  queue: QueuePort;
+  config: IngestConfig;
+  /** One structured line per request; never the body. */
+  log?: (line: Record<string, unknown>) => void;
+}
+
+type Result = APIGatewayProxyStructuredResultV2;
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): Result {
+  // 204/205/304 must not carry a body.
+  const empty = statusCode === 204 || statusCode === 205 || statusCode === 304;
+  return {
+    statusCode,
+    headers: { ...(empty ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: empty ? '' : JSON.stringify(body),
+  };
+}
+
+/** The body's original bytes: API Gateway base64-encodes anything that is not text. */
+function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
+  if (event.body === undefined || event.body === null) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+function headersOf(event: APIGatewayProxyEventV2): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+}
+
+export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEventV2) => Promise<Result> {
+  const log = deps.log ?? ((line) => console.log(JSON.stringify(line)));
+  return async (event) => {
+    const started = Date.now();
+    const ctx = event.requestContext;
+    const headers = headersOf(event);
+    const body = bodyBytes(event);
+    const envelope = createEnvelope({
+      method: ctx.http.method,
+      rawPath: event.rawPath ?? ctx.http.path,
+      rawQueryString: event.rawQueryString ?? '',
+      headers,
+      cookies: event.cookies ?? [],
+      sourceIp: ctx.http.sourceIp,
+      host: headers.host ?? ctx.domainName,
+      protocol: headers['x-forwarded-proto'] === 'http' ? 'http' : 'https',
+      receivedAt: new Date(ctx.timeEpoch || Date.now()).toISOString(),
+      body,
+    });
+    const messageBody = encodeEnvelope(envelope);
+    const size = encodedSize(messageBody);
+    const line = {
+      msg: 'ingest',
+      id: envelope.id,
+      requestId: ctx.requestId,
+      method: envelope.method,
+      path: envelope.rawPath,
+      sourceIp: envelope.sourceIp,
+      bytes: body.length,
+      encodedBytes: size,
+    };
+
+    if (size > SQS_MAX_MESSAGE_BYTES) {
+      log({ ...line, level: 'warn', status: 413, ms: Date.now() - started, error: 'too large for SQS' });
+      return json(413, {
+        error: 'payload_too_large',
+        message:
+          `The webhook is ${body.length} bytes; stored with its headers it would take ${size} bytes, ` +
+          `over the queue's limit of ${SQS_MAX_MESSAGE_BYTES} bytes (1 MiB). It was not stored.`,
+        limit: SQS_MAX_MESSAGE_BYTES,
+        size,
+      });
+    }
+
+    try {
+      await deps.queue.send(
+        messageBody,
+        deps.config.fifo ? { groupId: FIFO_GROUP_ID, deduplicationId: envelope.id } : {},
+      );
+    } catch (err) {
+      const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      log({ ...line, level: 'error', status: 503, ms: Date.now() - started, error });
+      return json(
+        503,
+        { error: 'queue_unavailable', message: 'The webhook could not be stored. Please retry.' },
+        { 'retry-after': '5' },
+      );
+    }
+
+    const status = deps.config.responseStatus;
+    log({ ...line, level: 'info', status, ms: Date.now() - started });
+    return json(status, { id: envelope.id });
+  };
+}
+
+let lambdaHandler: Promise<(event: APIGatewayProxyEventV2) => Promise<Result>> | undefined;
+
+/** The Lambda entry point: the queue port is built once per container, from the environment. */
+export async function handler(event: APIGatewayProxyEventV2): Promise<Result> {
+  lambdaHandler ??= (async () => {
+    const queueUrl = process.env[ENV.queueUrl];
+    if (!queueUrl) throw new Error(`${ENV.queueUrl} is not set`);
+    const { createSqsQueuePort } = await import('./sqs-port.js');
+    return createIngestHandler({ queue: await createSqsQueuePort(queueUrl), config: ingestConfigFromEnv() });
+  })();
+  return (await lambdaHandler)(event);
+}
