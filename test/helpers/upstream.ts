@@ -1,0 +1,58 @@
+/**
+ * A real HTTP upstream on 127.0.0.1 that records what it receives, byte for byte.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  rawHeaders: string[];
+  body: Buffer;
+  sha256: string;
+}
+
+export type Responder = (req: Received, res: ServerResponse) => void | Promise<void>;
+
+export async function startUpstream(respond: Responder = (_r, res) => res.end('ok')) {
+  const received: Received[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const server = createServer(async (req, res) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.on('close', () => inFlight--);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    const r: Received = {
+      method: req.method!,
+      url: req.url!,
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      body,
+      sha256: createHash('sha256').update(body).digest('hex'),
+    };
+    received.push(r);
+    await respond(r, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    received,
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');

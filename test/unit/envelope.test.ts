@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import {
+  createEnvelope,
+  decodeEnvelope,
+  encodeEnvelope,
+  encodedSize,
+  envelopeBody,
+  EnvelopeError,
+  xmlSafeJson,
+} from '../../src/envelope.js';
+
+const base = {
+  method: 'POST',
+  rawPath: '/hooks',
+  rawQueryString: 'a=1&b=%20x',
+  headers: { 'content-type': 'application/json' },
+  cookies: ['session=abc'],
+  sourceIp: '203.0.113.7',
+  host: 'hooks.example.com',
+  protocol: 'https' as const,
+};
+
+// SQS accepts only these characters (XML 1.0): #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF
+const XML_UNSAFE = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+
+function roundTrip(body: Buffer) {
+  const encoded = encodeEnvelope(createEnvelope({ ...base, body }));
+  expect(encoded).not.toMatch(XML_UNSAFE);
+  const decoded = decodeEnvelope(encoded);
+  expect(Buffer.compare(envelopeBody(decoded), body)).toBe(0);
+  return { encoded, decoded };
+}
+
+describe('envelope', () => {
+  it.each([
+    [
+      'JSON with odd whitespace, unicode and big integers',
+      '{ "n" :12345678901234567890123,\n\t"s":"日本語 ✓ \u{1F600}" }  ',
+      'utf8',
+    ],
+    ['form-encoded', 'a=1&b=%E2%9C%93&c=hello+world', 'utf8'],
+    ['empty', '', 'utf8'],
+    ['a byte-order mark', '\uFEFF{"bom":true}', 'utf8'],
+    // Escaped as \u00XX these would cost 6 bytes each: base64 is smaller, and both are exact.
+    ['control characters', 'a\u0000b\u0001c\u001fd', 'base64'],
+    ['the XML-unsafe noncharacters U+FFFE and U+FFFF', 'x\uFFFEy\uFFFFz', 'base64'],
+    ['mostly text with one U+FFFF', `${'t'.repeat(200)}\uFFFF`, 'utf8'],
+  ])('keeps %s byte for byte', (_label, text, encoding) => {
+    const { decoded } = roundTrip(Buffer.from(text, 'utf8'));
+    expect(decoded.bodyEncoding).toBe(encoding);
+  });
+
+  it('keeps binary and gzip bodies byte for byte, as base64', () => {
+    for (const body of [randomBytes(4096), gzipSync(Buffer.from('{"hello":"world"}'))]) {
+      expect(roundTrip(body).decoded.bodyEncoding).toBe('base64');
+    }
+  });
+
+  it('keeps invalid UTF-8 exactly (a lone continuation byte, an overlong encoding)', () => {
+    roundTrip(Buffer.from([0x7b, 0x80, 0x7d]));
+    roundTrip(Buffer.from([0xc0, 0xaf]));
+  });
+
+  it('chooses base64 when escaping would make a text body larger', () => {
+    // Each NUL becomes \u0000 (6 bytes) in JSON; base64 costs 4/3.
+    const nuls = Buffer.alloc(3000, 0);
+    const { decoded, encoded } = roundTrip(nuls);
+    expect(decoded.bodyEncoding).toBe('base64');
+    expect(encodedSize(encoded)).toBeLessThan(3000 * 1.34 + 1000);
+    // Plain ASCII stays text, costing only its own bytes.
+    const ascii = Buffer.from('x'.repeat(3000));
+    const text = roundTrip(ascii);
+    expect(text.decoded.bodyEncoding).toBe('utf8');
+    expect(encodedSize(text.encoded)).toBeLessThan(3000 + 1000);
+  });
+
+  it('carries every field and a stable, unique id', () => {
+    const a = createEnvelope({ ...base, body: Buffer.from('x') });
+    const b = createEnvelope({ ...base, body: Buffer.from('x') });
+    expect(a.id).toMatch(/^wh_[0-9a-f]{32}$/);
+    expect(a.id).not.toBe(b.id);
+    const decoded = decodeEnvelope(encodeEnvelope(a));
+    expect(decoded).toEqual(a);
+    expect(decoded).toMatchObject({ ...base, v: 1 });
+    expect(Date.parse(decoded.receivedAt)).not.toBeNaN();
+  });
+
+  it('counts the encoded size in UTF-8 bytes, as SQS does', () => {
+    const encoded = encodeEnvelope(createEnvelope({ ...base, body: Buffer.from('é'.repeat(100)) }));
+    expect(encodedSize(encoded)).toBe(Buffer.from(encoded, 'utf8').length);
+    expect(encodedSize(encoded)).toBeGreaterThan(encoded.length);
+  });
+
+  it('escapes the XML-unsafe characters JSON leaves alone, and stays valid JSON', () => {
+    const s = xmlSafeJson({ k: '\uFFFE\uFFFF' });
+    expect(s).toBe('{"k":"\\ufffe\\uffff"}');
+    expect(JSON.parse(s)).toEqual({ k: '\uFFFE\uFFFF' });
+  });
+
+  it.each([
+    ['not JSON', 'hello'],
+    ['another version', JSON.stringify({ v: 2 })],
+    [
+      'a missing body',
+      JSON.stringify({ ...createEnvelope({ ...base, body: Buffer.from('') }), body: undefined }),
+    ],
+    [
+      'a bad encoding',
+      JSON.stringify({ ...createEnvelope({ ...base, body: Buffer.from('') }), bodyEncoding: 'hex' }),
+    ],
+  ])('refuses %s with an EnvelopeError', (_label, body) => {
+    expect(() => decodeEnvelope(body)).toThrow(EnvelopeError);
+  });
+});
