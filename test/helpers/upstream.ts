@@ -14,7 +14,7 @@ export interface Received {
   sha256: string;
 }
 
-export type Responder = (req: Received, res: ServerResponse) => void | Promise<void>;
+export type Responder = (req: Received, res: ServerResponse) => unknown;
 
 export async function startUpstream(respond: Responder = (_r, res) => res.end('ok')) {
   const received: Received[] = [];
