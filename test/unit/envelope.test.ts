@@ -23,6 +23,7 @@ const base = {
 };
 
 // SQS accepts only these characters (XML 1.0): #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF
+// eslint-disable-next-line no-control-regex -- the control characters are the point of this check
 const XML_UNSAFE = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
 function roundTrip(body: Buffer) {
