@@ -8,6 +8,9 @@
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createEnvelope, encodeEnvelope, encodedSize, SQS_MAX_MESSAGE_BYTES } from '../envelope.js';
+import { createEdge, edgeLogFields, type Clock } from './edge/index.js';
+import { edgeSettingsFromEnv } from './edge/settings.js';
+import type { HandshakeSpec, VerifySpec } from './edge/types.js';
 import { DEFAULTS, ENV, type QueuePort } from './ports.js';
 
 export interface IngestConfig {
@@ -15,13 +18,21 @@ export interface IngestConfig {
   responseStatus: number;
   /** An ordered proxy's FIFO queue needs a group id and a deduplication id on every message. */
   fifo: boolean;
+  /** `--handshake`: provider handshakes answered here, before anything else, and never queued. */
+  handshakes?: HandshakeSpec[];
+  /** `--verify`: signature checks; a webhook that fails them is refused 401 and not queued. */
+  verify?: VerifySpec[];
 }
 
 export function ingestConfigFromEnv(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const status = Number(env[ENV.responseStatus] ?? DEFAULTS.responseStatus);
+  // Throws on a malformed WP_HANDSHAKES/WP_VERIFY: failing closed beats accepting unverified webhooks.
+  const { handshakes, verify } = edgeSettingsFromEnv(env);
   return {
     responseStatus: Number.isInteger(status) && status >= 200 && status <= 299 ? status : 200,
     fifo: env[ENV.fifo] === '1',
+    ...(handshakes.length ? { handshakes } : {}),
+    ...(verify.length ? { verify } : {}),
   };
 }
 
@@ -33,6 +44,8 @@ export interface IngestDeps {
   config: IngestConfig;
   /** One structured line per request; never the body. */
   log?: (line: Record<string, unknown>) => void;
+  /** The clock signature timestamps are checked against (tests inject one). */
+  now?: Clock;
 }
 
 type Result = APIGatewayProxyStructuredResultV2;
@@ -61,15 +74,26 @@ function headersOf(event: APIGatewayProxyEventV2): Record<string, string> {
 
 export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEventV2) => Promise<Result> {
   const log = deps.log ?? ((line) => console.log(JSON.stringify(line)));
+  const edge = createEdge(deps.config, deps.now);
   return async (event) => {
     const started = Date.now();
     const ctx = event.requestContext;
     const headers = headersOf(event);
     const body = bodyBytes(event);
+    // Handshakes and signature checks (edge/index.ts) come before anything is stored.
+    const rawQueryString = event.rawQueryString ?? '';
+    const outcome = edge?.({ method: ctx.http.method, headers, rawQueryString, body });
+    if (outcome && outcome.kind !== 'pass') {
+      const { requestId, http } = ctx;
+      const path = event.rawPath ?? http.path;
+      const ms = Date.now() - started;
+      log({ ...edgeLogFields(outcome), requestId, method: http.method, path, sourceIp: http.sourceIp, ms });
+      return outcome.response;
+    }
     const envelope = createEnvelope({
       method: ctx.http.method,
       rawPath: event.rawPath ?? ctx.http.path,
-      rawQueryString: event.rawQueryString ?? '',
+      rawQueryString,
       headers,
       cookies: event.cookies ?? [],
       sourceIp: ctx.http.sourceIp,
@@ -89,6 +113,7 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
       sourceIp: envelope.sourceIp,
       bytes: body.length,
       encodedBytes: size,
+      ...(outcome?.kind === 'pass' && outcome.verifiedBy ? { verifiedBy: outcome.verifiedBy } : {}),
     };
 
     if (size > SQS_MAX_MESSAGE_BYTES) {

@@ -1,0 +1,77 @@
+/**
+ * The edge: what the ingest handler does before it stores a webhook.
+ *
+ * 1. Handshakes first. A configured provider's handshake (a registration challenge, not a webhook) is
+ *    answered at once, synchronously, and never stored or forwarded: a queue cannot answer a challenge.
+ * 2. Then signatures, when `--verify` is configured. The request passes when at least one configured
+ *    verifier whose signature header is present accepts it. A request that carries none of their
+ *    headers, or whose present signatures all fail, is refused 401 and nothing is stored.
+ *    "Any present one passes" (rather than "all must pass") lets one proxy receive from several senders
+ *    that share a header (GitHub and Meta both use `x-hub-signature-256`), and lets two secrets of one
+ *    sender be configured while it is being rotated; a forger still needs one of the secrets.
+ */
+import { HANDSHAKES } from './handshakes/index.js';
+import type { Clock, EdgeRequest, EdgeResponse, EdgeSettings, HandshakeName } from './types.js';
+import { json } from './util.js';
+import { signatureHeader, verifierLabel, VERIFIERS } from './verifiers/index.js';
+
+export type { Clock, EdgeRequest, EdgeResponse, EdgeSettings } from './types.js';
+
+export interface VerifyFailure {
+  verifier: string;
+  reason: string;
+}
+
+export type EdgeOutcome =
+  | { kind: 'handshake'; provider: HandshakeName; response: EdgeResponse }
+  | { kind: 'refused'; failures: VerifyFailure[]; response: EdgeResponse }
+  | { kind: 'pass'; verifiedBy?: string };
+
+/** The same answer whatever failed: the details go to the log, not to whoever is probing. */
+const REFUSED = json(401, {
+  error: 'unauthorized',
+  message: "The webhook's signature is missing or invalid. It was not stored.",
+});
+
+/** The edge step for these settings, or undefined when there is nothing to do (no flags given). */
+export function createEdge(
+  settings: Partial<EdgeSettings>,
+  now: Clock = Date.now,
+): ((req: EdgeRequest) => EdgeOutcome) | undefined {
+  const handshakes = settings.handshakes ?? [];
+  const verify = settings.verify ?? [];
+  if (handshakes.length === 0 && verify.length === 0) return undefined;
+  return (req) => {
+    for (const h of handshakes) {
+      const response = HANDSHAKES[h.name](req, h.secret);
+      if (response) return { kind: 'handshake', provider: h.name, response };
+    }
+    if (verify.length === 0) return { kind: 'pass' };
+    const failures: VerifyFailure[] = [];
+    const nowMs = now();
+    for (const spec of verify) {
+      const verdict = VERIFIERS[spec.name](req, spec, nowMs);
+      if (!verdict.present) continue;
+      if (verdict.ok) return { kind: 'pass', verifiedBy: verifierLabel(spec) };
+      failures.push({ verifier: verifierLabel(spec), reason: verdict.reason });
+    }
+    if (failures.length === 0) {
+      const headers = [...new Set(verify.map(signatureHeader))].join(', ');
+      failures.push({ verifier: 'none', reason: `no signature header (expected one of: ${headers})` });
+    }
+    return { kind: 'refused', failures, response: REFUSED };
+  };
+}
+
+/** The log fields for an outcome that was answered at the edge. Never a secret, token or body. */
+export function edgeLogFields(outcome: Exclude<EdgeOutcome, { kind: 'pass' }>): Record<string, unknown> {
+  return outcome.kind === 'handshake'
+    ? { msg: 'handshake', level: 'info', provider: outcome.provider, status: outcome.response.statusCode }
+    : {
+        msg: 'ingest',
+        level: 'warn',
+        status: 401,
+        error: `signature verification failed: ${outcome.failures.map((f) => `${f.verifier} (${f.reason})`).join('; ')}`,
+        failures: outcome.failures,
+      };
+}

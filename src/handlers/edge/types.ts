@@ -1,0 +1,58 @@
+/**
+ * The shapes the edge logic works on: a request reduced to what handshakes and signature checks need
+ * (taken from the payload-2.0 event by the ingest handler), and the HTTP answer they give instead of
+ * queueing. Everything here is a pure function of these values (and, for timestamps, of a clock).
+ */
+
+export interface EdgeRequest {
+  method: string;
+  /** Header names lower-cased; repeated headers comma-joined (as API Gateway payload 2.0 gives them). */
+  headers: Record<string, string>;
+  /** The query string exactly as received, without the `?`. */
+  rawQueryString: string;
+  /** The body's original bytes. */
+  body: Buffer;
+}
+
+/** An answer in the shape of an API Gateway payload-2.0 structured result. */
+export interface EdgeResponse {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Milliseconds since the epoch; injectable so timestamp tolerances can be tested. */
+export type Clock = () => number;
+
+export type HandshakeName = 'slack' | 'meta' | 'zoom' | 'graph' | 'dropbox' | 'x';
+export type VerifierName = 'github' | 'stripe' | 'slack' | 'hmac-sha256';
+
+export interface HandshakeSpec {
+  name: HandshakeName;
+  /** Meta's verify token, Zoom's secret token, X's consumer secret; absent for the others. */
+  secret?: string;
+}
+
+export interface VerifySpec {
+  name: VerifierName;
+  secret: string;
+  /** `hmac-sha256` only: the (lower-cased) header that carries the signature. */
+  header?: string;
+}
+
+export interface EdgeSettings {
+  handshakes: HandshakeSpec[];
+  verify: VerifySpec[];
+}
+
+/** A handshake answers the requests it recognises and returns undefined for every other request. */
+export type Handshake = (req: EdgeRequest, secret: string | undefined) => EdgeResponse | undefined;
+
+/**
+ * A verifier's verdict. `present: false` means the request does not carry this verifier's signature
+ * header at all (so another configured verifier may be the one that applies).
+ */
+export type Verdict =
+  { present: false } | { present: true; ok: true } | { present: true; ok: false; reason: string };
+
+export type Verifier = (req: EdgeRequest, spec: VerifySpec, nowMs: number) => Verdict;

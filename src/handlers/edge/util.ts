@@ -1,0 +1,75 @@
+/**
+ * Small helpers shared by the handshakes and verifiers: HMAC, a constant-time comparison, the query
+ * string, and the responses' shapes.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { EdgeRequest, EdgeResponse } from './types.js';
+
+export function hmacSha256(secret: string, ...parts: (string | Buffer)[]): Buffer {
+  const mac = createHmac('sha256', secret);
+  for (const part of parts) mac.update(part);
+  return mac.digest();
+}
+
+/**
+ * Constant-time equality. `timingSafeEqual` needs equal lengths; a length mismatch returns false at
+ * once, which reveals only the length of the expected value (fixed and public for every scheme here).
+ */
+export function safeEqual(a: Buffer | string, b: Buffer | string): boolean {
+  const x = typeof a === 'string' ? Buffer.from(a, 'utf8') : a;
+  const y = typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** The query parameters, form-decoded (`+` is a space, `%xx` decoded), as senders encode them. */
+export function queryOf(req: EdgeRequest): URLSearchParams {
+  return new URLSearchParams(req.rawQueryString);
+}
+
+/**
+ * The body as a JSON object, for the handshakes that arrive as JSON POSTs. Anything that is not a small
+ * JSON object is not a handshake: parsing is skipped for large bodies so a flood of big webhooks costs
+ * nothing extra.
+ */
+export function smallJsonObject(req: EdgeRequest, maxBytes = 16_384): Record<string, unknown> | undefined {
+  if (req.method !== 'POST' || req.body.length === 0 || req.body.length > maxBytes) return undefined;
+  // Cheap pre-check before JSON.parse: the first non-blank byte of an object is `{`.
+  const first = req.body.toString('utf8', 0, Math.min(req.body.length, 64)).trimStart()[0];
+  if (first !== '{') return undefined;
+  try {
+    const value: unknown = JSON.parse(req.body.toString('utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A plain-text answer. `nosniff` because the body echoes a value the caller chose: no browser may
+ * reinterpret it as HTML (Dropbox also requires the header).
+ */
+export function text(statusCode: number, body: string): EdgeResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' },
+    body,
+  };
+}
+
+export function json(statusCode: number, body: unknown): EdgeResponse {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' },
+    body: JSON.stringify(body),
+  };
+}
+
+/**
+ * Tokens the handshakes that HMAC a caller-chosen value (Zoom, X) agree to sign. The same secret signs
+ * those providers' webhooks (`v0:TS:BODY` for Zoom, the JSON body for X), so signing any string would
+ * hand out valid webhook signatures to anyone. Their real tokens are short base64/base64url/UUID
+ * strings; no `:`, `{` or quote can pass, so no webhook signature can be obtained this way.
+ */
+export const SIGNABLE_TOKEN = /^[A-Za-z0-9._~+/=-]{1,256}$/;
