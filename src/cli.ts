@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { commands } from './commands/index.js';
-import { CliError, EXIT, UsageError } from './errors.js';
+import { CliError, describeAwsError, EXIT, UsageError } from './errors.js';
 import type { GlobalOptions } from './options.js';
 import { packageVersion } from './paths.js';
 
@@ -77,10 +77,37 @@ function reportError(err: unknown, verbose: boolean): number {
     return err.exitCode;
   }
   const e = err as Error;
+  const hint = awsHint(e);
+  if (hint) {
+    process.stderr.write(`error: ${describeAwsError(e)}\n${hint}\n`);
+    if (verbose) process.stderr.write(`${e?.stack ?? ''}\n`);
+    return EXIT.failure;
+  }
   process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
   if (verbose) process.stderr.write(`${e?.stack ?? ''}\n`);
   else process.stderr.write('(run again with --verbose for details)\n');
   return EXIT.failure;
+}
+
+/** What to do about the AWS errors an operator meets first: no credentials, expired or denied ones. */
+function awsHint(err: Error | undefined): string | undefined {
+  switch (err?.name) {
+    case 'CredentialsProviderError':
+      return 'No AWS credentials found. Run "aws configure" or "aws sso login", pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.';
+    case 'ExpiredToken':
+    case 'ExpiredTokenException':
+    case 'RequestExpired':
+      return 'Your AWS session has expired: log in again (for example "aws sso login") and retry.';
+    case 'InvalidClientTokenId':
+    case 'UnrecognizedClientException':
+    case 'SignatureDoesNotMatch':
+      return 'AWS did not accept these credentials: check the access key, secret and --profile.';
+    case 'AccessDenied':
+    case 'AccessDeniedException':
+      return 'Your AWS identity lacks a permission this command needs: see templates/operator-policy.json.';
+    default:
+      return undefined;
+  }
 }
 
 function formatCause(cause: unknown): string {
