@@ -1,0 +1,40 @@
+/**
+ * Requests for the edge functions, and signatures made the way each provider documents them (for the
+ * providers without an npm library; GitHub and Stripe tests use @octokit/webhooks-methods and stripe).
+ */
+import { createHmac } from 'node:crypto';
+import type { EdgeRequest } from '../../src/handlers/edge/types.js';
+
+export function edgeRequest(opts: {
+  method?: string;
+  headers?: Record<string, string>;
+  query?: string;
+  body?: string | Buffer;
+}): EdgeRequest {
+  return {
+    method: opts.method ?? 'POST',
+    headers: opts.headers ?? {},
+    rawQueryString: opts.query ?? '',
+    body: Buffer.from(opts.body ?? ''),
+  };
+}
+
+/** Slack: `v0=` + hex HMAC-SHA256(signing secret, `v0:{timestamp}:{body}`). */
+export function slackSignature(
+  secret: string,
+  timestamp: number,
+  body: string | Buffer,
+): Record<string, string> {
+  const mac = createHmac('sha256', secret).update(`v0:${timestamp}:`).update(body).digest('hex');
+  return { 'x-slack-signature': `v0=${mac}`, 'x-slack-request-timestamp': String(timestamp) };
+}
+
+/** Zoom's url_validation answer: hex HMAC-SHA256(secret token, plainToken). */
+export function zoomEncryptedToken(secret: string, plainToken: string): string {
+  return createHmac('sha256', secret).update(plainToken).digest('hex');
+}
+
+/** X's CRC answer: `sha256=` + base64 HMAC-SHA256(consumer secret, crc_token). */
+export function xResponseToken(secret: string, crcToken: string): string {
+  return `sha256=${createHmac('sha256', secret).update(crcToken).digest('base64')}`;
+}
