@@ -92,7 +92,13 @@ describe('ingest with --handshake', () => {
     );
     expect(res.statusCode).toBe(403);
     expect(sent).toHaveLength(0);
-    expect(logs[0]).toMatchObject({ msg: 'handshake', provider: 'meta', status: 403 });
+    expect(logs[0]).toMatchObject({
+      msg: 'handshake',
+      provider: 'meta',
+      status: 403,
+      level: 'warn',
+      error: 'meta handshake refused',
+    });
     expectNoSecretsIn(logs);
   });
 

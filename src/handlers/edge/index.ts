@@ -65,13 +65,19 @@ export function createEdge(
 
 /** The log fields for an outcome that was answered at the edge. Never a secret, token or body. */
 export function edgeLogFields(outcome: Exclude<EdgeOutcome, { kind: 'pass' }>): Record<string, unknown> {
-  return outcome.kind === 'handshake'
-    ? { msg: 'handshake', level: 'info', provider: outcome.provider, status: outcome.response.statusCode }
-    : {
-        msg: 'ingest',
-        level: 'warn',
-        status: 401,
-        error: `signature verification failed: ${outcome.failures.map((f) => `${f.verifier} (${f.reason})`).join('; ')}`,
-        failures: outcome.failures,
-      };
+  if (outcome.kind === 'handshake') {
+    const { provider } = outcome;
+    const status = outcome.response.statusCode;
+    // A refused handshake (wrong Meta token, a Zoom/X token we will not sign) is worth a warning.
+    return status < 400
+      ? { msg: 'handshake', level: 'info', provider, status }
+      : { msg: 'handshake', level: 'warn', provider, status, error: `${provider} handshake refused` };
+  }
+  return {
+    msg: 'ingest',
+    level: 'warn',
+    status: 401,
+    error: `signature verification failed: ${outcome.failures.map((f) => `${f.verifier} (${f.reason})`).join('; ')}`,
+    failures: outcome.failures,
+  };
 }
