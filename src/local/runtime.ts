@@ -1,0 +1,273 @@
+/**
+ * The `dev` engine: the whole proxy in one process, wired from the same handlers Lambda runs.
+ *   HTTP (http-server.ts) → ingest handler → queue (memory-queue.ts | sqs-queue.ts)
+ *   → poller (event source mapping) → deliver handler × concurrency → upstream
+ * It reports what happens as DevEvents (the command renders them) and keeps the counters the
+ * dashboard shows (snapshot()).
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { connect } from 'node:net';
+import { decodeEnvelope } from '../envelope.js';
+import { UsageError } from '../errors.js';
+import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../handlers/deliver.js';
+import type { HandshakeSpec, VerifySpec } from '../handlers/edge/types.js';
+import { createIngestHandler } from '../handlers/ingest.js';
+import { deliverFunctionTimeout, queueVisibilityTimeout } from '../proxy/limits.js';
+import { startIngress, type Ingress } from './http-server.js';
+import { MemoryQueue } from './memory-queue.js';
+import { startPoller, type Poller } from './poller.js';
+import type { LocalQueue } from './queue.js';
+import { DeliveryStats, type DevSnapshot } from './stats.js';
+
+export interface DevSettings {
+  upstream: string;
+  host: string;
+  port: number;
+  concurrency: number;
+  rate?: number;
+  maxAttempts: number;
+  backoffBase: number;
+  backoffMax: number;
+  /** Seconds per upstream request. */
+  timeout: number;
+  batchSize: number;
+  preservePath: boolean;
+  responseStatus: number;
+  handshakes?: HandshakeSpec[];
+  verify?: VerifySpec[];
+  /** `--queue-url`: a real SQS queue instead of the embedded one. */
+  sqs?: { client: SQSClient; queueUrl: string };
+}
+
+export type DevEvent =
+  | { event: 'listening'; url: string; upstream: string; queue: 'memory' | 'sqs'; maxAttempts: number | null }
+  | { event: 'delivered'; id: string; status: number; attempt: number; ms: number }
+  | { event: 'retry'; id: string; attempt: number; status?: number; error?: string; retryInSeconds: number }
+  | { event: 'dead-lettered'; id: string; attempts: number }
+  | { event: 'rejected'; status: number; reason: string; id?: string }
+  | { event: 'warning'; message: string }
+  | { event: 'stopped'; queued: number; lost: boolean };
+
+export interface DevRuntime {
+  url: string;
+  queue: LocalQueue;
+  snapshot(): Promise<DevSnapshot>;
+  /** Stop accepting, let requests on the wire finish, hand back the rest; resolves with what is still queued. */
+  stop(): Promise<{ queued: number }>;
+}
+
+/** Long-poll waits: the embedded queue's receive can be cut short on stop; SQS's cannot (see sqs-queue.ts). */
+const MEMORY_WAIT_SECONDS = 20;
+const SQS_WAIT_SECONDS = 2;
+/** No DLQ on the real queue: retry at --backoff-max until SQS's retention drops the message. */
+const NO_DLQ_ATTEMPTS = Number.MAX_SAFE_INTEGER;
+
+/** Whether something accepts TCP connections at the upstream's host and port. */
+export function probeUpstream(upstream: string, timeoutMs = 2000): Promise<string | undefined> {
+  const url = new URL(upstream);
+  const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (problem: string | undefined) => {
+      socket.destroy();
+      resolve(problem);
+    };
+    socket.setTimeout(timeoutMs, () => done(`no answer from ${host}:${port} within ${timeoutMs} ms`));
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (err: NodeJS.ErrnoException) =>
+      done(err.code ? `${err.code} ${host}:${port}` : err.message),
+    );
+  });
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0']);
+
+function webhookId(body: string, fallback: string): string {
+  try {
+    return decodeEnvelope(body).id;
+  } catch {
+    return fallback;
+  }
+}
+
+export async function startDev(settings: DevSettings, emit: (e: DevEvent) => void): Promise<DevRuntime> {
+  const limits = {
+    batchSize: settings.batchSize,
+    timeout: settings.timeout,
+    concurrency: settings.concurrency,
+    ...(settings.rate ? { rate: settings.rate } : {}),
+  };
+  const stats = new DeliveryStats();
+  let lastWarning = { text: '', at: 0 };
+  const warn = (message: string) => {
+    // A queue that is down fails every receive of every slot: say it once every few seconds, not each time.
+    if (message === lastWarning.text && Date.now() - lastWarning.at < 10_000) return;
+    lastWarning = { text: message, at: Date.now() };
+    emit({ event: 'warning', message });
+  };
+
+  let queue: LocalQueue;
+  let maxAttempts: number;
+  if (settings.sqs) {
+    const { createSqsLocalQueue } = await import('./sqs-queue.js');
+    const sqsQueue = await createSqsLocalQueue(settings.sqs.client, settings.sqs.queueUrl);
+    queue = sqsQueue;
+    maxAttempts = sqsQueue.maxReceiveCount ?? NO_DLQ_ATTEMPTS;
+  } else {
+    maxAttempts = settings.maxAttempts;
+    const memory = new MemoryQueue({
+      visibilityTimeout: queueVisibilityTimeout(limits),
+      maxReceiveCount: settings.maxAttempts,
+    });
+    memory.onDeadLetter = (m) => {
+      const id = webhookId(m.body, m.messageId);
+      stats.deadLettered(id);
+      emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
+    };
+    queue = memory;
+  }
+
+  const ingest = createIngestHandler({
+    queue,
+    config: {
+      responseStatus: settings.responseStatus,
+      fifo: queue.fifo,
+      ...(settings.handshakes?.length ? { handshakes: settings.handshakes } : {}),
+      ...(settings.verify?.length ? { verify: settings.verify } : {}),
+    },
+    log: (line) => {
+      const status = Number(line.status);
+      if (line.msg === 'ingest' && status >= 200 && status < 300) stats.received();
+      else if (status >= 400) {
+        emit({
+          event: 'rejected',
+          status,
+          reason: String(line.error ?? line.reason ?? line.msg ?? 'rejected'),
+          ...(typeof line.id === 'string' ? { id: line.id } : {}),
+        });
+      }
+    },
+  });
+
+  const deliverConfig: DeliverConfig = {
+    upstream: settings.upstream,
+    preservePath: settings.preservePath,
+    timeoutSeconds: settings.timeout,
+    ...(settings.rate ? { rate: settings.rate } : {}),
+    concurrency: settings.concurrency,
+    backoffBase: settings.backoffBase,
+    backoffMax: settings.backoffMax,
+    maxAttempts,
+  };
+  const onDelivery = (slot: number) => (e: DeliveryEvent) => {
+    stats.settled(slot);
+    if (e.event === 'delivered') {
+      stats.delivered(e.id);
+      emit({ event: 'delivered', id: e.id, status: e.status, attempt: e.attempt, ms: e.ms });
+    } else if (e.event === 'failed') {
+      const problem = e.status !== undefined ? `HTTP ${e.status}` : (e.error ?? 'failed');
+      stats.failed(e.id, e.attempt, problem);
+      if (e.final && queue.kind === 'sqs') {
+        // SQS moves it to the DLQ by itself on its next receive; this is the last we see of it.
+        stats.deadLettered(e.id);
+        emit({ event: 'dead-lettered', id: e.id, attempts: e.attempt });
+      } else if (!e.final) {
+        emit({
+          event: 'retry',
+          id: e.id,
+          attempt: e.attempt,
+          ...(e.status !== undefined ? { status: e.status } : {}),
+          ...(e.error !== undefined ? { error: e.error } : {}),
+          retryInSeconds: Math.round(e.retryInSeconds * 1000) / 1000,
+        });
+      }
+    } else if (e.event === 'undecodable') {
+      stats.failed(e.messageId, e.attempt, e.error);
+      warn(`message ${e.messageId} is not a webhook-proxy envelope (${e.error}); it will end in the DLQ`);
+    }
+  };
+  const handlers = Array.from({ length: settings.concurrency }, (_x, slot) =>
+    createDeliverHandler({ queue, config: deliverConfig, log: onDelivery(slot) }),
+  );
+
+  let ingress: Ingress;
+  try {
+    ingress = await startIngress({
+      host: settings.host,
+      port: settings.port,
+      handler: ingest,
+      onError: (err) => warn(`ingest failed: ${String(err)}`),
+    });
+  } catch (err) {
+    await queue.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      throw new UsageError(
+        `Port ${settings.port} on ${settings.host} is already in use.`,
+        'Pick another with --port (or --port 0 for any free port).',
+      );
+    }
+    throw err;
+  }
+  const upstream = new URL(settings.upstream);
+  const upstreamPort = Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80));
+  if (LOOPBACK.has(upstream.hostname) && upstreamPort === ingress.port && upstream.protocol === 'http:') {
+    await ingress.close();
+    await queue.close();
+    throw new UsageError(
+      `--upstream ${settings.upstream} is this proxy itself: every webhook would loop forever.`,
+      'Point --upstream at your application, or pick another --port.',
+    );
+  }
+
+  const poller: Poller = startPoller({
+    queue,
+    handlers,
+    batchSize: settings.batchSize,
+    functionTimeoutSeconds: deliverFunctionTimeout(limits),
+    waitSeconds: queue.kind === 'memory' ? MEMORY_WAIT_SECONDS : SQS_WAIT_SECONDS,
+    onInvoke: ({ slot, messageIds }) => stats.invoked(slot, messageIds.length),
+    onInvoked: ({ slot, error }) => {
+      stats.invocationDone(slot);
+      if (error) warn(`deliver invocation failed, its whole batch will be retried: ${error}`);
+    },
+    onError: (where, err) => {
+      if (where !== 'invoke')
+        warn(`queue ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
+    },
+  });
+
+  emit({
+    event: 'listening',
+    url: ingress.url,
+    upstream: settings.upstream,
+    queue: queue.kind,
+    maxAttempts: maxAttempts === NO_DLQ_ATTEMPTS ? null : maxAttempts,
+  });
+  void probeUpstream(settings.upstream).then((problem) => {
+    if (problem) {
+      warn(
+        `the upstream ${settings.upstream} does not answer (${problem}). Webhooks are still accepted and ` +
+          'queued; they are delivered once it is up.',
+      );
+    }
+  });
+
+  let stopped: Promise<{ queued: number }> | undefined;
+  return {
+    url: ingress.url,
+    queue,
+    snapshot: async () => stats.snapshot(await queue.stats().catch(() => undefined)),
+    stop: () =>
+      (stopped ??= (async () => {
+        await Promise.race([ingress.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+        await poller.stop();
+        const s = await queue.stats().catch(() => undefined);
+        const queued = s ? s.visible + s.inFlight + s.delayed : 0;
+        await queue.close();
+        emit({ event: 'stopped', queued, lost: queue.kind === 'memory' });
+        return { queued };
+      })()),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * `dev` events as text: NDJSON lines for --json (stdout, one event per line) and plain lines for logs
+ * and pipes (stderr). The ink dashboard (dev-dashboard.tsx) is the third renderer.
+ */
+import type { DevEvent } from '../local/runtime.js';
+
+/** The NDJSON line for an event, or undefined for diagnostics (those go to stderr as text). */
+export function devEventJson(e: DevEvent): string | undefined {
+  if (e.event === 'warning') return undefined;
+  return JSON.stringify(e);
+}
+
+const seconds = (s: number) => (s < 10 ? `${Number(s.toFixed(2))} s` : `${Math.round(s)} s`);
+
+export function devEventLine(e: DevEvent): string {
+  switch (e.event) {
+    case 'listening':
+      return `listening on ${e.url} → delivering to ${e.upstream}`;
+    case 'delivered':
+      return `delivered ${e.id} → ${e.status} (attempt ${e.attempt}, ${e.ms} ms)`;
+    case 'retry':
+      return (
+        `retry ${e.id}: attempt ${e.attempt} failed (${e.status !== undefined ? `HTTP ${e.status}` : e.error}), ` +
+        `next try in ${seconds(e.retryInSeconds)}`
+      );
+    case 'dead-lettered':
+      return `dead-lettered ${e.id} after ${e.attempts} attempts`;
+    case 'rejected':
+      return `rejected a webhook with ${e.status}: ${e.reason}`;
+    case 'warning':
+      return `warning: ${e.message}`;
+    case 'stopped':
+      return stoppedLine(e.queued, e.lost);
+  }
+}
+
+export function stoppedLine(queued: number, lost: boolean): string {
+  const what = queued === 1 ? '1 webhook was' : `${queued} webhooks were`;
+  if (queued === 0) return 'Stopped. Nothing was left in the queue.';
+  return lost
+    ? `Stopped. ${what} still queued and are lost: the embedded queue lived in memory (use --queue-url to keep them).`
+    : `Stopped. ${what} still queued in SQS; they will be delivered when dev (or the deployed proxy) runs again.`;
+}
+
+/** Said once at start: what the queue is and what a stop will do to it. */
+export function queueNotice(kind: 'memory' | 'sqs', maxAttempts: number | null): string {
+  if (kind === 'memory') {
+    return (
+      'The embedded queue lives in memory: webhooks still queued when dev stops are lost. ' +
+      'Use --queue-url with an SQS queue to keep them across restarts.'
+    );
+  }
+  return maxAttempts === null
+    ? 'Using the SQS queue from --queue-url. It has no dead-letter queue: failing webhooks are retried until SQS retention drops them.'
+    : `Using the SQS queue from --queue-url; its redrive policy moves a webhook to the DLQ after ${maxAttempts} attempts.`;
+}
