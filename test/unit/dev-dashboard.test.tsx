@@ -1,0 +1,122 @@
+/**
+ * The `dev` dashboard (ink) and its text renderers.
+ */
+import { render } from 'ink-testing-library';
+import { describe, expect, it } from 'vitest';
+import { DeliveryStats, type DevSnapshot } from '../../src/local/stats.js';
+import { DevDashboard } from '../../src/ui/dev-dashboard.js';
+import { devEventJson, devEventLine, queueNotice, stoppedLine } from '../../src/ui/dev-lines.js';
+
+const info = {
+  url: 'http://127.0.0.1:8080',
+  upstream: 'http://localhost:3000/webhooks',
+  queue: 'memory' as const,
+  concurrency: 4,
+  rate: 50,
+  maxAttempts: 10,
+};
+
+const snapshot: DevSnapshot = {
+  received: 1234,
+  queued: 800,
+  inFlight: 4,
+  delivered: 420,
+  retrying: 7,
+  deadLettered: 3,
+  ratePerSecond: 49.6,
+  lastErrors: [{ at: Date.UTC(2026, 10, 25, 9, 0, 1), id: 'wh_abc', attempt: 2, problem: 'HTTP 503' }],
+  dlq: 3,
+};
+
+describe('DevDashboard', () => {
+  it('shows every counter, the limits, the queue kind and the last errors', () => {
+    const { lastFrame } = render(
+      <DevDashboard info={info} snapshot={snapshot} notes={['warning: upstream down']} />,
+    );
+    const frame = lastFrame()!;
+    for (const label of [
+      'received',
+      'queued',
+      'in flight',
+      'delivered',
+      'retrying',
+      'dead-lettered',
+      'rate',
+    ]) {
+      expect(frame).toContain(label);
+    }
+    for (const value of ['1234', '800', '420', '50/s']) expect(frame).toContain(value);
+    expect(frame).toContain('queue in memory (lost on exit)');
+    expect(frame).toContain('concurrency 4, at most 50/s, DLQ after 10 attempts');
+    expect(frame).toContain('09:00:01 wh_abc attempt 2: HTTP 503');
+    expect(frame).toContain('warning: upstream down');
+    expect(frame).toContain('Ctrl-C to stop');
+  });
+
+  it('says when it is stopping, and shows an SQS queue without a DLQ', () => {
+    const { lastFrame } = render(
+      <DevDashboard
+        info={{ ...info, queue: 'sqs', rate: undefined, maxAttempts: null }}
+        snapshot={{ ...snapshot, lastErrors: [] }}
+        stopping
+      />,
+    );
+    expect(lastFrame()).toContain('queue in SQS · concurrency 4, unpaced, no DLQ');
+    expect(lastFrame()).toContain('stopping');
+    expect(lastFrame()).not.toContain('last errors');
+  });
+});
+
+describe('DeliveryStats', () => {
+  it('counts in flight per batch, retries until settled, and the rate over the last 5 s', () => {
+    let now = 1_000_000;
+    const s = new DeliveryStats(() => now);
+    s.received();
+    s.received();
+    s.received();
+    s.invoked(0, 3);
+    s.settled(0);
+    s.delivered('a');
+    s.settled(0);
+    s.failed('b', 1, 'HTTP 503');
+    let snap = s.snapshot({ visible: 5, inFlight: 3, delayed: 0, dlq: 0 });
+    expect(snap).toMatchObject({
+      received: 3,
+      inFlight: 1,
+      retrying: 1,
+      delivered: 1,
+      queued: 6,
+      ratePerSecond: 0.2,
+    });
+    s.invocationDone(0);
+    s.delivered('b');
+    now += 6000;
+    snap = s.snapshot({ visible: 0, inFlight: 0, delayed: 0, dlq: 0 });
+    expect(snap).toMatchObject({ inFlight: 0, retrying: 0, delivered: 2, ratePerSecond: 0 });
+    expect(snap.lastErrors).toEqual([{ at: 1_000_000, id: 'b', attempt: 1, problem: 'HTTP 503' }]);
+  });
+});
+
+describe('dev text renderers', () => {
+  it('writes the contract NDJSON events, and plain lines for people', () => {
+    expect(
+      JSON.parse(devEventJson({ event: 'delivered', id: 'wh_1', status: 200, attempt: 1, ms: 3 })!),
+    ).toEqual({
+      event: 'delivered',
+      id: 'wh_1',
+      status: 200,
+      attempt: 1,
+      ms: 3,
+    });
+    expect(devEventJson({ event: 'warning', message: 'x' })).toBeUndefined();
+    expect(devEventLine({ event: 'retry', id: 'wh_1', attempt: 2, status: 503, retryInSeconds: 0.1 })).toBe(
+      'retry wh_1: attempt 2 failed (HTTP 503), next try in 0.1 s',
+    );
+    expect(devEventLine({ event: 'dead-lettered', id: 'wh_1', attempts: 3 })).toBe(
+      'dead-lettered wh_1 after 3 attempts',
+    );
+    expect(stoppedLine(2, true)).toContain('2 webhooks were still queued and are lost');
+    expect(stoppedLine(1, false)).toContain('1 webhook was still queued in SQS');
+    expect(queueNotice('memory', 10)).toContain('lives in memory');
+  });
+});
