@@ -1,0 +1,91 @@
+/**
+ * `dev --queue-url` against moto's SQS: webhooks queued in a real queue survive a stop. The first run
+ * is paced slowly so most webhooks are still queued when it gets SIGTERM; the second run delivers them
+ * all, each exactly once. The DLQ and max attempts come from the queue's own redrive policy.
+ */
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { motoEnv, uniqueName, useMoto } from '../helpers/moto.js';
+import { startUpstream } from '../helpers/upstream.js';
+import { blast, startDev } from './dev-harness.js';
+
+const endpoint = useMoto();
+const sqs = new SQSClient({});
+const WEBHOOKS = 30;
+
+let upstream: Awaited<ReturnType<typeof startUpstream>>;
+let queueUrl: string;
+
+beforeAll(async () => {
+  upstream = await startUpstream((_r, res) => res.end('ok'));
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('dev-dlq') }));
+  const dlqArn = (
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))
+  ).Attributes!.QueueArn!;
+  const q = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: uniqueName('dev-main'),
+      Attributes: {
+        VisibilityTimeout: '60',
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 5 }),
+      },
+    }),
+  );
+  queueUrl = q.QueueUrl!;
+});
+
+afterAll(async () => {
+  await upstream?.close();
+});
+
+async function depth(): Promise<{ visible: number; hidden: number }> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return {
+    visible: Number(out.Attributes!.ApproximateNumberOfMessages),
+    hidden: Number(out.Attributes!.ApproximateNumberOfMessagesNotVisible),
+  };
+}
+
+describe('dev --queue-url (moto SQS)', () => {
+  it('keeps what is queued across a stop, and delivers all of it on the next start', async () => {
+    const common = ['--upstream', upstream.url, '--queue-url', queueUrl, '--endpoint-url', endpoint];
+    const first = await startDev([...common, '--concurrency', '1', '--rate', '2'], motoEnv());
+    expect(first.events[0]).toMatchObject({ event: 'listening', queue: 'sqs', maxAttempts: 5 });
+    expect(first.stderr()).toContain('redrive policy moves a webhook to the DLQ after 5 attempts');
+
+    const answers = await blast(
+      first.url,
+      Array.from({ length: WEBHOOKS }, (_x, i) => ({
+        body: `{"n":${i}}`,
+        headers: { 'content-type': 'application/json' },
+      })),
+      10,
+    );
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    const ids = answers.map((a) => a.id!);
+    await first.waitFor((e) => e.event === 'delivered', 2, 20_000);
+
+    expect(await first.stop('SIGTERM')).toBe(0);
+    const stopped = first.events.at(-1)!;
+    expect(stopped).toMatchObject({ event: 'stopped', lost: false });
+    const deliveredFirst = first.events.filter((e) => e.event === 'delivered').length;
+    expect(Number(stopped.queued)).toBe(WEBHOOKS - deliveredFirst);
+    expect(Number(stopped.queued)).toBeGreaterThan(WEBHOOKS / 2);
+    // The batch that was being paced was handed back, not left hidden for the visibility timeout.
+    expect(await depth()).toEqual({ visible: WEBHOOKS - deliveredFirst, hidden: 0 });
+
+    const second = await startDev([...common, '--concurrency', '2'], motoEnv());
+    await second.waitFor((e) => e.event === 'delivered', WEBHOOKS - deliveredFirst, 30_000);
+    expect(await second.stop('SIGTERM')).toBe(0);
+    expect(second.events.at(-1)).toEqual({ event: 'stopped', queued: 0, lost: false });
+
+    const arrived = upstream.received.map((r) => String(r.headers['x-webhook-proxy-id']));
+    expect(arrived.sort()).toEqual([...ids].sort());
+    expect(await depth()).toEqual({ visible: 0, hidden: 0 });
+  });
+});
