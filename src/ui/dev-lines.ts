@@ -35,10 +35,11 @@ export function devEventLine(e: DevEvent): string {
 }
 
 export function stoppedLine(queued: number, lost: boolean): string {
-  const what = queued === 1 ? '1 webhook was' : `${queued} webhooks were`;
   if (queued === 0) return 'Stopped. Nothing was left in the queue.';
+  const what = queued === 1 ? '1 webhook was' : `${queued} webhooks were`;
   return lost
-    ? `Stopped. ${what} still queued and are lost: the embedded queue lived in memory (use --queue-url to keep them).`
+    ? `Stopped. ${what} still queued and ${queued === 1 ? 'is' : 'are'} lost: the embedded queue lived in ` +
+        'memory (use --queue-url to keep them).'
     : `Stopped. ${what} still queued in SQS; they will be delivered when dev (or the deployed proxy) runs again.`;
 }
 

@@ -1,0 +1,102 @@
+/**
+ * The built `webhook-proxy dev` at its edges: bad flags (exit 2, one clear message), a busy port, an
+ * upstream that is down at start (a warning, and webhooks still queue), a webhook too large for SQS,
+ * a stop with webhooks still in the in-memory queue, and plain lines when stderr is not a terminal.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, post, startDev } from './dev-harness.js';
+
+beforeAll(ensureBuilt);
+
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, ['bin/webhook-proxy.js', 'dev', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1' },
+    timeout: 20_000,
+  });
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+describe('dev flags', () => {
+  it.each([
+    [[], /dev needs --upstream/],
+    [['--upstream', 'localhost:3000'], /--upstream must/],
+    [['--upstream', 'http://localhost:3000', '--concurrency', '0'], /--concurrency must be a whole number from 1 to 1000/],
+    [['--upstream', 'http://localhost:3000', '--rate', 'fast'], /--rate must be a number/],
+    [['--upstream', 'http://localhost:3000', '--backoff-base', '10', '--backoff-max', '1'], /--backoff-max \(1\) must not be below/],
+    [['--upstream', 'http://localhost:3000', '--timeout', '600', '--batch-size', '100'], /--batch-size 100 does not fit/],
+    [['--upstream', 'http://localhost:3000', '--port', '70000'], /--port must be/],
+  ])('refuses %j with exit 2', (args, message) => {
+    const r = run(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  }); // prettier-ignore
+
+  it('refuses a port already in use, and an upstream that is the proxy itself', async () => {
+    const busy: Server = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const { port } = busy.address() as { port: number };
+    const r = run('--upstream', 'http://localhost:3000', '--port', String(port));
+    busy.close();
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`Port ${port} on 127.0.0.1 is already in use`));
+
+    const free = await closedPort();
+    const loop = run('--upstream', `http://127.0.0.1:${free}/hooks`, '--port', String(free));
+    expect(loop.status).toBe(2);
+    expect(loop.stderr).toMatch(/is this proxy itself/);
+  });
+});
+
+describe('dev with its upstream down', () => {
+  it('warns, still queues, refuses what SQS cannot hold, and says at stop what was lost', async () => {
+    const dev = await startDev(['--upstream', `http://127.0.0.1:${await closedPort()}/hooks`]);
+    for (let i = 0; i < 3; i++) {
+      expect((await post(dev.url, `{"n":${i}}`, { 'content-type': 'application/json' })).status).toBe(200);
+    }
+    const big = await post(dev.url, Buffer.alloc(1_100_000, 0x61), { 'content-type': 'text/plain' });
+    expect(big.status).toBe(413);
+    expect(JSON.parse(big.body)).toMatchObject({ error: 'payload_too_large' });
+    await dev.waitFor((e) => e.event === 'retry', 3, 20_000);
+    expect(dev.events.find((e) => e.event === 'rejected')).toMatchObject({ status: 413 });
+    expect(dev.stderr()).toMatch(/warning: the upstream .* does not answer \(ECONNREFUSED/);
+
+    expect(await dev.stop('SIGINT')).toBe(0);
+    expect(dev.events.at(-1)).toEqual({ event: 'stopped', queued: 3, lost: true });
+  });
+});
+
+describe('dev without --json on a pipe', () => {
+  it('writes plain lines on stderr and nothing on stdout', async () => {
+    const child = spawn(
+      process.execPath,
+      ['bin/webhook-proxy.js', 'dev', '--port', '0', '--upstream', `http://127.0.0.1:${await closedPort()}`],
+      { env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const end = Date.now() + 10_000;
+    while (!/listening on (http:\/\/\S+)/.test(stderr) && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 20));
+    const url = /listening on (http:\/\/\S+)/.exec(stderr)![1]!;
+    expect((await post(url, 'x=1')).status).toBe(200);
+    child.kill('SIGTERM');
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(0);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('The embedded queue lives in memory');
+    expect(stderr).toMatch(/Stopped\. 1 webhook was still queued and is lost/);
+  });
+});
