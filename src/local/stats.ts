@@ -86,11 +86,9 @@ export class DeliveryStats {
     let inFlight = 0;
     for (const n of this.pendingBySlot.values()) inFlight += n;
     const retrying = this.retrying.size;
-    // The queue's "not visible" count holds both the batches being delivered and the retries waiting
-    // out their backoff; whatever is left (a batch that failed whole) is still waiting, so "queued".
-    const queued = queue
-      ? queue.visible + queue.delayed + Math.max(0, queue.inFlight - inFlight - retrying)
-      : 0;
+    // Waiting to be received. (SQS's "not visible" count mixes batches being delivered, their already
+    // delivered records not yet deleted, and retries in backoff: in flight and retrying say those.)
+    const queued = queue ? queue.visible + queue.delayed : 0;
     return {
       ...this.counts,
       queued,

@@ -85,7 +85,7 @@ describe('DeliveryStats', () => {
       inFlight: 1,
       retrying: 1,
       delivered: 1,
-      queued: 6,
+      queued: 5,
       ratePerSecond: 0.2,
     });
     s.invocationDone(0);
