@@ -12,7 +12,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeEnvelope, type Envelope } from '../envelope.js';
 import { backoffSeconds, createPacer, sleep } from './pacing.js';
 import { DEFAULTS, ENV, type QueuePort } from './ports.js';
-import { buildUpstreamRequest, sendUpstream } from './upstream.js';
+import { buildUpstreamRequest, createAgents, sendUpstream } from './upstream.js';
 
 export interface DeliverConfig {
   upstream: string;
@@ -85,6 +85,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   const log = deps.log ?? ((e: DeliveryEvent) => console.log(JSON.stringify({ msg: 'deliver', ...e })));
   const upstream = new URL(config.upstream);
   const timeoutMs = config.timeoutSeconds * 1000;
+  const agents = createAgents();
   // Per container: R / C requests per second, so C containers together stay at or under R.
   const pacer = config.rate ? createPacer((1000 * config.concurrency) / config.rate) : undefined;
 
@@ -144,7 +145,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         preservePath: config.preservePath,
         attempt,
       });
-      const outcome = await sendUpstream(request, timeoutMs);
+      const outcome = await sendUpstream(request, timeoutMs, agents);
       const ms = Date.now() - started;
       if (outcome.ok) {
         log({ event: 'delivered', id: envelope.id, status: outcome.status, attempt, ms });

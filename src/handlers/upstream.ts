@@ -1,17 +1,26 @@
 /**
  * One webhook replayed to the upstream, byte for byte: the original method, raw path (when the proxy
  * preserves paths) and raw query string, the original headers less hop-by-hop ones and `host`, plus
- * the proxy's own headers. node:http with keep-alive agents that live as long as the Lambda container,
- * so a batch (and the next invocation) reuses connections instead of paying a TLS handshake each time.
+ * the proxy's own headers. node:http with keep-alive agents that live as long as the handler (one per
+ * Lambda container, one per delivery slot in `dev`), so a batch and the next invocation reuse
+ * connections instead of paying a TLS handshake each time.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { envelopeBody, type Envelope } from '../envelope.js';
 
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 16 }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 16 }),
-};
+export interface UpstreamAgents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+/** A handler sends one request at a time, so one socket per protocol is all it ever needs. */
+export function createAgents(): UpstreamAgents {
+  return {
+    http: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 1 }),
+  };
+}
 
 /** RFC 9110 §7.6.1 hop-by-hop headers, plus what we recompute (host, content-length) or must not relay. */
 const DROPPED = new Set([
@@ -98,7 +107,11 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 }
 
 /** Send one request; resolves (never rejects) once the response is fully read or the timeout hits. */
-export function sendUpstream(req: UpstreamRequest, timeoutMs: number): Promise<UpstreamOutcome> {
+export function sendUpstream(
+  req: UpstreamRequest,
+  timeoutMs: number,
+  agents: UpstreamAgents,
+): Promise<UpstreamOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (outcome: UpstreamOutcome) => {
@@ -117,7 +130,7 @@ export function sendUpstream(req: UpstreamRequest, timeoutMs: number): Promise<U
         path: req.path,
         method: req.method,
         headers: req.headers,
-        agent: agents[isHttps ? 'https:' : 'http:'],
+        agent: isHttps ? agents.https : agents.http,
       });
     } catch (err) {
       // An invalid path or header value: the request cannot be sent at all.
