@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { addEdgeOptions, edgeEnv, edgeSettingsFromOptions } from '../../src/handlers/edge/flags.js';
 import {
+  describeEdgeEnv,
   describeEdgeSettings,
   EdgeConfigError,
   edgeSettingsFromEnv,
@@ -146,5 +147,17 @@ describe('the environment format', () => {
     const d = describeEdgeSettings(s);
     expect(d).toEqual({ handshakes: ['graph', 'meta'], verify: ['github', 'hmac-sha256:x-sig'] });
     expect(JSON.stringify(d)).not.toContain(SECRET);
+  });
+
+  it('describes a deployed environment for status, and a malformed one without throwing', () => {
+    const env = edgeEnv({ handshake: ['graph'], verify: [`stripe=whsec_${SECRET}`] });
+    expect(describeEdgeEnv({ ...env, WP_QUEUE_URL: 'q' })).toEqual({
+      handshakes: ['graph'],
+      verify: ['stripe'],
+    });
+    expect(describeEdgeEnv({})).toEqual({ handshakes: [], verify: [] });
+    const bad = describeEdgeEnv({ WP_VERIFY: `[{"name":"github","secret":"${SECRET}"},{"name":"x"}]` });
+    expect(bad.error).toMatch(/WP_VERIFY\[1\] names no known verifier/);
+    expect(JSON.stringify(bad)).not.toContain(SECRET);
   });
 });

@@ -151,3 +151,19 @@ export function describeEdgeSettings(settings: Partial<EdgeSettings>): {
     ],
   };
 }
+
+/**
+ * For `status`/`list`, from a deployed function's environment: the names only. Never throws; a
+ * malformed value (the function then refuses every request) is reported as such.
+ */
+export function describeEdgeEnv(env: Record<string, string | undefined>): {
+  handshakes: string[];
+  verify: string[];
+  error?: string;
+} {
+  try {
+    return describeEdgeSettings(edgeSettingsFromEnv(env));
+  } catch (err) {
+    return { handshakes: [], verify: [], error: err instanceof Error ? err.message : String(err) };
+  }
+}
