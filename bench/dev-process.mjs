@@ -29,7 +29,8 @@ export async function startDevProcess(args, { startTimeoutMs = 20_000 } = {}) {
   const exited = new Promise((r) => child.once('exit', (code) => r(code)));
   const end = Date.now() + startTimeoutMs;
   while (!url) {
-    if (child.exitCode !== null) throw new Error(`dev exited (${child.exitCode}) before listening:\n${stderr}`);
+    if (child.exitCode !== null)
+      throw new Error(`dev exited (${child.exitCode}) before listening:\n${stderr}`);
     if (Date.now() > end) {
       child.kill('SIGKILL');
       throw new Error(`dev did not print a listening event within ${startTimeoutMs} ms:\n${stderr}`);

@@ -1,0 +1,185 @@
+// Control plane: the built CLI's `create`, `create` again (converge), `status` and `destroy` against
+// moto, through the counting proxy (bench/aws-proxy.mjs): AWS API calls, wall time next to a fresh Node
+// process making one AWS call, and whether status's calls form one parallel round.
+import { breakdown } from './aws-proxy.mjs';
+import { fakeAwsEnv, hasCommand, median, ratio, round, runCli, timeProcess } from './lib.mjs';
+
+/** Injected per-call latency for the rounds measurement: larger than any gap between calls issued together. */
+const DELAY_MS = 300;
+
+async function oneCallMs(env, runs) {
+  const times = [];
+  for (let i = 0; i < runs; i++) times.push(await timeProcess(['bench/one-call.mjs'], env));
+  return median(times);
+}
+
+async function measure(proxy, args, env, delay = 0) {
+  proxy.reset(delay);
+  const r = await runCli(args, { env, timeoutMs: 180_000 });
+  const snap = proxy.snapshot();
+  if (r.code !== 0) {
+    throw new Error(
+      `webhook-proxy ${args.join(' ')} exited ${r.code ?? r.signal}:\n${r.stderr.slice(-1500)}`,
+    );
+  }
+  let json;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
+  return {
+    ms: r.ms,
+    json,
+    calls: snap.calls.length,
+    maxInFlight: snap.maxInFlight,
+    rounds: snap.rounds,
+    by: breakdown(snap.calls),
+  };
+}
+
+export async function controlPlane({ proxy, upstream, runs }) {
+  const env = fakeAwsEnv(proxy.url);
+  const section = 'control plane (moto)';
+  const rows = [];
+  const details = {};
+  const skipped = [];
+  if (!hasCommand('create'))
+    return { rows, details, skipped: ['create/status: the create command does not exist yet'] };
+
+  proxy.reset(0);
+  const baseMs = await oneCallMs(env, runs);
+  const name = `bench-${Date.now().toString(36)}`;
+  const common = ['--region', 'us-east-1', '--json'];
+  const oneCall = { baseline: round(baseMs, 0), baselineLabel: 'fresh node making 1 AWS call' };
+
+  const created = await measure(proxy, ['create', name, '--upstream', upstream, ...common], env);
+  const changes = created.json?.changes ?? [];
+  const made = changes.filter((c) => c.action !== 'unchanged').length;
+  details.create = created;
+  rows.push(
+    {
+      section,
+      metric: 'create (new proxy): AWS API calls',
+      value: created.calls,
+      unit: 'calls',
+      baseline: made,
+      baselineLabel: 'resources created or updated',
+      ratio: ratio(created.calls, made),
+      note: `max ${created.maxInFlight} at once`,
+    },
+    {
+      section,
+      metric: 'create (new proxy): wall time',
+      value: round(created.ms, 0),
+      unit: 'ms',
+      ...oneCall,
+      ratio: ratio(created.ms, baseMs),
+      note: '',
+    },
+  );
+
+  const again = await measure(proxy, ['create', name, '--upstream', upstream, ...common], env);
+  const changedAgain = (again.json?.changes ?? []).filter((c) => c.action !== 'unchanged').length;
+  details.createAgain = again;
+  rows.push(
+    {
+      section,
+      metric: 'create again (converge): AWS API calls',
+      value: again.calls,
+      unit: 'calls',
+      baseline: created.calls,
+      baselineLabel: 'first create',
+      ratio: ratio(again.calls, created.calls),
+      note: `${changedAgain} resources changed (should be 0)`,
+    },
+    {
+      section,
+      metric: 'create again (converge): wall time',
+      value: round(again.ms, 0),
+      unit: 'ms',
+      ...oneCall,
+      ratio: ratio(again.ms, baseMs),
+      note: '',
+    },
+  );
+
+  if (hasCommand('status')) {
+    const status = await measure(proxy, ['status', name, ...common], env);
+    const slow = await measure(proxy, ['status', name, ...common], env, DELAY_MS);
+    proxy.reset(DELAY_MS);
+    const baseSlowMs = await oneCallMs(env, Math.min(runs, 3));
+    details.status = { status, slow, baseSlowMs };
+    rows.push(
+      {
+        section,
+        metric: 'status: AWS API calls',
+        value: status.calls,
+        unit: 'calls',
+        baseline: status.maxInFlight,
+        baselineLabel: 'max at once',
+        ratio: ratio(status.calls, status.maxInFlight),
+        note: '1 = all calls in flight together',
+      },
+      {
+        section,
+        metric: 'status: wall time',
+        value: round(status.ms, 0),
+        unit: 'ms',
+        ...oneCall,
+        ratio: ratio(status.ms, baseMs),
+        note: '',
+      },
+      {
+        section,
+        metric: `status: sequential rounds (${DELAY_MS} ms added per call)`,
+        value: slow.rounds,
+        unit: 'rounds',
+        baseline: 1,
+        baselineLabel: 'one parallel round',
+        ratio: ratio(slow.rounds, 1),
+        note: `${slow.calls} calls, max ${slow.maxInFlight} at once`,
+      },
+      {
+        section,
+        metric: `status: wall time (${DELAY_MS} ms added per call)`,
+        value: round(slow.ms, 0),
+        unit: 'ms',
+        baseline: round(baseSlowMs, 0),
+        baselineLabel: `fresh node making 1 AWS call (${DELAY_MS} ms added)`,
+        ratio: ratio(slow.ms, baseSlowMs),
+        note: `+${round((slow.ms - status.ms) / DELAY_MS, 1)} × the added latency`,
+      },
+    );
+  } else skipped.push('status: the status command does not exist yet');
+
+  if (hasCommand('destroy')) {
+    const destroyed = await measure(proxy, ['destroy', name, '--yes', ...common], env);
+    details.destroy = destroyed;
+    rows.push(
+      {
+        section,
+        metric: 'destroy: AWS API calls',
+        value: destroyed.calls,
+        unit: 'calls',
+        baseline: created.calls,
+        baselineLabel: 'create',
+        ratio: ratio(destroyed.calls, created.calls),
+        note: `max ${destroyed.maxInFlight} at once`,
+      },
+      {
+        section,
+        metric: 'destroy: wall time',
+        value: round(destroyed.ms, 0),
+        unit: 'ms',
+        ...oneCall,
+        ratio: ratio(destroyed.ms, baseMs),
+        note: '',
+      },
+    );
+  } else
+    skipped.push(
+      'destroy: the destroy command does not exist yet (the bench proxy stays in moto, which stops with the run)',
+    );
+  return { rows, details, skipped };
+}
