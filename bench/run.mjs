@@ -129,7 +129,6 @@ if (want('cost') || want('control')) {
       const design = await designMemory(proxy.url);
       await step('cost', () =>
         costModel({
-          endpoint: moto.url,
           proxy,
           n: config.costN,
           design,
