@@ -1,7 +1,14 @@
 /**
  * The command registry: adding a command is one file in this folder and one line here.
  */
+import { create } from './create.js';
+import { destroy } from './destroy.js';
 import { dev } from './dev.js';
+import { list } from './list.js';
+import { pause } from './pause.js';
+import { resume } from './resume.js';
+import { scale } from './scale.js';
+import { status } from './status.js';
 import type { CommandSpec } from './types.js';
 
-export const commands: CommandSpec[] = [dev];
+export const commands: CommandSpec[] = [create, destroy, dev, list, status, scale, pause, resume];

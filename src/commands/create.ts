@@ -1,0 +1,208 @@
+/**
+ * `webhook-proxy create [name] --upstream URL`: provision or converge one proxy (src/proxy/provision/).
+ * Every flag is checked before the first AWS call, so bad input creates nothing.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { addEdgeOptions, edgeEnv, type EdgeOptions } from '../handlers/edge/flags.js';
+import { DEFAULTS } from '../handlers/ports.js';
+import { collect, httpUrl, intInRange, numberInRange } from '../options.js';
+import { maxBatchSizeFor } from '../proxy/limits.js';
+import { parseTags, validateName } from '../proxy/names.js';
+import type { ProvisionSpec } from '../proxy/provision/types.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+interface CreateOptions extends EdgeOptions {
+  upstream?: string;
+  concurrency: number;
+  rate?: number;
+  batchSize: number;
+  timeout: number;
+  maxAttempts: number;
+  backoffBase: number;
+  backoffMax: number;
+  retention: number;
+  responseStatus: number;
+  preservePath?: boolean;
+  ordered?: boolean;
+  ingressRate?: number;
+  ingressBurst?: number;
+  vpcSubnets?: string;
+  vpcSecurityGroups?: string;
+  memory: number;
+  tag?: string[];
+  dryRun?: boolean;
+}
+
+const list = (raw?: string) =>
+  (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** Options → the spec of the proxy, or a UsageError that says what to change. */
+export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
+  validateName(name);
+  if (!o.upstream) {
+    throw new UsageError(
+      'create needs --upstream, the URL your application receives webhooks on.',
+      'For example: webhook-proxy create --upstream https://app.example.com/webhooks',
+    );
+  }
+  if (o.backoffMax < o.backoffBase) {
+    throw new UsageError(
+      `--backoff-max (${o.backoffMax}) must not be below --backoff-base (${o.backoffBase}).`,
+    );
+  }
+  if ((o.ingressRate === undefined) !== (o.ingressBurst === undefined)) {
+    throw new UsageError('--ingress-rate and --ingress-burst go together: give both, or neither.');
+  }
+  const subnets = list(o.vpcSubnets);
+  const groups = list(o.vpcSecurityGroups);
+  if (groups.length && !subnets.length) throw new UsageError('--vpc-security-groups needs --vpc-subnets.');
+  if (subnets.length && !groups.length) throw new UsageError('--vpc-subnets needs --vpc-security-groups.');
+  for (const s of subnets)
+    if (!/^subnet-[0-9a-f]+$/.test(s)) throw new UsageError(`"${s}" is not a subnet id (subnet-…).`);
+  for (const g of groups)
+    if (!/^sg-[0-9a-f]+$/.test(g)) throw new UsageError(`"${g}" is not a security group id (sg-…).`);
+  if (o.ordered && o.batchSize > 10) {
+    throw new UsageError(
+      `--batch-size ${o.batchSize} is too large for an --ordered (FIFO) proxy: at most 10.`,
+    );
+  }
+  const concurrency = o.ordered ? Math.max(2, o.concurrency) : o.concurrency;
+  if (concurrency < 2) {
+    throw new UsageError(
+      '--concurrency must be at least 2: that is the lowest cap AWS allows on an SQS event source mapping.',
+      'For strictly one delivery at a time, in order, create the proxy with --ordered (a FIFO queue with one message group).',
+    );
+  }
+  const fits = maxBatchSizeFor({
+    timeout: o.timeout,
+    concurrency: o.ordered ? 1 : concurrency,
+    rate: o.rate,
+  });
+  if (o.batchSize > fits) {
+    throw new UsageError(
+      `--batch-size ${o.batchSize} cannot be delivered within Lambda's 15-minute limit at --timeout ${o.timeout}` +
+        (o.rate ? ` and --rate ${o.rate}` : '') +
+        '.',
+      `Use --batch-size ${fits} or less, a shorter --timeout, or a higher --rate.`,
+    );
+  }
+  return {
+    name,
+    upstream: o.upstream,
+    concurrency,
+    ...(o.rate !== undefined ? { rate: o.rate } : {}),
+    batchSize: o.batchSize,
+    timeout: o.timeout,
+    maxAttempts: o.maxAttempts,
+    backoffBase: o.backoffBase,
+    backoffMax: o.backoffMax,
+    retentionDays: o.retention,
+    responseStatus: o.responseStatus,
+    preservePath: Boolean(o.preservePath),
+    ordered: Boolean(o.ordered),
+    ...(o.ingressRate !== undefined ? { ingressRate: o.ingressRate, ingressBurst: o.ingressBurst } : {}),
+    vpcSubnets: subnets,
+    vpcSecurityGroups: groups,
+    memory: o.memory,
+    tags: parseTags(o.tag),
+    ingestEnv: edgeEnv(o),
+  };
+}
+
+export const create: CommandSpec = {
+  name: 'create',
+  summary: 'Provision a proxy in your AWS account, or converge an existing one to these flags',
+  configure(cmd: Command) {
+    cmd
+      .argument('[name]', 'proxy name (lower-case letters, digits, hyphens)', 'default')
+      .option(
+        '--upstream <url>',
+        'your application URL that receives the webhooks (required)',
+        httpUrl('--upstream'),
+      )
+      .option(
+        '--concurrency <n>',
+        'deliveries in flight at once (2–1000)',
+        intInRange('--concurrency', 1, 1000),
+        DEFAULTS.concurrency,
+      )
+      .option(
+        '--rate <r>',
+        'at most R requests per second to the upstream (default: unpaced)',
+        numberInRange('--rate', 0.01, 10_000),
+      )
+      .option(
+        '--batch-size <n>',
+        'messages per deliver invocation',
+        intInRange('--batch-size', 1, 10_000),
+        DEFAULTS.batchSize,
+      )
+      .option(
+        '--timeout <s>',
+        'seconds per upstream request',
+        intInRange('--timeout', 1, 890),
+        DEFAULTS.timeout,
+      )
+      .option(
+        '--max-attempts <n>',
+        'attempts before a webhook goes to the dead-letter queue',
+        intInRange('--max-attempts', 2, 1000),
+        DEFAULTS.maxAttempts,
+      )
+      .option(
+        '--backoff-base <s>',
+        'first retry delay in seconds, doubling each attempt',
+        intInRange('--backoff-base', 1, 43_200),
+        DEFAULTS.backoffBase,
+      )
+      .option(
+        '--backoff-max <s>',
+        'longest retry delay in seconds',
+        intInRange('--backoff-max', 1, 43_200),
+        DEFAULTS.backoffMax,
+      )
+      .option(
+        '--retention <days>',
+        'days SQS keeps undelivered webhooks (1–14)',
+        intInRange('--retention', 1, 14),
+        DEFAULTS.retention,
+      )
+      .option(
+        '--response-status <code>',
+        'status the sender gets once its webhook is stored',
+        intInRange('--response-status', 200, 299),
+        DEFAULTS.responseStatus,
+      )
+      .option('--preserve-path', 'append the path the webhook was sent to onto the upstream URL')
+      .option('--ordered', 'strictly one delivery at a time, in order (FIFO queue, one message group)')
+      .option(
+        '--ingress-rate <r>',
+        'API Gateway throttle: requests per second (with --ingress-burst)',
+        numberInRange('--ingress-rate', 1, 100_000),
+      )
+      .option(
+        '--ingress-burst <b>',
+        'API Gateway throttle: burst size (with --ingress-rate)',
+        intInRange('--ingress-burst', 1, 100_000),
+      )
+      .option(
+        '--vpc-subnets <ids>',
+        'comma-separated subnet ids: deliver runs in your VPC (to reach a private upstream)',
+      )
+      .option('--vpc-security-groups <ids>', 'comma-separated security group ids (with --vpc-subnets)')
+      .option('--memory <mb>', 'memory of each function, MB', intInRange('--memory', 128, 10_240), 256)
+      .option('--tag <key=value>', 'extra tag on every resource (repeatable)', collect)
+      .option('--dry-run', 'print what would change, and change nothing');
+    return addEdgeOptions(cmd);
+  },
+  async run(ctx: CommandContext) {
+    const name = ctx.args[0] ?? 'default';
+    const spec = specFromOptions(name, ctx.opts as unknown as CreateOptions);
+    const { runCreate } = await import('../proxy/provision/run.js');
+    return runCreate(ctx.global, spec, Boolean((ctx.opts as { dryRun?: boolean }).dryRun));
+  },
+};

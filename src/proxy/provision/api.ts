@@ -1,0 +1,207 @@
+/**
+ * The public endpoint: an HTTP API whose `$default` route sends every path and method to `ingest`
+ * (payload format 2.0), a `$default` stage with auto-deploy and optional ingress throttling, and the
+ * permission for API Gateway to invoke the function.
+ */
+import {
+  CreateApiCommand,
+  CreateIntegrationCommand,
+  CreateRouteCommand,
+  CreateStageCommand,
+  GetApisCommand,
+  GetIntegrationsCommand,
+  GetRoutesCommand,
+  GetStageCommand,
+  TagResourceCommand,
+  UpdateRouteCommand,
+  UpdateStageCommand,
+  type Api,
+  type ApiGatewayV2Client,
+} from '@aws-sdk/client-apigatewayv2';
+import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
+import { NAME_TAG, proxyTags, TOOL_TAG, TOOL_TAG_VALUE } from '../names.js';
+import { includesAll, isNotFound } from './compare.js';
+import { partitionOf } from './roles.js';
+import type { ChangeAction, StepContext } from './types.js';
+
+export const STAGE = '$default';
+export const PERMISSION_SID = 'webhook-proxy-apigateway';
+
+/** Our API for this proxy: found by name, and checked by tags so a same-named API of someone else is never touched. */
+export async function findApi(
+  apigw: ApiGatewayV2Client,
+  apiName: string,
+  proxyName: string,
+): Promise<Api | undefined> {
+  let NextToken: string | undefined;
+  do {
+    const page = await apigw.send(new GetApisCommand({ NextToken, MaxResults: '100' }));
+    const hit = page.Items?.find(
+      (a) => a.Name === apiName && a.Tags?.[TOOL_TAG] === TOOL_TAG_VALUE && a.Tags?.[NAME_TAG] === proxyName,
+    );
+    if (hit) return hit;
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return undefined;
+}
+
+export async function ensureApi(ctx: StepContext): Promise<{ action: ChangeAction; api?: Api }> {
+  const apigw = await ctx.aws.apigw();
+  const tags = proxyTags(ctx.spec.name, ctx.spec.tags);
+  const api = await findApi(apigw, ctx.names.api, ctx.spec.name);
+  if (!api) {
+    if (ctx.dryRun) return { action: 'created' };
+    const created = await apigw.send(
+      new CreateApiCommand({
+        Name: ctx.names.api,
+        ProtocolType: 'HTTP',
+        Description: `webhook-proxy ${ctx.spec.name}: webhooks in, buffered in SQS`,
+        Tags: tags,
+      }),
+    );
+    return { action: 'created', api: created as Api };
+  }
+  if (includesAll(api.Tags, tags)) return { action: 'unchanged', api };
+  if (!ctx.dryRun) {
+    const arn = `arn:${partitionOf(ctx.aws.settings.region)}:apigateway:${ctx.aws.settings.region}::/apis/${api.ApiId}`;
+    await apigw.send(new TagResourceCommand({ ResourceArn: arn, Tags: tags }));
+  }
+  return { action: 'updated', api };
+}
+
+export async function ensureIntegration(
+  ctx: StepContext,
+  apiId: string | undefined,
+  functionArn: string,
+): Promise<{ action: ChangeAction; integrationId?: string }> {
+  if (!apiId) return { action: 'created' };
+  const apigw = await ctx.aws.apigw();
+  const items =
+    (await apigw.send(new GetIntegrationsCommand({ ApiId: apiId, MaxResults: '100' }))).Items ?? [];
+  const hit = items.find(
+    (i) =>
+      i.IntegrationType === 'AWS_PROXY' &&
+      i.IntegrationUri === functionArn &&
+      i.PayloadFormatVersion === '2.0',
+  );
+  if (hit) return { action: 'unchanged', integrationId: hit.IntegrationId! };
+  if (ctx.dryRun) return { action: 'created' };
+  const created = await apigw.send(
+    new CreateIntegrationCommand({
+      ApiId: apiId,
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: functionArn,
+      PayloadFormatVersion: '2.0',
+      // API Gateway's maximum: ingest answers in milliseconds, but a cold start must not cost a webhook.
+      TimeoutInMillis: 30_000,
+    }),
+  );
+  return { action: 'created', integrationId: created.IntegrationId! };
+}
+
+export async function ensureRoute(
+  ctx: StepContext,
+  apiId: string | undefined,
+  integrationId: string | undefined,
+): Promise<{ action: ChangeAction }> {
+  if (!apiId || !integrationId) return { action: 'created' };
+  const apigw = await ctx.aws.apigw();
+  const target = `integrations/${integrationId}`;
+  const routes = (await apigw.send(new GetRoutesCommand({ ApiId: apiId, MaxResults: '100' }))).Items ?? [];
+  const route = routes.find((r) => r.RouteKey === '$default');
+  if (route?.Target === target) return { action: 'unchanged' };
+  if (ctx.dryRun) return { action: route ? 'updated' : 'created' };
+  if (route) {
+    await apigw.send(new UpdateRouteCommand({ ApiId: apiId, RouteId: route.RouteId!, Target: target }));
+    return { action: 'updated' };
+  }
+  await apigw.send(new CreateRouteCommand({ ApiId: apiId, RouteKey: '$default', Target: target }));
+  return { action: 'created' };
+}
+
+export async function ensureStage(
+  ctx: StepContext,
+  apiId: string | undefined,
+): Promise<{ action: ChangeAction }> {
+  if (!apiId) return { action: 'created' };
+  const apigw = await ctx.aws.apigw();
+  const { ingressRate, ingressBurst } = ctx.spec;
+  const throttling =
+    ingressRate !== undefined ? { ThrottlingRateLimit: ingressRate, ThrottlingBurstLimit: ingressBurst } : {};
+  let stage;
+  try {
+    stage = await apigw.send(new GetStageCommand({ ApiId: apiId, StageName: STAGE }));
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  if (!stage) {
+    if (ctx.dryRun) return { action: 'created' };
+    await apigw.send(
+      new CreateStageCommand({
+        ApiId: apiId,
+        StageName: STAGE,
+        AutoDeploy: true,
+        DefaultRouteSettings: throttling,
+        Tags: proxyTags(ctx.spec.name, ctx.spec.tags),
+      }),
+    );
+    return { action: 'created' };
+  }
+  const current = stage.DefaultRouteSettings ?? {};
+  // Without --ingress-rate we leave the stage's throttling as it is: API Gateway v2 offers no way to
+  // unset it, so lifting a limit means passing a higher --ingress-rate (the README says so).
+  const same =
+    stage.AutoDeploy === true &&
+    (ingressRate === undefined ||
+      (current.ThrottlingRateLimit === throttling.ThrottlingRateLimit &&
+        current.ThrottlingBurstLimit === throttling.ThrottlingBurstLimit));
+  if (same) return { action: 'unchanged' };
+  if (!ctx.dryRun) {
+    await apigw.send(
+      new UpdateStageCommand({
+        ApiId: apiId,
+        StageName: STAGE,
+        AutoDeploy: true,
+        DefaultRouteSettings: throttling,
+      }),
+    );
+  }
+  return { action: 'updated' };
+}
+
+/** The resource policy statement that lets this API (any stage, any route) invoke ingest. */
+export async function ensureInvokePermission(
+  ctx: StepContext,
+  apiId: string | undefined,
+  functionArn: string,
+): Promise<{ action: ChangeAction }> {
+  if (!apiId) return { action: 'created' };
+  const lambda = await ctx.aws.lambda();
+  const [, partition, , region, account] = functionArn.split(':');
+  const sourceArn = `arn:${partition}:execute-api:${region}:${account}:${apiId}/*/*`;
+  let statements: { Sid?: string; Condition?: { ArnLike?: Record<string, string> } }[] = [];
+  try {
+    const policy = await lambda.send(new GetPolicyCommand({ FunctionName: ctx.names.ingestFunction }));
+    statements = JSON.parse(policy.Policy ?? '{}').Statement ?? [];
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const existing = statements.find((s) => s.Sid === PERMISSION_SID);
+  if (existing?.Condition?.ArnLike?.['AWS:SourceArn'] === sourceArn) return { action: 'unchanged' };
+  if (ctx.dryRun) return { action: existing ? 'updated' : 'created' };
+  if (existing) {
+    await lambda.send(
+      new RemovePermissionCommand({ FunctionName: ctx.names.ingestFunction, StatementId: PERMISSION_SID }),
+    );
+  }
+  await lambda.send(
+    new AddPermissionCommand({
+      FunctionName: ctx.names.ingestFunction,
+      StatementId: PERMISSION_SID,
+      Action: 'lambda:InvokeFunction',
+      Principal: 'apigateway.amazonaws.com',
+      SourceArn: sourceArn,
+    }),
+  );
+  return { action: existing ? 'updated' : 'created' };
+}

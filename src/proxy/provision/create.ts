@@ -1,0 +1,165 @@
+/**
+ * `create`: converge one proxy to its spec, step by step, each an ensure that reports
+ * created | updated | unchanged. Independent steps run together (roles and log groups; the two
+ * functions; the mapping and the API), which is what makes a first `create` on AWS take seconds, not
+ * minutes. A failure names the step and the AWS error; nothing is rolled back, because a re-run of the
+ * same command continues from where it stopped.
+ */
+import type { Aws } from '../../aws/clients.js';
+import { CliError, describeAwsError } from '../../errors.js';
+import { ENV } from '../../handlers/ports.js';
+import { deliverFunctionTimeout } from '../limits.js';
+import { resourceNames } from '../names.js';
+import { ensureApi, ensureIntegration, ensureInvokePermission, ensureRoute, ensureStage } from './api.js';
+import { handlerZip } from './bundle.js';
+import { ensureFunction } from './functions.js';
+import { ensureLogGroup } from './logs.js';
+import { ensureMapping } from './mapping.js';
+import { ensureDlq, ensureMainQueue, refuseKindSwitch } from './queues.js';
+import { deliverPolicy, ensureRole, ingestPolicy } from './roles.js';
+import type { Change, ProvisionSpec, StepAction, StepContext, StepEvents } from './types.js';
+
+export interface CreateResult {
+  name: string;
+  region: string;
+  endpoint: string;
+  upstream: string;
+  queueUrl: string;
+  dlqUrl: string;
+  dryRun: boolean;
+  changes: Change[];
+}
+
+/** The ingest function answers in milliseconds; 10 s leaves room for SQS retries, under API Gateway's 30 s. */
+export const INGEST_TIMEOUT = 10;
+
+/** An ordered proxy delivers one at a time whatever the mapping's cap, so it paces at the full rate. */
+export function pacingConcurrency(spec: ProvisionSpec): number {
+  return spec.ordered ? 1 : spec.concurrency;
+}
+
+export function deliverEnv(spec: ProvisionSpec, queueUrl: string): Record<string, string> {
+  return {
+    [ENV.proxyName]: spec.name,
+    [ENV.queueUrl]: queueUrl,
+    [ENV.upstream]: spec.upstream,
+    [ENV.preservePath]: spec.preservePath ? '1' : '0',
+    [ENV.timeout]: String(spec.timeout),
+    [ENV.concurrency]: String(pacingConcurrency(spec)),
+    [ENV.backoffBase]: String(spec.backoffBase),
+    [ENV.backoffMax]: String(spec.backoffMax),
+    [ENV.maxAttempts]: String(spec.maxAttempts),
+    ...(spec.rate ? { [ENV.rate]: String(spec.rate) } : {}),
+  };
+}
+
+export function ingestEnv(spec: ProvisionSpec, queueUrl: string): Record<string, string> {
+  return {
+    [ENV.proxyName]: spec.name,
+    [ENV.queueUrl]: queueUrl,
+    [ENV.responseStatus]: String(spec.responseStatus),
+    ...(spec.ordered ? { [ENV.fifo]: '1' } : {}),
+    ...spec.ingestEnv,
+  };
+}
+
+export async function createProxy(
+  aws: Aws,
+  spec: ProvisionSpec,
+  events: StepEvents,
+  options: { dryRun?: boolean } = {},
+): Promise<CreateResult> {
+  const names = resourceNames(spec.name, { ordered: spec.ordered });
+  const ctx: StepContext = { aws, spec, names, dryRun: Boolean(options.dryRun) };
+  const changes: Change[] = [];
+
+  async function step<T extends { action: StepAction }>(label: string, run: () => Promise<T>): Promise<T> {
+    events.start(label, label);
+    try {
+      const result = await run();
+      events.done(label, result.action);
+      changes.push({ resource: label, action: result.action });
+      return result;
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError(
+        `create stopped at "${label}": ${describeAwsError(err)}`,
+        'Everything before this step is in place. Fix the cause above, then run the same create command ' +
+          'again: it continues from here and changes nothing that is already right.',
+        { cause: err },
+      );
+    }
+  }
+
+  await refuseKindSwitch(ctx);
+  const dlq = await step(`dead-letter queue ${names.dlq}`, () => ensureDlq(ctx));
+  const queue = await step(`queue ${names.queue}`, () => ensureMainQueue(ctx, dlq.ref));
+  const account = queue.ref.arn.split(':')[4]!;
+
+  const [, , ingestRole, deliverRole] = await Promise.all([
+    step(`log group ${names.ingestLogGroup}`, () => ensureLogGroup(ctx, names.ingestLogGroup)),
+    step(`log group ${names.deliverLogGroup}`, () => ensureLogGroup(ctx, names.deliverLogGroup)),
+    step(`role ${names.ingestRole}`, () =>
+      ensureRole(ctx, names.ingestRole, ingestPolicy(ctx, queue.ref.arn, account)),
+    ),
+    step(`role ${names.deliverRole}`, () =>
+      ensureRole(ctx, names.deliverRole, deliverPolicy(ctx, queue.ref.arn, account)),
+    ),
+  ]);
+
+  const [ingestFn] = await Promise.all([
+    step(`function ${names.ingestFunction}`, () =>
+      ensureFunction(ctx, {
+        name: names.ingestFunction,
+        roleArn: ingestRole.arn,
+        code: handlerZip('ingest'),
+        memory: spec.memory,
+        timeout: INGEST_TIMEOUT,
+        env: ingestEnv(spec, queue.ref.url),
+        description: `webhook-proxy ${spec.name}: stores each webhook in SQS`,
+      }),
+    ),
+    step(`function ${names.deliverFunction}`, () =>
+      ensureFunction(ctx, {
+        name: names.deliverFunction,
+        roleArn: deliverRole.arn,
+        code: handlerZip('deliver'),
+        memory: spec.memory,
+        timeout: deliverFunctionTimeout({ ...spec, concurrency: pacingConcurrency(spec) }),
+        env: deliverEnv(spec, queue.ref.url),
+        ...(spec.vpcSubnets.length
+          ? { vpc: { SubnetIds: spec.vpcSubnets, SecurityGroupIds: spec.vpcSecurityGroups } }
+          : {}),
+        description: `webhook-proxy ${spec.name}: delivers queued webhooks to ${spec.upstream}`,
+      }),
+    ),
+  ]);
+
+  const [, api] = await Promise.all([
+    step('event source mapping (queue → deliver)', () => ensureMapping(ctx, queue.ref.arn)),
+    (async () => {
+      const apiStep = await step(`HTTP API ${names.api}`, () => ensureApi(ctx));
+      const apiId = apiStep.api?.ApiId;
+      const integration = await step('integration (→ ingest, payload 2.0)', () =>
+        ensureIntegration(ctx, apiId, ingestFn.arn),
+      );
+      await step('route $default', () => ensureRoute(ctx, apiId, integration.integrationId));
+      await step('stage $default', () => ensureStage(ctx, apiId));
+      await step('invoke permission (API Gateway → ingest)', () =>
+        ensureInvokePermission(ctx, apiId, ingestFn.arn),
+      );
+      return apiStep.api;
+    })(),
+  ]);
+
+  return {
+    name: spec.name,
+    region: aws.settings.region,
+    endpoint: api?.ApiEndpoint ?? '(known once created)',
+    upstream: spec.upstream,
+    queueUrl: queue.ref.url,
+    dlqUrl: dlq.ref.url,
+    dryRun: ctx.dryRun,
+    changes,
+  };
+}

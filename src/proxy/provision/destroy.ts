@@ -1,0 +1,178 @@
+/**
+ * `destroy`: delete everything `create` made, in an order that never leaves a working part pointing at
+ * a deleted one (the public endpoint first, the queues — the webhooks — last). Every step treats
+ * "not found" as done, so an interrupted destroy is finished by running it again.
+ */
+import { DeleteApiCommand } from '@aws-sdk/client-apigatewayv2';
+import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  DeleteEventSourceMappingCommand,
+  DeleteFunctionCommand,
+  GetEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import { DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { Aws } from '../../aws/clients.js';
+import { CliError, describeAwsError } from '../../errors.js';
+import { resourceNames, type ResourceNames } from '../names.js';
+import { findApi } from './api.js';
+import { isNotFound } from './compare.js';
+import { findMapping } from './mapping.js';
+import { queueUrlIfExists } from './queues.js';
+import type { StepAction, StepEvents } from './types.js';
+
+export interface DestroyResult {
+  name: string;
+  region: string;
+  deleted: string[];
+}
+
+export interface QueueCounts {
+  queue?: string;
+  dlq?: string;
+  queued: number;
+  dlqCount: number;
+}
+
+async function depthOf(aws: Aws, url: string | undefined): Promise<number> {
+  if (!url) return 0;
+  const out = await (
+    await aws.sqs()
+  ).send(
+    new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
+  );
+  const a = out.Attributes ?? {};
+  return (
+    Number(a.ApproximateNumberOfMessages ?? 0) +
+    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}
+
+/** Which of the two kinds (ordered or not) this proxy's queues are, and how many webhooks they still hold. */
+export async function queueState(
+  aws: Aws,
+  name: string,
+): Promise<{ names: ResourceNames; urls: { queue?: string; dlq?: string }; queued: number; dlq: number }> {
+  for (const ordered of [false, true]) {
+    const names = resourceNames(name, { ordered });
+    const [queue, dlq] = await Promise.all([
+      queueUrlIfExists({ aws }, names.queue),
+      queueUrlIfExists({ aws }, names.dlq),
+    ]);
+    if (queue || dlq) {
+      const [queued, dlqCount] = await Promise.all([depthOf(aws, queue), depthOf(aws, dlq)]);
+      return { names, urls: { queue, dlq }, queued, dlq: dlqCount };
+    }
+  }
+  return { names: resourceNames(name), urls: {}, queued: 0, dlq: 0 };
+}
+
+async function gone(run: () => Promise<unknown>): Promise<StepAction> {
+  try {
+    await run();
+    return 'deleted';
+  } catch (err) {
+    if (isNotFound(err)) return 'absent';
+    throw err;
+  }
+}
+
+export async function destroyProxy(
+  aws: Aws,
+  name: string,
+  events: StepEvents,
+  state: Awaited<ReturnType<typeof queueState>>,
+): Promise<DestroyResult> {
+  const { names, urls } = state;
+  const deleted: string[] = [];
+  const step = async (label: string, run: () => Promise<StepAction>) => {
+    events.start(label, label);
+    let action: StepAction;
+    try {
+      action = await run();
+    } catch (err) {
+      throw new CliError(
+        `destroy stopped at "${label}": ${describeAwsError(err)}`,
+        'Run the same destroy command again once the cause is fixed: it continues from here.',
+        { cause: err },
+      );
+    }
+    events.done(label, action);
+    if (action === 'deleted') deleted.push(label);
+  };
+  const [lambda, iam, apigw, logs, sqs] = await Promise.all([
+    aws.lambda(),
+    aws.iam(),
+    aws.apigw(),
+    aws.logs(),
+    aws.sqs(),
+  ]);
+
+  // 1. The public endpoint: senders get an error (and retry later) instead of reaching a half-deleted proxy.
+  await step(`HTTP API ${names.api}`, async () => {
+    const api = await findApi(apigw, names.api, name);
+    if (!api) return 'absent';
+    return gone(() => apigw.send(new DeleteApiCommand({ ApiId: api.ApiId! })));
+  });
+  // 2. Delivery: the mapping, then both functions (the invoke permission goes with ingest).
+  await step('event source mapping (queue → deliver)', async () => {
+    const mapping = await findMapping(lambda, names.deliverFunction);
+    if (!mapping) return 'absent';
+    const action = await gone(() =>
+      lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! })),
+    );
+    // Deleting is asynchronous; wait (bounded) so the function is not deleted under a live mapping.
+    for (let i = 0; i < 60; i++) {
+      try {
+        await lambda.send(new GetEventSourceMappingCommand({ UUID: mapping.UUID! }));
+      } catch (err) {
+        if (isNotFound(err)) break;
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    return action;
+  });
+  await Promise.all(
+    [names.ingestFunction, names.deliverFunction].map((fn) =>
+      step(`function ${fn}`, () => gone(() => lambda.send(new DeleteFunctionCommand({ FunctionName: fn })))),
+    ),
+  );
+  // 3. Roles (inline policies first: IAM refuses to delete a role that still has them) and log groups.
+  await Promise.all([
+    ...[names.ingestRole, names.deliverRole].map((role) =>
+      step(`role ${role}`, () =>
+        gone(async () => {
+          const policies = await iam.send(new ListRolePoliciesCommand({ RoleName: role }));
+          for (const p of policies.PolicyNames ?? []) {
+            await iam.send(new DeleteRolePolicyCommand({ RoleName: role, PolicyName: p }));
+          }
+          await iam.send(new DeleteRoleCommand({ RoleName: role }));
+        }),
+      ),
+    ),
+    ...[names.ingestLogGroup, names.deliverLogGroup, names.accessLogGroup].map((group) =>
+      step(`log group ${group}`, () =>
+        gone(() => logs.send(new DeleteLogGroupCommand({ logGroupName: group }))),
+      ),
+    ),
+  ]);
+  // 4. Last, the queues: only now can nothing write to them or read from them.
+  for (const [label, url] of [
+    [`queue ${names.queue}`, urls.queue],
+    [`dead-letter queue ${names.dlq}`, urls.dlq],
+  ] as const) {
+    await step(label, async () =>
+      url ? gone(() => sqs.send(new DeleteQueueCommand({ QueueUrl: url }))) : 'absent',
+    );
+  }
+  return { name, region: aws.settings.region, deleted };
+}

@@ -1,0 +1,156 @@
+/**
+ * The two Lambda functions. Create → wait Active; otherwise compare code (CodeSha256) and
+ * configuration and update each only when it differs, waiting for LastUpdateStatus Successful before
+ * the next change (Lambda refuses an update while another is in progress).
+ */
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  TagResourceCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  type FunctionConfiguration,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { isNotFound, sameJson } from './compare.js';
+import type { HandlerZip } from './bundle.js';
+import type { ChangeAction, StepContext } from './types.js';
+import { proxyTags } from '../names.js';
+
+export const RUNTIME = 'nodejs22.x';
+export const HANDLER = 'index.handler';
+/** Waiters give up after this long (a function usually turns Active in seconds; VPC ones take longer). */
+const MAX_WAIT_SECONDS = 600;
+
+export interface FunctionWanted {
+  name: string;
+  roleArn: string;
+  code: HandlerZip;
+  memory: number;
+  timeout: number;
+  env: Record<string, string>;
+  vpc?: { SubnetIds: string[]; SecurityGroupIds: string[] };
+  description: string;
+}
+
+/** How long to keep retrying while a new role is not yet usable by Lambda (IAM is eventually consistent). */
+export const propagation = { attempts: 8, firstDelayMs: 2000, maxDelayMs: 10_000 };
+
+/** IAM propagation: a role or policy made seconds ago that Lambda cannot use yet. */
+export function isPropagationError(err: unknown): boolean {
+  const e = err as { name?: string; message?: string };
+  return (
+    e?.name === 'InvalidParameterValueException' &&
+    /cannot be assumed|does not have permissions|execution role/i.test(e.message ?? '')
+  );
+}
+
+export async function retryPropagation<T>(fn: () => Promise<T>): Promise<T> {
+  let delay = propagation.firstDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isPropagationError(err) || attempt >= propagation.attempts) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(propagation.maxDelayMs, delay * 2);
+    }
+  }
+}
+
+async function waitUpdated(lambda: LambdaClient, name: string) {
+  await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: MAX_WAIT_SECONDS }, { FunctionName: name });
+}
+
+function configDiffers(current: FunctionConfiguration, wanted: FunctionWanted): boolean {
+  const vpcNow = {
+    SubnetIds: [...(current.VpcConfig?.SubnetIds ?? [])].sort(),
+    SecurityGroupIds: [...(current.VpcConfig?.SecurityGroupIds ?? [])].sort(),
+  };
+  const vpcWanted = {
+    SubnetIds: [...(wanted.vpc?.SubnetIds ?? [])].sort(),
+    SecurityGroupIds: [...(wanted.vpc?.SecurityGroupIds ?? [])].sort(),
+  };
+  return (
+    current.Role !== wanted.roleArn ||
+    current.Runtime !== RUNTIME ||
+    current.Handler !== HANDLER ||
+    current.MemorySize !== wanted.memory ||
+    current.Timeout !== wanted.timeout ||
+    current.Description !== wanted.description ||
+    !sameJson(current.Environment?.Variables ?? {}, wanted.env) ||
+    !sameJson(vpcNow, vpcWanted)
+  );
+}
+
+export async function ensureFunction(
+  ctx: StepContext,
+  wanted: FunctionWanted,
+): Promise<{ action: ChangeAction; arn: string }> {
+  const lambda = await ctx.aws.lambda();
+  const tags = proxyTags(ctx.spec.name, ctx.spec.tags);
+  let current;
+  try {
+    current = await lambda.send(new GetFunctionCommand({ FunctionName: wanted.name }));
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  const settings = {
+    Role: wanted.roleArn,
+    Runtime: RUNTIME,
+    Handler: HANDLER,
+    MemorySize: wanted.memory,
+    Timeout: wanted.timeout,
+    Description: wanted.description,
+    Environment: { Variables: wanted.env },
+    // An empty VpcConfig takes a function out of a VPC it was in.
+    VpcConfig: wanted.vpc ?? { SubnetIds: [], SecurityGroupIds: [] },
+  } as const;
+
+  if (!current?.Configuration) {
+    const planned = `arn:aws:lambda:${ctx.aws.settings.region}:000000000000:function:${wanted.name}`;
+    if (ctx.dryRun) return { action: 'created', arn: planned };
+    const created = await retryPropagation(() =>
+      lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: wanted.name,
+          ...settings,
+          ...(wanted.vpc ? {} : { VpcConfig: undefined }),
+          Code: { ZipFile: wanted.code.zip },
+          Architectures: ['arm64'],
+          Tags: tags,
+        }),
+      ),
+    );
+    await waitUntilFunctionActiveV2(
+      { client: lambda, maxWaitTime: MAX_WAIT_SECONDS },
+      { FunctionName: wanted.name },
+    );
+    return { action: 'created', arn: created.FunctionArn! };
+  }
+
+  const config = current.Configuration;
+  const arn = config.FunctionArn!;
+  const codeChanged = config.CodeSha256 !== wanted.code.sha256;
+  const configChanged = configDiffers(config, wanted);
+  const tagsChanged = Object.entries(tags).some(([k, v]) => current.Tags?.[k] !== v);
+  if (!codeChanged && !configChanged && !tagsChanged) return { action: 'unchanged', arn };
+  if (ctx.dryRun) return { action: 'updated', arn };
+
+  // A previous run may have left an update in progress.
+  await waitUpdated(lambda, wanted.name);
+  if (codeChanged) {
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: wanted.name, ZipFile: wanted.code.zip }));
+    await waitUpdated(lambda, wanted.name);
+  }
+  if (configChanged) {
+    await retryPropagation(() =>
+      lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: wanted.name, ...settings })),
+    );
+    await waitUpdated(lambda, wanted.name);
+  }
+  if (tagsChanged) await lambda.send(new TagResourceCommand({ Resource: arn, Tags: tags }));
+  return { action: 'updated', arn };
+}

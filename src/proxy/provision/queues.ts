@@ -1,0 +1,130 @@
+/**
+ * The queue pair: a DLQ, and the queue whose redrive policy moves a webhook there after
+ * --max-attempts receives. Both encrypted (SSE-SQS), both keeping messages for --retention days.
+ */
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueueTagsCommand,
+  SetQueueAttributesCommand,
+  TagQueueCommand,
+  type QueueAttributeName,
+} from '@aws-sdk/client-sqs';
+import { CliError } from '../../errors.js';
+import { proxyTags, resourceNames } from '../names.js';
+import { queueVisibilityTimeout } from '../limits.js';
+import { includesAll, isNotFound } from './compare.js';
+import type { ChangeAction, StepContext } from './types.js';
+
+export interface QueueRef {
+  url: string;
+  arn: string;
+}
+
+export async function queueUrlIfExists(ctx: Pick<StepContext, 'aws'>, queueName: string) {
+  const sqs = await ctx.aws.sqs();
+  try {
+    return (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** A dry run still needs ARNs to plan with; these placeholders never reach a mutating call. */
+function plannedRef(ctx: StepContext, queueName: string): QueueRef {
+  const region = ctx.aws.settings.region;
+  return { url: `(new queue ${queueName})`, arn: `arn:aws:sqs:${region}:000000000000:${queueName}` };
+}
+
+async function ensureQueue(
+  ctx: StepContext,
+  queueName: string,
+  attributes: Record<string, string>,
+): Promise<{ action: ChangeAction; ref: QueueRef }> {
+  const sqs = await ctx.aws.sqs();
+  const tags = proxyTags(ctx.spec.name, ctx.spec.tags);
+  const url = await queueUrlIfExists(ctx, queueName);
+  if (!url) {
+    if (ctx.dryRun) return { action: 'created', ref: plannedRef(ctx, queueName) };
+    const created = await sqs.send(
+      new CreateQueueCommand({ QueueName: queueName, Attributes: attributes, tags }),
+    );
+    return { action: 'created', ref: await refOf(ctx, created.QueueUrl!) };
+  }
+  const current = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] as QueueAttributeName[] }),
+  );
+  const actual: Record<string, string | undefined> = current.Attributes ?? {};
+  // FifoQueue and ContentBasedDeduplication cannot change (and the name already pins FIFO-ness).
+  const mutable = Object.fromEntries(
+    Object.entries(attributes).filter(([k]) => k !== 'FifoQueue' && k !== 'ContentBasedDeduplication'),
+  );
+  const changed = Object.fromEntries(
+    Object.entries(mutable).filter(([k, v]) =>
+      k === 'RedrivePolicy' ? !sameRedrive(actual[k], v) : actual[k] !== v,
+    ),
+  );
+  const currentTags = (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags;
+  const tagsChanged = !includesAll(currentTags, tags);
+  const ref = { url, arn: actual.QueueArn! };
+  if (!Object.keys(changed).length && !tagsChanged) return { action: 'unchanged', ref };
+  if (!ctx.dryRun) {
+    if (Object.keys(changed).length) {
+      await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changed }));
+    }
+    if (tagsChanged) await sqs.send(new TagQueueCommand({ QueueUrl: url, Tags: tags }));
+  }
+  return { action: 'updated', ref };
+}
+
+function sameRedrive(actual: string | undefined, wanted: string): boolean {
+  if (!actual) return false;
+  const a = JSON.parse(actual);
+  const w = JSON.parse(wanted);
+  return a.deadLetterTargetArn === w.deadLetterTargetArn && Number(a.maxReceiveCount) === w.maxReceiveCount;
+}
+
+async function refOf(ctx: StepContext, url: string): Promise<QueueRef> {
+  const sqs = await ctx.aws.sqs();
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  return { url, arn: out.Attributes!.QueueArn! };
+}
+
+function commonAttributes(ctx: StepContext): Record<string, string> {
+  return {
+    MessageRetentionPeriod: String(ctx.spec.retentionDays * 86_400),
+    SqsManagedSseEnabled: 'true',
+    ...(ctx.spec.ordered ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {}),
+  };
+}
+
+/**
+ * An ordered proxy lives on `.fifo` queues, an unordered one on standard queues. Switching kinds would
+ * leave the old queues (and any webhooks in them) behind, so we refuse and say how to switch.
+ */
+export async function refuseKindSwitch(ctx: StepContext): Promise<void> {
+  const other = resourceNames(ctx.spec.name, { ordered: !ctx.spec.ordered });
+  if (await queueUrlIfExists(ctx, other.queue)) {
+    const was = ctx.spec.ordered ? 'unordered' : 'ordered (--ordered)';
+    throw new CliError(
+      `Proxy "${ctx.spec.name}" already exists as an ${was} proxy, on queue ${other.queue}.`,
+      `A proxy cannot switch between ordered and unordered in place. Drain and destroy it first ` +
+        `("webhook-proxy drain ${ctx.spec.name}", then "webhook-proxy destroy ${ctx.spec.name} --yes"), ` +
+        `or use another name.`,
+    );
+  }
+}
+
+export async function ensureDlq(ctx: StepContext) {
+  return ensureQueue(ctx, ctx.names.dlq, commonAttributes(ctx));
+}
+
+export async function ensureMainQueue(ctx: StepContext, dlq: QueueRef) {
+  return ensureQueue(ctx, ctx.names.queue, {
+    ...commonAttributes(ctx),
+    VisibilityTimeout: String(queueVisibilityTimeout(ctx.spec)),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: ctx.spec.maxAttempts }),
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * One IAM role per function, its permissions inlined from the documents in templates/ (the single
+ * source of IAM truth): ingest may only send to its queue, deliver may only consume it, each may only
+ * write its own log group. VPC networking statements only when --vpc-subnets is given.
+ */
+import {
+  CreateRoleCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  PutRolePolicyCommand,
+  TagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+} from '@aws-sdk/client-iam';
+import { readFileSync } from 'node:fs';
+import { templatePath } from '../../paths.js';
+import { proxyTags } from '../names.js';
+import { isNotFound, parsePolicyDocument, sameJson } from './compare.js';
+import type { ChangeAction, StepContext } from './types.js';
+
+export const INLINE_POLICY_NAME = 'webhook-proxy';
+
+/** A template from templates/, with `${Name}` placeholders filled in. */
+export function renderTemplate(file: string, values: Record<string, string> = {}): unknown {
+  const text = readFileSync(templatePath(file), 'utf8').replace(/\$\{(\w+)\}/g, (_m, key: string) => {
+    const value = values[key];
+    if (value === undefined) throw new Error(`template ${file} needs a value for \${${key}}`);
+    return value;
+  });
+  return JSON.parse(text);
+}
+
+export function logGroupArn(ctx: StepContext, accountId: string, logGroup: string): string {
+  return `arn:${partitionOf(ctx.aws.settings.region)}:logs:${ctx.aws.settings.region}:${accountId}:log-group:${logGroup}`;
+}
+
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+export function ingestPolicy(ctx: StepContext, queueArn: string, accountId: string) {
+  return renderTemplate('ingest-policy.json', {
+    QueueArn: queueArn,
+    LogGroupArn: logGroupArn(ctx, accountId, ctx.names.ingestLogGroup),
+  });
+}
+
+export function deliverPolicy(ctx: StepContext, queueArn: string, accountId: string) {
+  const doc = renderTemplate('deliver-policy.json', {
+    QueueArn: queueArn,
+    LogGroupArn: logGroupArn(ctx, accountId, ctx.names.deliverLogGroup),
+  }) as { Statement: unknown[] };
+  if (ctx.spec.vpcSubnets.length) doc.Statement.push(renderTemplate('deliver-vpc-statement.json'));
+  return doc;
+}
+
+export async function ensureRole(
+  ctx: StepContext,
+  roleName: string,
+  policy: unknown,
+): Promise<{ action: ChangeAction; arn: string }> {
+  const iam = await ctx.aws.iam();
+  const trust = renderTemplate('lambda-trust-policy.json');
+  const tags = proxyTags(ctx.spec.name, ctx.spec.tags);
+  const tagList = Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+
+  let role;
+  try {
+    role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  if (!role) {
+    const planned = `arn:aws:iam::000000000000:role/${roleName}`;
+    if (ctx.dryRun) return { action: 'created', arn: planned };
+    const created = await iam.send(
+      new CreateRoleCommand({
+        RoleName: roleName,
+        AssumeRolePolicyDocument: JSON.stringify(trust),
+        Description: `webhook-proxy ${ctx.spec.name}: ${roleName.endsWith('-ingest') ? 'ingest' : 'deliver'} function`,
+        Tags: tagList,
+      }),
+    );
+    await iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: INLINE_POLICY_NAME,
+        PolicyDocument: JSON.stringify(policy),
+      }),
+    );
+    return { action: 'created', arn: created.Role!.Arn! };
+  }
+
+  let changed = false;
+  if (!sameJson(parsePolicyDocument(role.AssumeRolePolicyDocument), trust)) {
+    changed = true;
+    if (!ctx.dryRun) {
+      await iam.send(
+        new UpdateAssumeRolePolicyCommand({ RoleName: roleName, PolicyDocument: JSON.stringify(trust) }),
+      );
+    }
+  }
+  let currentPolicy: unknown;
+  try {
+    const out = await iam.send(
+      new GetRolePolicyCommand({ RoleName: roleName, PolicyName: INLINE_POLICY_NAME }),
+    );
+    currentPolicy = parsePolicyDocument(out.PolicyDocument);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+  if (!sameJson(currentPolicy, policy)) {
+    changed = true;
+    if (!ctx.dryRun) {
+      await iam.send(
+        new PutRolePolicyCommand({
+          RoleName: roleName,
+          PolicyName: INLINE_POLICY_NAME,
+          PolicyDocument: JSON.stringify(policy),
+        }),
+      );
+    }
+  }
+  const currentTags = Object.fromEntries((role.Tags ?? []).map((t) => [t.Key, t.Value]));
+  if (Object.entries(tags).some(([k, v]) => currentTags[k] !== v)) {
+    changed = true;
+    if (!ctx.dryRun) await iam.send(new TagRoleCommand({ RoleName: roleName, Tags: tagList }));
+  }
+  return { action: changed ? 'updated' : 'unchanged', arn: role.Arn! };
+}

@@ -1,0 +1,51 @@
+/**
+ * The shapes shared by the provisioning steps: what a proxy should look like (ProvisionSpec), what a
+ * step reports, and the context every `ensureX()` gets.
+ */
+import type { Aws } from '../../aws/clients.js';
+import type { ResourceNames } from '../names.js';
+
+export type ChangeAction = 'created' | 'updated' | 'unchanged';
+/** What --dry-run reports: the action that would be taken. */
+export type StepAction = ChangeAction | 'deleted' | 'absent';
+
+export interface ProvisionSpec {
+  name: string;
+  upstream: string;
+  concurrency: number;
+  rate?: number;
+  batchSize: number;
+  timeout: number;
+  maxAttempts: number;
+  backoffBase: number;
+  backoffMax: number;
+  retentionDays: number;
+  responseStatus: number;
+  preservePath: boolean;
+  ordered: boolean;
+  ingressRate?: number;
+  ingressBurst?: number;
+  vpcSubnets: string[];
+  vpcSecurityGroups: string[];
+  memory: number;
+  tags: Record<string, string>;
+  /** Extra environment for the ingest function (handshake and signature settings). */
+  ingestEnv: Record<string, string>;
+}
+
+export interface StepEvents {
+  start(id: string, label: string): void;
+  done(id: string, action: StepAction, detail?: string): void;
+}
+
+export interface StepContext {
+  aws: Aws;
+  spec: ProvisionSpec;
+  names: ResourceNames;
+  dryRun: boolean;
+}
+
+export interface Change {
+  resource: string;
+  action: StepAction;
+}
