@@ -1,0 +1,156 @@
+/**
+ * `create --handshake/--verify` against moto: the settings reach the deployed ingest function's
+ * environment (GetFunctionConfiguration), re-running converges, changing the flags changes them, and
+ * no secret is ever printed by `create` (plain, --json, --dry-run, --verbose). The built CLI is run as a user runs it (`npm test` builds first).
+ */
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { edgeEnv } from '../../src/handlers/edge/flags.js';
+import { ingestConfigFromEnv } from '../../src/handlers/ingest.js';
+import { resourceNames } from '../../src/proxy/names.js';
+import { motoEnv, uniqueName, useMoto } from '../helpers/moto.js';
+
+useMoto();
+
+const name = uniqueName('edge');
+const secret = (label: string) => `${label}-${randomBytes(9).toString('hex')}`;
+const SECRETS = {
+  meta: secret('meta'),
+  github: secret('gh'),
+  github2: secret('gh2'),
+  dropbox: secret('dbx'),
+};
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/webhook-proxy.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...motoEnv(), CI: '1' },
+  });
+  for (const s of Object.values(SECRETS)) {
+    expect(r.stdout, 'stdout leaks a secret').not.toContain(s);
+    expect(r.stderr, 'stderr leaks a secret').not.toContain(s);
+  }
+  return r;
+}
+
+async function ingestVariables(): Promise<Record<string, string>> {
+  const lambda = new LambdaClient({});
+  const fn = await lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: resourceNames(name).ingestFunction }),
+  );
+  return fn.Environment?.Variables ?? {};
+}
+
+async function deliverVariables(): Promise<Record<string, string>> {
+  const lambda = new LambdaClient({});
+  const fn = await lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: resourceNames(name).deliverFunction }),
+  );
+  return fn.Environment?.Variables ?? {};
+}
+
+const UPSTREAM = 'https://app.example.com/webhooks';
+const flags = [
+  '--handshake',
+  `meta=${SECRETS.meta}`,
+  '--handshake',
+  'slack',
+  '--verify',
+  `github=${SECRETS.github}`,
+  '--verify',
+  `hmac-sha256=${SECRETS.dropbox}:x-dropbox-signature`,
+];
+
+afterAll(() => {
+  cli('destroy', name, '--force', '--yes');
+});
+
+describe('create --handshake --verify (moto)', () => {
+  it('refuses bad flags with exit 2 before touching AWS, without the secret', () => {
+    const r = cli(
+      'create',
+      name,
+      '--upstream',
+      UPSTREAM,
+      '--verify',
+      `github`,
+      '--handshake',
+      `meta=${SECRETS.meta}`,
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--verify github needs a secret: --verify github=WEBHOOK_SECRET');
+  });
+
+  it('puts the settings into the ingest function, and only there', async () => {
+    const r = cli('create', name, '--upstream', UPSTREAM, ...flags, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const vars = await ingestVariables();
+    const expected = edgeEnv({
+      handshake: [`meta=${SECRETS.meta}`, 'slack'],
+      verify: [`github=${SECRETS.github}`, `hmac-sha256=${SECRETS.dropbox}:x-dropbox-signature`],
+    });
+    expect(vars.WP_HANDSHAKES).toBe(expected.WP_HANDSHAKES);
+    expect(vars.WP_VERIFY).toBe(expected.WP_VERIFY);
+    // What the deployed handler will read from them.
+    expect(ingestConfigFromEnv(vars)).toMatchObject({
+      handshakes: [{ name: 'meta', secret: SECRETS.meta }, { name: 'slack' }],
+      verify: [
+        { name: 'github', secret: SECRETS.github },
+        { name: 'hmac-sha256', secret: SECRETS.dropbox, header: 'x-dropbox-signature' },
+      ],
+    });
+    // The deliver function never needs them.
+    const deliver = JSON.stringify(await deliverVariables());
+    for (const s of Object.values(SECRETS)) expect(deliver).not.toContain(s);
+  });
+
+  it('re-running with the same flags in another order leaves the ingest function unchanged', async () => {
+    const reordered = [
+      '--verify',
+      `hmac-sha256=${SECRETS.dropbox}:x-dropbox-signature`,
+      '--handshake',
+      'slack',
+      '--verify',
+      `github=${SECRETS.github}`,
+      '--handshake',
+      `meta=${SECRETS.meta}`,
+    ];
+    const r = cli('create', name, '--upstream', UPSTREAM, ...reordered, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const changes = (JSON.parse(r.stdout) as { changes: { resource: string; action: string }[] }).changes;
+    const ingest = changes.filter((c) => c.resource.includes(resourceNames(name).ingestFunction));
+    expect(ingest.length).toBeGreaterThan(0);
+    expect(
+      ingest.every((c) => c.action === 'unchanged'),
+      JSON.stringify(ingest),
+    ).toBe(true);
+  });
+
+  it('re-running with other flags changes them; without a flag its variable goes away', async () => {
+    const r = cli('create', name, '--upstream', UPSTREAM, '--verify', `github=${SECRETS.github2}`, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const changes = (JSON.parse(r.stdout) as { changes: { resource: string; action: string }[] }).changes;
+    expect(
+      changes.some((c) => c.resource.includes(resourceNames(name).ingestFunction) && c.action === 'updated'),
+    ).toBe(true);
+    const vars = await ingestVariables();
+    expect(vars.WP_HANDSHAKES).toBeUndefined();
+    expect(JSON.parse(vars.WP_VERIFY!)).toEqual([{ name: 'github', secret: SECRETS.github2 }]);
+    expect(vars.WP_QUEUE_URL).toBeTruthy(); // the rest of the environment is intact
+
+    const none = cli('create', name, '--upstream', UPSTREAM, '--json');
+    expect(none.status, none.stderr).toBe(0);
+    const after = await ingestVariables();
+    expect(after.WP_VERIFY).toBeUndefined();
+    expect(after.WP_HANDSHAKES).toBeUndefined();
+  });
+
+  it('--dry-run and the plain output never print a secret', () => {
+    // cli() fails the test if a secret appears on stdout or stderr.
+    expect(cli('create', name, '--upstream', UPSTREAM, ...flags, '--dry-run', '--json').status).toBe(0);
+    expect(cli('create', name, '--upstream', UPSTREAM, ...flags, '--dry-run').status).toBe(0);
+    expect(cli('create', name, '--upstream', UPSTREAM, ...flags, '--verbose').status).toBe(0);
+  });
+});
