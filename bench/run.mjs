@@ -2,7 +2,7 @@
 // table, writes bench/results.json, and (a full run) refreshes the table in bench/README.md.
 // Flags: --quick (smaller counts, for trying it out; README untouched), --only a,b (sections:
 // startup, handlers, spike, ingest, cost, control). All traffic stays on 127.0.0.1.
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { startCountingProxy } from './aws-proxy.mjs';
 import { controlPlane } from './control-plane.mjs';
 import { costModel } from './cost.mjs';
 import { ingestThroughput } from './ingest.mjs';
-import { hasCommand, ROOT, runCli } from './lib.mjs';
+import { CLI, hasCommand, ROOT } from './lib.mjs';
 import { motoInstalled, startMoto } from './moto.mjs';
 import { spike } from './spike.mjs';
 import { cliStartup, handlers } from './startup.mjs';
@@ -54,30 +54,30 @@ function machine() {
   };
 }
 
-/** The memory sizes `create` would give the functions: from its --dry-run plan if it says, else Lambda's 128 MB default. */
-async function designMemory(endpoint) {
-  const fallback = {
-    ingestMb: 128,
-    deliverMb: 128,
-    batchSize: 10,
-    source: 'memory not reported by create: Lambda default 128 MB assumed',
-  };
-  if (!endpoint || !hasCommand('create')) return fallback;
-  const { fakeAwsEnv } = await import('./lib.mjs');
-  const r = await runCli(
-    ['create', 'bench-plan', '--upstream', UPSTREAM, '--dry-run', '--region', 'us-east-1', '--json'],
-    { env: fakeAwsEnv(endpoint), timeoutMs: 60_000 },
-  );
-  const text = r.stdout;
-  const find = (fn) => {
-    const m = new RegExp(`"${fn}"[^{}]*?"(?:memory|memorySize|MemorySize)"\\s*:\\s*(\\d+)`).exec(text);
+/** `create`'s defaults for the functions' memory and the batch size, read from its --help. */
+function designDefaults() {
+  const r = spawnSync(process.execPath, [CLI, 'create', '--help'], { cwd: ROOT, encoding: 'utf8' });
+  const flag = (name) => {
+    const m = new RegExp(`--${name} <[^>]+>(?:(?!\\n\\s+-)[\\s\\S])*?\\(default:\\s*(\\d+)\\)`).exec(
+      r.stdout ?? '',
+    );
     return m ? Number(m[1]) : undefined;
   };
-  const any = /"(?:memory|memorySize|MemorySize)"\s*:\s*(\d+)/.exec(text);
-  const ingestMb = find('ingest') ?? (any ? Number(any[1]) : undefined);
-  const deliverMb = find('deliver') ?? (any ? Number(any[1]) : undefined);
-  if (!ingestMb || !deliverMb) return fallback;
-  return { ingestMb, deliverMb, batchSize: 10, source: 'memory sizes from `create --dry-run --json`' };
+  const memory = flag('memory');
+  const batchSize = flag('batch-size') ?? 10;
+  return memory
+    ? {
+        ingestMb: memory,
+        deliverMb: memory,
+        batchSize,
+        source: 'memory and batch size: the defaults of `create --help`',
+      }
+    : {
+        ingestMb: 128,
+        deliverMb: 128,
+        batchSize,
+        source: 'create --help names no --memory default: 128 MB assumed',
+      };
 }
 
 const results = {
@@ -126,7 +126,7 @@ if (want('cost') || want('control')) {
     const moto = await startMoto();
     const proxy = await startCountingProxy(moto.url);
     try {
-      const design = await designMemory(proxy.url);
+      const design = designDefaults();
       await step('cost', () =>
         costModel({
           proxy,
