@@ -2,7 +2,7 @@
  * Small helpers shared by the handshakes and verifiers: HMAC, a constant-time comparison, the query
  * string, and the responses' shapes.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { EdgeRequest, EdgeResponse } from './types.js';
 
 export function hmacSha256(secret: string, ...parts: (string | Buffer)[]): Buffer {
@@ -19,6 +19,15 @@ export function safeEqual(a: Buffer | string, b: Buffer | string): boolean {
   const x = typeof a === 'string' ? Buffer.from(a, 'utf8') : a;
   const y = typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * Constant-time equality for a caller's guess at a secret itself (Meta's verify token), whose length
+ * must not leak either: both sides are hashed to 32 bytes first.
+ */
+export function safeEqualSecret(guess: string, secret: string): boolean {
+  const digest = (v: string) => createHash('sha256').update(v, 'utf8').digest();
+  return timingSafeEqual(digest(guess), digest(secret));
 }
 
 /** The query parameters, form-decoded (`+` is a space, `%xx` decoded), as senders encode them. */

@@ -5,7 +5,7 @@
  * A wrong or missing token (or another mode) is answered 403 so nobody else can claim the endpoint.
  */
 import type { Handshake } from '../types.js';
-import { json, queryOf, safeEqual, text } from '../util.js';
+import { json, queryOf, safeEqualSecret, text } from '../util.js';
 
 export const meta: Handshake = (req, secret) => {
   if (req.method !== 'GET') return undefined;
@@ -14,7 +14,8 @@ export const meta: Handshake = (req, secret) => {
   const token = q.get('hub.verify_token') ?? '';
   const challenge = q.get('hub.challenge');
   // A configuration without a token must never verify anything (an empty token would otherwise match).
-  const ok = q.get('hub.mode') === 'subscribe' && challenge !== null && !!secret && safeEqual(token, secret);
+  const ok =
+    q.get('hub.mode') === 'subscribe' && challenge !== null && !!secret && safeEqualSecret(token, secret);
   if (!ok) {
     return json(403, {
       error: 'forbidden',
