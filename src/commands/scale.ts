@@ -1,0 +1,65 @@
+/**
+ * `webhook-proxy scale [name] --concurrency N [--rate R]` (alias set-concurrency): change delivery
+ * limits live. The engine is src/proxy/ops/scale.ts.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { intInRange, numberInRange } from '../options.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+interface ScaleOptions {
+  concurrency: number;
+  rate?: number;
+}
+
+export const scale: CommandSpec = {
+  name: 'scale',
+  aliases: ['set-concurrency'],
+  summary: 'Change delivery limits live: concurrent deliveries (2–1000) and requests per second',
+  configure(cmd: Command) {
+    return cmd
+      .argument('[name]', 'proxy name', 'default')
+      .requiredOption(
+        '--concurrency <n>',
+        'deliveries in flight at once, 2–1000 (1 only for an --ordered proxy)',
+        intInRange('--concurrency', 1, 1000),
+      )
+      .option(
+        '--rate <r>',
+        'at most R requests per second to the upstream',
+        numberInRange('--rate', 0.01, 100_000),
+      );
+  },
+  async run(ctx: CommandContext) {
+    const opts = ctx.opts as unknown as ScaleOptions;
+    const { openProxy } = await import('../proxy/ops/open.js');
+    const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
+    if (opts.concurrency < 2 && !proxy.ordered) {
+      throw new UsageError(
+        `--concurrency 1 is not possible for "${proxy.name}": AWS's minimum for an SQS event source mapping is 2.`,
+        'Strict one-at-a-time delivery needs an ordered proxy (a FIFO queue with one message group): ' +
+          `create it with "webhook-proxy create ${proxy.name} --ordered --upstream URL". ` +
+          'To go gentler with the current proxy, keep --concurrency 2 and set a low --rate.',
+      );
+    }
+    const { scaleProxy } = await import('../proxy/ops/scale.js');
+    const { printResult, note } = await import('../ui/output.js');
+    if (proxy.ordered && opts.concurrency !== 1 && !ctx.global.json) {
+      note(
+        `"${proxy.name}" is ordered: its single FIFO message group is delivered one at a time whatever the ` +
+          "concurrency, so the mapping keeps AWS's minimum of 2.",
+      );
+    }
+    const r = await scaleProxy(aws, proxy, { concurrency: opts.concurrency, rate: opts.rate });
+    const conc = proxy.ordered
+      ? 'one at a time (ordered; mapping MaximumConcurrency stays 2)'
+      : `concurrency ${r.delivery.concurrency}`;
+    const human =
+      `${proxy.name}: ${conc}, ${r.delivery.rate === null ? 'unpaced' : `at most ${r.delivery.rate}/s`}` +
+      (r.changed.length ? '' : ' (unchanged)') +
+      (r.functionTimeout !== undefined
+        ? `\n  deliver timeout ${r.functionTimeout}s, queue visibility timeout ${r.visibilityTimeout}s`
+        : '');
+    printResult(ctx.global, { name: r.name, delivery: r.delivery, changed: r.changed }, human);
+  },
+};

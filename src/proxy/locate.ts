@@ -1,0 +1,281 @@
+/**
+ * Find an existing proxy in AWS by its deterministic names (src/proxy/names.ts): no local state.
+ *
+ * One round of independent calls, all started at once (depth 1), then one dependent call per queue
+ * (depth 2, GetQueueAttributes needs the URL that ListQueues gave):
+ *
+ *   depth 1: GetFunctionConfiguration(deliver) · ListEventSourceMappings(deliver) · GetApis (paged,
+ *            by name) · ListQueues(prefix webhook-proxy-NAME)
+ *   depth 2: GetQueueAttributes(queue) · GetQueueAttributes(dlq)
+ *
+ * ListQueues with the name prefix finds the queue and the DLQ in one call whether the proxy is
+ * ordered (.fifo) or not, so we never guess the suffix (GetQueueUrl would need one call per candidate
+ * name, and fails for the wrong one).
+ */
+import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
+import type { Aws } from '../aws/clients.js';
+import { CliError, ProxyNotFoundError } from '../errors.js';
+import { ENV } from '../handlers/ports.js';
+import { PREFIX, resourceNames } from './names.js';
+
+export interface QueueRef {
+  url: string;
+  name: string;
+  arn: string;
+  attributes: Record<string, string>;
+}
+
+export interface MappingRef {
+  uuid: string;
+  /** Creating | Enabling | Enabled | Disabling | Disabled | Updating | Deleting */
+  state: string;
+  maximumConcurrency?: number;
+  batchSize: number;
+}
+
+export interface DeliverRef {
+  name: string;
+  arn: string;
+  env: Record<string, string>;
+  timeout: number;
+}
+
+export interface Proxy {
+  name: string;
+  region: string;
+  ordered: boolean;
+  queue?: QueueRef;
+  dlq?: QueueRef;
+  deliver?: DeliverRef;
+  mapping?: MappingRef;
+  endpoint?: string;
+}
+
+/** Queue attributes the commands need: counts for status/drain, ARN and settings for the rest. */
+const QUEUE_ATTRIBUTES = [
+  'QueueArn',
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+  'VisibilityTimeout',
+  'RedrivePolicy',
+] as const;
+
+const COUNT_ATTRIBUTES = [
+  'ApproximateNumberOfMessages',
+  'ApproximateNumberOfMessagesNotVisible',
+  'ApproximateNumberOfMessagesDelayed',
+] as const;
+
+/** AWS's "does not exist" answers for the services we read. */
+export function isNotFound(err: unknown): boolean {
+  const name = (err as { name?: string } | undefined)?.name ?? '';
+  return [
+    'QueueDoesNotExist',
+    'AWS.SimpleQueueService.NonExistentQueue',
+    'ResourceNotFoundException',
+    'NotFoundException',
+  ].includes(name);
+}
+
+export async function getQueueAttributes(aws: Aws, url: string): Promise<Record<string, string>> {
+  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  const out = await (
+    await aws.sqs()
+  ).send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...QUEUE_ATTRIBUTES] }));
+  return out.Attributes ?? {};
+}
+
+export interface QueueCounts {
+  visible: number;
+  inFlight: number;
+  delayed: number;
+}
+
+/** Only the three counts: what drain and purge read. */
+export async function readCounts(aws: Aws, url: string): Promise<QueueCounts> {
+  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  const out = await (
+    await aws.sqs()
+  ).send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...COUNT_ATTRIBUTES] }));
+  return queueCounts(out.Attributes ?? {});
+}
+
+export const totalOf = (c: QueueCounts): number => c.visible + c.inFlight + c.delayed;
+
+/** The queue URLs whose name starts with `prefix` (ListQueues, paginated). */
+async function listQueueUrls(aws: Aws, prefix: string): Promise<string[]> {
+  const { paginateListQueues } = await import('@aws-sdk/client-sqs');
+  const urls: string[] = [];
+  for await (const page of paginateListQueues({ client: await aws.sqs() }, { QueueNamePrefix: prefix })) {
+    urls.push(...(page.QueueUrls ?? []));
+  }
+  return urls;
+}
+
+const queueNameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+
+async function findQueue(aws: Aws, urls: Promise<string[]>, names: string[]): Promise<QueueRef | undefined> {
+  const url = (await urls).find((u) => names.includes(queueNameOf(u)));
+  if (!url) return undefined;
+  const attributes = await getQueueAttributes(aws, url);
+  return { url, name: queueNameOf(url), arn: attributes.QueueArn ?? '', attributes };
+}
+
+export function deliverRefOf(config: FunctionConfiguration): DeliverRef {
+  return {
+    name: config.FunctionName ?? '',
+    arn: config.FunctionArn ?? '',
+    env: { ...(config.Environment?.Variables ?? {}) },
+    timeout: config.Timeout ?? 3,
+  };
+}
+
+async function getDeliver(aws: Aws, functionName: string): Promise<DeliverRef | undefined> {
+  const { GetFunctionConfigurationCommand } = await import('@aws-sdk/client-lambda');
+  try {
+    const config = await (
+      await aws.lambda()
+    ).send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
+    return deliverRefOf(config);
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function getMapping(aws: Aws, functionName: string): Promise<MappingRef | undefined> {
+  const { paginateListEventSourceMappings } = await import('@aws-sdk/client-lambda');
+  try {
+    for await (const page of paginateListEventSourceMappings(
+      { client: await aws.lambda() },
+      { FunctionName: functionName },
+    )) {
+      // A proxy has one mapping: from its queue (an SQS ARN) to deliver.
+      const m = (page.EventSourceMappings ?? []).find((x) => x.EventSourceArn?.includes(':sqs:'));
+      if (m) return mappingRefOf(m);
+    }
+  } catch (err) {
+    // AWS answers ResourceNotFoundException for a function that does not exist; moto an empty list.
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+  return undefined;
+}
+
+export function mappingRefOf(m: {
+  UUID?: string;
+  State?: string;
+  BatchSize?: number;
+  ScalingConfig?: { MaximumConcurrency?: number };
+}): MappingRef {
+  return {
+    uuid: m.UUID ?? '',
+    state: m.State ?? 'Unknown',
+    maximumConcurrency: m.ScalingConfig?.MaximumConcurrency,
+    batchSize: m.BatchSize ?? 10,
+  };
+}
+
+/** The HTTP API named webhook-proxy-NAME (GetApis has no SDK paginator: follow NextToken). */
+async function getEndpoint(aws: Aws, apiName: string): Promise<string | undefined> {
+  const { GetApisCommand } = await import('@aws-sdk/client-apigatewayv2');
+  const client = await aws.apigw();
+  let NextToken: string | undefined;
+  do {
+    const page = await client.send(new GetApisCommand({ NextToken, MaxResults: '500' }));
+    const api = (page.Items ?? []).find((a) => a.Name === apiName);
+    if (api) return api.ApiEndpoint;
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return undefined;
+}
+
+export interface LocateOptions {
+  /** Already known from a ListFunctions page (list, status of several): saves one call. */
+  deliver?: DeliverRef;
+}
+
+/** Describe one proxy; throws ProxyNotFoundError when none of its parts exist. */
+export async function locateProxy(aws: Aws, name: string, options: LocateOptions = {}): Promise<Proxy> {
+  const plain = resourceNames(name);
+  const fifo = resourceNames(name, { ordered: true });
+  // Build the clients first so every call below really starts at once.
+  await Promise.all([aws.sqs(), aws.lambda(), aws.apigw()]);
+  // Everything at depth 1 starts now; the queue lookups chain one GetQueueAttributes each (depth 2).
+  const urls = listQueueUrls(aws, plain.queue);
+  const [deliver, mapping, endpoint, queue, dlq] = await Promise.all([
+    options.deliver ?? getDeliver(aws, plain.deliverFunction),
+    getMapping(aws, plain.deliverFunction),
+    getEndpoint(aws, plain.api),
+    findQueue(aws, urls, [plain.queue, fifo.queue]),
+    findQueue(aws, urls, [plain.dlq, fifo.dlq]),
+  ]);
+  if (!deliver && !queue && !mapping && !endpoint) {
+    throw new ProxyNotFoundError(name, aws.settings.region);
+  }
+  const ordered = queue ? queue.name.endsWith('.fifo') : false;
+  return { name, region: aws.settings.region, ordered, queue, dlq, deliver, mapping, endpoint };
+}
+
+type Part = 'queue' | 'dlq' | 'deliver' | 'mapping';
+const PART_LABEL: Record<Part, string> = {
+  queue: 'SQS queue',
+  dlq: 'dead-letter queue',
+  deliver: 'deliver function',
+  mapping: 'event source mapping (queue → deliver)',
+};
+
+/** The part a command needs, or a clear error saying the proxy is incomplete and how to repair it. */
+export function need<P extends Part>(proxy: Proxy, part: P): NonNullable<Proxy[P]> {
+  const value = proxy[part];
+  if (!value) {
+    throw new CliError(
+      `Proxy "${proxy.name}" in ${proxy.region} is incomplete: it has no ${PART_LABEL[part]}.`,
+      `Run "webhook-proxy create ${proxy.name} --upstream URL" again to complete it, or "webhook-proxy destroy ${proxy.name} --yes" to remove what is left.`,
+    );
+  }
+  return value as NonNullable<Proxy[P]>;
+}
+
+const DELIVER_RE = new RegExp(`^${PREFIX}([a-z](?:[a-z0-9-]*[a-z0-9])?)-deliver$`);
+
+/**
+ * Every proxy in the region. We list Lambda functions (ListFunctions, with the SDK paginator) and keep
+ * `webhook-proxy-*-deliver`: one paged call region-wide that already carries each function's
+ * environment (upstream, limits), so the per-proxy round needs no GetFunctionConfiguration. Listing
+ * queues by prefix would return queues and DLQs alike (and other tools' look-alikes), and the tagging
+ * API would be one more client and permission for no extra information. A function is ours when its
+ * WP_PROXY_NAME (written by `create`) names the same proxy. The price: a proxy whose `create` failed
+ * before its deliver function existed is not listed (`status NAME` still finds its queues).
+ */
+export async function listProxies(aws: Aws): Promise<DeliverRef[]> {
+  const { paginateListFunctions } = await import('@aws-sdk/client-lambda');
+  const found: DeliverRef[] = [];
+  for await (const page of paginateListFunctions({ client: await aws.lambda() }, {})) {
+    for (const f of page.Functions ?? []) {
+      const m = DELIVER_RE.exec(f.FunctionName ?? '');
+      if (!m) continue;
+      const ref = deliverRefOf(f);
+      const owner = ref.env[ENV.proxyName];
+      if (owner !== undefined ? owner !== m[1] : !ref.env[ENV.upstream]) continue;
+      found.push(ref);
+    }
+  }
+  return found.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The proxy name of a deliver function name. */
+export function proxyNameOf(deliverFunctionName: string): string {
+  return DELIVER_RE.exec(deliverFunctionName)?.[1] ?? deliverFunctionName;
+}
+
+/** Queue counts as exact integers (SQS returns strings). */
+export function queueCounts(attributes: Record<string, string>): QueueCounts {
+  const n = (k: string) => Number.parseInt(attributes[k] ?? '0', 10) || 0;
+  return {
+    visible: n('ApproximateNumberOfMessages'),
+    inFlight: n('ApproximateNumberOfMessagesNotVisible'),
+    delayed: n('ApproximateNumberOfMessagesDelayed'),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The event source mapping (queue → deliver): pause, resume and the concurrency cap. Pausing disables
+ * the mapping, so Lambda stops polling; ingest keeps accepting and the queue keeps buffering.
+ * AWS moves a mapping through Disabling/Enabling (seconds, sometimes minutes): we poll
+ * GetEventSourceMapping until the state we asked for holds, with a bounded wait.
+ */
+import type { Aws } from '../../aws/clients.js';
+import { CliError } from '../../errors.js';
+import { mappingRefOf, type MappingRef } from '../locate.js';
+
+export interface WaitOptions {
+  /** Seconds to wait for the new state (default 180). */
+  maxWaitSeconds?: number;
+  /** Poll interval in ms (default 2000). */
+  pollMs?: number;
+  onProgress?: (state: string) => void;
+}
+
+export async function getMapping(aws: Aws, uuid: string): Promise<MappingRef> {
+  const { GetEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
+  const out = await (await aws.lambda()).send(new GetEventSourceMappingCommand({ UUID: uuid }));
+  return mappingRefOf(out);
+}
+
+export async function waitForMappingState(
+  aws: Aws,
+  uuid: string,
+  want: 'Enabled' | 'Disabled',
+  o: WaitOptions = {},
+): Promise<MappingRef> {
+  const deadline = Date.now() + (o.maxWaitSeconds ?? 180) * 1000;
+  let last = '';
+  for (;;) {
+    const m = await getMapping(aws, uuid);
+    if (m.state === want) return m;
+    if (m.state !== last) o.onProgress?.(m.state);
+    last = m.state;
+    if (Date.now() >= deadline) {
+      throw new CliError(
+        `The event source mapping is still "${m.state}" after ${o.maxWaitSeconds ?? 180}s (asked for ${want}).`,
+        'AWS applies the change in the background: run "webhook-proxy status" in a minute to check it.',
+      );
+    }
+    await new Promise((r) => setTimeout(r, o.pollMs ?? 2000));
+  }
+}
+
+/** Enable or disable delivery and wait until the state holds. */
+export async function setDelivery(
+  aws: Aws,
+  mapping: MappingRef,
+  enabled: boolean,
+  o: WaitOptions = {},
+): Promise<{ changed: boolean; mapping: MappingRef }> {
+  const want = enabled ? 'Enabled' : 'Disabled';
+  if (mapping.state === want) return { changed: false, mapping };
+  const { UpdateEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
+  await (
+    await aws.lambda()
+  ).send(new UpdateEventSourceMappingCommand({ UUID: mapping.uuid, Enabled: enabled }));
+  return { changed: true, mapping: await waitForMappingState(aws, mapping.uuid, want, o) };
+}
+
+/** AWS's bounds for ScalingConfig.MaximumConcurrency. */
+export const MIN_MAPPING_CONCURRENCY = 2;
+export const MAX_MAPPING_CONCURRENCY = 1000;
+
+/** Set the mapping's MaximumConcurrency (2–1000). */
+export async function setMappingConcurrency(aws: Aws, uuid: string, concurrency: number): Promise<void> {
+  const { UpdateEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
+  await (
+    await aws.lambda()
+  ).send(
+    new UpdateEventSourceMappingCommand({ UUID: uuid, ScalingConfig: { MaximumConcurrency: concurrency } }),
+  );
+}

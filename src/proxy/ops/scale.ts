@@ -1,0 +1,144 @@
+/**
+ * Change the delivery limits live: the mapping's MaximumConcurrency, and (when the rate is involved)
+ * the deliver function's WP_RATE / WP_CONCURRENCY. Each invocation paces at rate / concurrency, so the
+ * two must change together; the function timeout and the queue visibility timeout follow from them
+ * (src/proxy/limits.ts).
+ *
+ * Order, so the upstream never sees more than the old or the new rate in between:
+ * - raising concurrency: the function env first (each invocation slows to R/C_new), then the mapping;
+ * - lowering it: the mapping first (fewer invocations), then the env (each speeds up to R/C_new).
+ * The visibility timeout is raised before the function timeout and lowered after it, so it is never
+ * below 6 × the function timeout.
+ */
+import type { Aws } from '../../aws/clients.js';
+import { CliError } from '../../errors.js';
+import { DEFAULTS, ENV } from '../../handlers/ports.js';
+import { rateOf } from '../inspect.js';
+import { deliverFunctionTimeout, queueVisibilityTimeout } from '../limits.js';
+import { need, type Proxy } from '../locate.js';
+import { MIN_MAPPING_CONCURRENCY, setMappingConcurrency } from './mapping.js';
+
+export interface ScaleRequest {
+  /** Requested concurrency; for an ordered proxy this is informational (always one at a time). */
+  concurrency: number;
+  /** New rate in requests/s; undefined keeps the current one. */
+  rate?: number;
+  /** Max seconds to wait for the function update. */
+  maxWaitSeconds?: number;
+}
+
+export interface ScaleResult {
+  name: string;
+  delivery: { concurrency: number; rate: number | null; mappingConcurrency: number };
+  functionTimeout?: number;
+  visibilityTimeout?: number;
+  changed: string[];
+}
+
+export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Promise<ScaleResult> {
+  const mapping = need(proxy, 'mapping');
+  const deliver = need(proxy, 'deliver');
+  const queue = need(proxy, 'queue');
+  // An ordered proxy's one FIFO message group is delivered one batch at a time whatever the cap, so
+  // the mapping keeps AWS's minimum of 2 and pacing counts one invocation.
+  const effective = proxy.ordered ? 1 : req.concurrency;
+  const mappingConcurrency = proxy.ordered ? MIN_MAPPING_CONCURRENCY : req.concurrency;
+  const currentRate = rateOf(deliver.env);
+  const rate = req.rate ?? currentRate;
+  const changed: string[] = [];
+
+  const envChanged =
+    rate !== null &&
+    (String(rate) !== deliver.env[ENV.rate] || String(effective) !== deliver.env[ENV.concurrency]);
+  const oldMapping = mapping.maximumConcurrency;
+  const raising = oldMapping === undefined || mappingConcurrency >= oldMapping;
+
+  const updateMapping = async () => {
+    if (oldMapping === mappingConcurrency) return;
+    await setMappingConcurrency(aws, mapping.uuid, mappingConcurrency);
+    changed.push('mapping');
+  };
+
+  let functionTimeout: number | undefined;
+  let visibilityTimeout: number | undefined;
+  const updateFunction = async () => {
+    if (!envChanged) return;
+    const limits = {
+      batchSize: mapping.batchSize,
+      timeout: Number(deliver.env[ENV.timeout] ?? DEFAULTS.timeout) || DEFAULTS.timeout,
+      concurrency: effective,
+      rate: rate ?? undefined,
+    };
+    functionTimeout = deliverFunctionTimeout(limits);
+    visibilityTimeout = queueVisibilityTimeout(limits);
+    const oldVisibility = Number(queue.attributes.VisibilityTimeout ?? 0);
+    if (visibilityTimeout > oldVisibility) await setVisibility(aws, queue.url, visibilityTimeout);
+    await updateDeliverFunction(
+      aws,
+      deliver.name,
+      {
+        ...deliver.env,
+        [ENV.rate]: String(rate),
+        [ENV.concurrency]: String(effective),
+      },
+      functionTimeout,
+      req.maxWaitSeconds ?? 300,
+    );
+    if (visibilityTimeout < oldVisibility) await setVisibility(aws, queue.url, visibilityTimeout);
+    changed.push('function');
+  };
+
+  if (raising) {
+    await updateFunction();
+    await updateMapping();
+  } else {
+    await updateMapping();
+    await updateFunction();
+  }
+  return {
+    name: proxy.name,
+    delivery: { concurrency: effective, rate, mappingConcurrency },
+    ...(functionTimeout !== undefined ? { functionTimeout, visibilityTimeout } : {}),
+    changed,
+  };
+}
+
+async function setVisibility(aws: Aws, url: string, seconds: number) {
+  const { SetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+  await (
+    await aws.sqs()
+  ).send(
+    new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { VisibilityTimeout: String(seconds) } }),
+  );
+}
+
+/** Update env and timeout together (every other variable kept), then wait for the update to finish. */
+async function updateDeliverFunction(
+  aws: Aws,
+  functionName: string,
+  variables: Record<string, string>,
+  timeout: number,
+  maxWaitSeconds: number,
+) {
+  const { UpdateFunctionConfigurationCommand, waitUntilFunctionUpdatedV2 } =
+    await import('@aws-sdk/client-lambda');
+  const client = await aws.lambda();
+  // A function still applying an earlier update refuses another (ResourceConflictException): wait first.
+  await waitUntilFunctionUpdatedV2({ client, maxWaitTime: maxWaitSeconds }, { FunctionName: functionName });
+  try {
+    await client.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: functionName,
+        Timeout: timeout,
+        Environment: { Variables: variables },
+      }),
+    );
+  } catch (err) {
+    throw new CliError(
+      `Could not update the deliver function ${functionName}: ${(err as Error).message}`,
+      'Nothing else was changed by this step; run the same scale command again.',
+      { cause: err },
+    );
+  }
+  await waitUntilFunctionUpdatedV2({ client, maxWaitTime: maxWaitSeconds }, { FunctionName: functionName });
+}

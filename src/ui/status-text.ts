@@ -1,0 +1,73 @@
+/**
+ * Plain-text renderings of status and list (stdout, when not --json). Shared by the one-shot commands
+ * and by the watch dashboard's first lines.
+ */
+import type { ProxyStatus } from '../proxy/inspect.js';
+import { formatDuration } from '../proxy/trend.js';
+
+export function deliveryLine(s: ProxyStatus): string {
+  const d = s.delivery;
+  const state =
+    d.state === 'paused'
+      ? 'PAUSED (ingest keeps buffering; "webhook-proxy resume" restarts delivery)'
+      : d.state === 'transitioning'
+        ? `changing (${d.mappingState})`
+        : d.state === 'missing'
+          ? 'MISSING (no event source mapping)'
+          : 'enabled';
+  const conc =
+    d.concurrency === null
+      ? 'concurrency unknown'
+      : s.ordered
+        ? 'ordered: one at a time'
+        : `concurrency ${d.concurrency}`;
+  return `${state}, ${conc}, ${d.rate === null ? 'unpaced' : `at most ${d.rate}/s`}`;
+}
+
+export function formatStatus(s: ProxyStatus): string {
+  const q = s.queue;
+  const lines = [
+    `proxy      ${s.name} (${s.region})${s.ordered ? ', ordered' : ''}`,
+    `endpoint   ${s.endpoint ?? 'missing'}`,
+    `upstream   ${s.upstream ?? 'unknown'}`,
+    `delivery   ${deliveryLine(s)}`,
+    `queue      ${q.visible} waiting, ${q.inFlight} in flight, ${q.delayed} delayed` +
+      `; oldest ${q.oldestAgeSeconds === null ? 'unknown' : formatDuration(q.oldestAgeSeconds)}`,
+    `dlq        ${s.dlq.visible}${s.dlq.visible > 0 ? ' (inspect with "peek --dlq", retry with "redrive")' : ''}`,
+  ];
+  if (s.missing.length) {
+    lines.push(
+      `INCOMPLETE missing: ${s.missing.join(', ')} (run "webhook-proxy create ${s.name}" to repair)`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface ListRow {
+  name: string;
+  endpoint: string | null;
+  upstream: string | null;
+  queued: number;
+  dlq: number;
+  state: string;
+}
+
+export function formatList(rows: ListRow[], region: string): string {
+  if (rows.length === 0) return `No webhook proxies in ${region}.`;
+  const header = ['NAME', 'STATE', 'QUEUED', 'DLQ', 'ENDPOINT', 'UPSTREAM'];
+  const table = rows.map((r) => [
+    r.name,
+    r.state,
+    String(r.queued),
+    String(r.dlq),
+    r.endpoint ?? '-',
+    r.upstream ?? '-',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...table.map(line)].join('\n');
+}

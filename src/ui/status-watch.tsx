@@ -1,0 +1,91 @@
+/**
+ * The `status --watch` loop: refresh every interval until Ctrl-C. On a terminal an ink dashboard
+ * (stdout, since the dashboard is the command's output); otherwise one plain line per refresh, or one
+ * JSON object per line with --json, so it can be piped into a log or a graph.
+ */
+import { render } from 'ink';
+import type { Aws } from '../aws/clients.js';
+import type { GlobalOptions } from '../options.js';
+import { inspectProxy, type ProxyStatus } from '../proxy/inspect.js';
+import { drainRate, etaSeconds, formatDuration, type DepthSample } from '../proxy/trend.js';
+import { outputMode } from './output.js';
+import { depthOf, StatusDashboard } from './status-dashboard.js';
+
+export interface WatchOptions {
+  /** Stop after this many refreshes (tests); default: until Ctrl-C. */
+  maxRefreshes?: number;
+  signal?: AbortSignal;
+}
+
+const MAX_SAMPLES = 120;
+
+/** The plain line for one refresh. */
+export function watchLine(s: ProxyStatus, samples: DepthSample[]): string {
+  const depth = depthOf(s);
+  const rate = drainRate(samples);
+  return (
+    `${new Date().toISOString()} ${s.name} ${s.delivery.state} waiting=${s.queue.visible} ` +
+    `inFlight=${s.queue.inFlight} delayed=${s.queue.delayed} dlq=${s.dlq.visible} ` +
+    `drain=${rate === null ? 'unknown' : `${rate.toFixed(1)}/s`} eta=${formatDuration(etaSeconds(depth, rate))}`
+  );
+}
+
+export async function watchStatus(
+  aws: Aws,
+  global: GlobalOptions,
+  name: string,
+  interval: number,
+  options: WatchOptions = {},
+): Promise<number> {
+  const mode = outputMode(global, process.stdout);
+  const samples: DepthSample[] = [];
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  options.signal?.addEventListener('abort', onSignal);
+  let app: ReturnType<typeof render> | undefined;
+  let last: ProxyStatus | undefined;
+  try {
+    for (let n = 0; !stop.signal.aborted; n++) {
+      let error: string | undefined;
+      try {
+        last = await inspectProxy(aws, name);
+        samples.push({ t: Date.now(), depth: depthOf(last) });
+        if (samples.length > MAX_SAMPLES) samples.shift();
+      } catch (err) {
+        // The first failure (not found, no credentials) ends the watch; later ones are shown and retried.
+        if (!last) throw err;
+        error = err instanceof Error ? err.message : String(err);
+      }
+      if (mode === 'json')
+        process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...last })}\n`);
+      else if (mode === 'plain')
+        process.stdout.write(`${error ? `refresh failed: ${error}` : watchLine(last!, samples)}\n`);
+      else {
+        const view = (
+          <StatusDashboard status={last!} samples={[...samples]} interval={interval} error={error} />
+        );
+        if (app) app.rerender(view);
+        else app = render(view, { exitOnCtrlC: false, patchConsole: false });
+      }
+      if (options.maxRefreshes !== undefined && n + 1 >= options.maxRefreshes) break;
+      await sleep(interval * 1000, stop.signal);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    app?.unmount();
+  }
+  return 0;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+}
