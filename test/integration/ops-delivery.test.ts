@@ -1,0 +1,113 @@
+/**
+ * pause / resume / scale against moto, checked through the SDK (not through the CLI's own output).
+ * moto flips a mapping's State at once; AWS passes through Disabling/Enabling, which the commands poll.
+ */
+import {
+  GetEventSourceMappingCommand,
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { deliverFunctionTimeout, queueVisibilityTimeout } from '../../src/proxy/limits.js';
+import { uniqueName, useMoto } from '../helpers/moto.js';
+import { createProxyFixture, runCli } from '../helpers/proxy-fixture.js';
+
+useMoto();
+const lambda = new LambdaClient({});
+const sqs = new SQSClient({});
+const mapping = (uuid: string) => lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+
+describe('pause and resume', () => {
+  it('disable then enable the event source mapping', async () => {
+    const name = uniqueName('pr');
+    const f = await createProxyFixture(name);
+    const p = await runCli('pause', name, '--json');
+    expect(p.code, p.stderr).toBe(0);
+    expect(JSON.parse(p.stdout)).toEqual({ name, delivery: { state: 'paused' }, changed: true });
+    expect((await mapping(f.mappingUuid)).State).toBe('Disabled');
+
+    const again = await runCli('pause', name);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('it already was');
+
+    const st = await runCli('status', name);
+    expect(st.stdout).toContain('PAUSED');
+
+    const r = await runCli('resume', name, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name, delivery: { state: 'enabled' } });
+    expect((await mapping(f.mappingUuid)).State).toBe('Enabled');
+  });
+
+  it('says the proxy is incomplete when its mapping is missing', async () => {
+    const name = uniqueName('prm');
+    await createProxyFixture(name, { without: ['mapping'] });
+    const r = await runCli('pause', name);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is incomplete');
+    expect(r.stderr).toContain(`webhook-proxy create ${name}`);
+  });
+});
+
+describe('scale', () => {
+  it('sets MaximumConcurrency, and with --rate the env, timeout and visibility timeout', async () => {
+    const name = uniqueName('sc');
+    const f = await createProxyFixture(name, { batchSize: 5 });
+    const r = await runCli('scale', name, '--concurrency', '12', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name, delivery: { concurrency: 12, rate: null } });
+    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(12);
+
+    const before = await lambda.send(
+      new GetFunctionConfigurationCommand({ FunctionName: f.deliverFunction }),
+    );
+    const r2 = await runCli('set-concurrency', name, '--concurrency', '4', '--rate', '2', '--json');
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(JSON.parse(r2.stdout)).toMatchObject({ delivery: { concurrency: 4, rate: 2 } });
+    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(4);
+    const after = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: f.deliverFunction }));
+    const limits = { batchSize: 5, timeout: 10, concurrency: 4, rate: 2 };
+    expect(after.Timeout).toBe(deliverFunctionTimeout(limits));
+    // Every other variable is kept as it was.
+    expect(after.Environment?.Variables).toEqual({
+      ...before.Environment?.Variables,
+      WP_RATE: '2',
+      WP_CONCURRENCY: '4',
+    });
+    const vis = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: f.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+    );
+    expect(Number(vis.Attributes?.VisibilityTimeout)).toBe(queueVisibilityTimeout(limits));
+  });
+
+  it('refuses concurrency 1 on a standard proxy with exit 2 and the way out', async () => {
+    const name = uniqueName('sc1');
+    const f = await createProxyFixture(name, { concurrency: 3 });
+    const r = await runCli('scale', name, '--concurrency', '1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("AWS's minimum");
+    expect(r.stderr).toContain('--ordered');
+    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(3);
+  });
+
+  it('refuses out-of-range values as usage errors', async () => {
+    const r = await runCli('scale', 'x', '--concurrency', '1001');
+    expect(r.code).toBe(2);
+    const r2 = await runCli('scale', 'x');
+    expect(r2.code).toBe(2);
+  });
+
+  it('accepts 1 on an ordered proxy and keeps the mapping at 2', async () => {
+    const name = uniqueName('sco');
+    const f = await createProxyFixture(name, { ordered: true });
+    const r = await runCli('scale', name, '--concurrency', '1', '--rate', '3', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      delivery: { concurrency: 1, rate: 3, mappingConcurrency: 2 },
+    });
+    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(2);
+    const fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: f.deliverFunction }));
+    expect(fn.Environment?.Variables).toMatchObject({ WP_RATE: '3', WP_CONCURRENCY: '1' });
+  });
+});
