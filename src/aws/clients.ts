@@ -11,6 +11,8 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { ACMClient } from '@aws-sdk/client-acm';
+import type { Route53Client } from '@aws-sdk/client-route-53';
 import { UsageError } from '../errors.js';
 import type { GlobalOptions } from '../options.js';
 import { packageVersion } from '../paths.js';
@@ -30,6 +32,8 @@ export interface Aws {
   logs(): Promise<CloudWatchLogsClient>;
   cloudwatch(): Promise<CloudWatchClient>;
   sts(): Promise<STSClient>;
+  acm(): Promise<ACMClient>;
+  route53(): Promise<Route53Client>;
   /** The account id (cached), for ARNs the APIs do not return. */
   accountId(): Promise<string>;
 }
@@ -112,6 +116,9 @@ export function createAws(settings: AwsSettings): Aws {
       async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(await common()),
     ),
     sts: once(async () => new (await import('@aws-sdk/client-sts')).STSClient(await common())),
+    acm: once(async () => new (await import('@aws-sdk/client-acm')).ACMClient(await common())),
+    // Route 53 is a global service; the SDK routes it wherever the region says.
+    route53: once(async () => new (await import('@aws-sdk/client-route-53')).Route53Client(await common())),
     accountId: () =>
       (account ??= (async () => {
         const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');

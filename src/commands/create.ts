@@ -9,6 +9,7 @@ import { DEFAULTS } from '../handlers/ports.js';
 import { collect, httpUrl, intInRange, numberInRange } from '../options.js';
 import { maxBatchSizeFor } from '../proxy/limits.js';
 import { parseTags, validateName } from '../proxy/names.js';
+import { validateDomainFlags } from '../proxy/provision/domain-flags.js';
 import type { ProvisionSpec } from '../proxy/provision/types.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -32,6 +33,10 @@ interface CreateOptions extends EdgeOptions {
   memory: number;
   tag?: string[];
   dryRun?: boolean;
+  domain?: string;
+  certificateArn?: string;
+  hostedZoneId?: string;
+  accessLogs?: boolean;
 }
 
 const list = (raw?: string) =>
@@ -90,6 +95,7 @@ export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
       `Use --batch-size ${fits} or less, a shorter --timeout, or a higher --rate.`,
     );
   }
+  const domain = validateDomainFlags(o);
   return {
     name,
     upstream: o.upstream,
@@ -110,6 +116,8 @@ export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
     memory: o.memory,
     tags: parseTags(o.tag),
     ingestEnv: edgeEnv(o),
+    accessLogs: o.accessLogs !== false,
+    ...(domain ? { domain } : {}),
   };
 }
 
@@ -196,6 +204,13 @@ export const create: CommandSpec = {
       .option('--vpc-security-groups <ids>', 'comma-separated security group ids (with --vpc-subnets)')
       .option('--memory <mb>', 'memory of each function, MB', intInRange('--memory', 128, 10_240), 256)
       .option('--tag <key=value>', 'extra tag on every resource (repeatable)', collect)
+      .option('--domain <host>', 'serve the proxy on your own host name too (with --certificate-arn)')
+      .option('--certificate-arn <arn>', 'ACM certificate for --domain, in the same region as the proxy')
+      .option(
+        '--hosted-zone-id <id>',
+        'Route 53 zone for the alias record (default: the zone that matches --domain)',
+      )
+      .option('--no-access-logs', 'do not write API Gateway access logs to CloudWatch')
       .option('--dry-run', 'print what would change, and change nothing');
     return addEdgeOptions(cmd);
   },

@@ -7,14 +7,11 @@ import {
   CreateApiCommand,
   CreateIntegrationCommand,
   CreateRouteCommand,
-  CreateStageCommand,
   GetApisCommand,
   GetIntegrationsCommand,
   GetRoutesCommand,
-  GetStageCommand,
   TagResourceCommand,
   UpdateRouteCommand,
-  UpdateStageCommand,
   type Api,
   type ApiGatewayV2Client,
 } from '@aws-sdk/client-apigatewayv2';
@@ -24,7 +21,6 @@ import { includesAll, isNotFound } from './compare.js';
 import { partitionOf } from './roles.js';
 import type { ChangeAction, StepContext } from './types.js';
 
-export const STAGE = '$default';
 export const PERMISSION_SID = 'webhook-proxy-apigateway';
 
 /** Our API for this proxy: found by name, and checked by tags so a same-named API of someone else is never touched. */
@@ -117,56 +113,6 @@ export async function ensureRoute(
   }
   await apigw.send(new CreateRouteCommand({ ApiId: apiId, RouteKey: '$default', Target: target }));
   return { action: 'created' };
-}
-
-export async function ensureStage(
-  ctx: StepContext,
-  apiId: string | undefined,
-): Promise<{ action: ChangeAction }> {
-  if (!apiId) return { action: 'created' };
-  const apigw = await ctx.aws.apigw();
-  const { ingressRate, ingressBurst } = ctx.spec;
-  const throttling =
-    ingressRate !== undefined ? { ThrottlingRateLimit: ingressRate, ThrottlingBurstLimit: ingressBurst } : {};
-  let stage;
-  try {
-    stage = await apigw.send(new GetStageCommand({ ApiId: apiId, StageName: STAGE }));
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  if (!stage) {
-    if (ctx.dryRun) return { action: 'created' };
-    await apigw.send(
-      new CreateStageCommand({
-        ApiId: apiId,
-        StageName: STAGE,
-        AutoDeploy: true,
-        DefaultRouteSettings: throttling,
-        Tags: proxyTags(ctx.spec.name, ctx.spec.tags),
-      }),
-    );
-    return { action: 'created' };
-  }
-  const current = stage.DefaultRouteSettings ?? {};
-  // Without --ingress-rate we leave the stage's throttling as it is: API Gateway v2 offers no way to
-  // unset it, so lifting a limit means passing a higher --ingress-rate (the README says so).
-  const same =
-    stage.AutoDeploy === true &&
-    (ingressRate === undefined ||
-      (current.ThrottlingRateLimit === throttling.ThrottlingRateLimit &&
-        current.ThrottlingBurstLimit === throttling.ThrottlingBurstLimit));
-  if (same) return { action: 'unchanged' };
-  if (!ctx.dryRun) {
-    await apigw.send(
-      new UpdateStageCommand({
-        ApiId: apiId,
-        StageName: STAGE,
-        AutoDeploy: true,
-        DefaultRouteSettings: throttling,
-      }),
-    );
-  }
-  return { action: 'updated' };
 }
 
 /** The resource policy statement that lets this API (any stage, any route) invoke ingest. */

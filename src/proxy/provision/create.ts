@@ -10,13 +10,21 @@ import { CliError, describeAwsError } from '../../errors.js';
 import { ENV } from '../../handlers/ports.js';
 import { deliverFunctionTimeout } from '../limits.js';
 import { resourceNames } from '../names.js';
-import { ensureApi, ensureIntegration, ensureInvokePermission, ensureRoute, ensureStage } from './api.js';
+import { ensureApi, ensureIntegration, ensureInvokePermission, ensureRoute } from './api.js';
+import {
+  checkDomain,
+  ensureAliasRecord,
+  ensureApiMapping,
+  ensureDomainName,
+  type DomainPlan,
+} from './domain.js';
+import { ensureStage } from './stage.js';
 import { handlerZip } from './bundle.js';
 import { ensureFunction } from './functions.js';
 import { ensureLogGroup } from './logs.js';
 import { ensureMapping } from './mapping.js';
 import { ensureDlq, ensureMainQueue, refuseKindSwitch } from './queues.js';
-import { deliverPolicy, ensureRole, ingestPolicy } from './roles.js';
+import { deliverPolicy, ensureRole, ingestPolicy, logGroupArn } from './roles.js';
 import type { Change, ProvisionSpec, StepAction, StepContext, StepEvents } from './types.js';
 
 export interface CreateResult {
@@ -28,6 +36,12 @@ export interface CreateResult {
   dlqUrl: string;
   dryRun: boolean;
   changes: Change[];
+  /** With --domain: the stable URL to give senders. */
+  customUrl?: string;
+  /** With --domain but no hosted zone for it: the name to point a CNAME at. */
+  dnsTarget?: string;
+  /** With --domain: which hosted zone holds the alias record, and how it was chosen. */
+  hostedZone?: { id: string; name: string; found: 'given' | 'matched' };
 }
 
 /** The ingest function answers in milliseconds; 10 s leaves room for SQS retries, under API Gateway's 30 s. */
@@ -91,11 +105,14 @@ export async function createProxy(
     }
   }
 
+  // Checked before anything is made: a wrong certificate or zone must not leave half a proxy behind.
+  const domainPlan: DomainPlan | undefined = spec.domain ? await checkDomain(aws, spec.domain) : undefined;
   await refuseKindSwitch(ctx);
   const dlq = await step(`dead-letter queue ${names.dlq}`, () => ensureDlq(ctx));
   const queue = await step(`queue ${names.queue}`, () => ensureMainQueue(ctx, dlq.ref));
   const account = queue.ref.arn.split(':')[4]!;
 
+  const accessLogArn = spec.accessLogs ? logGroupArn(ctx, account, names.accessLogGroup) : undefined;
   const [, , ingestRole, deliverRole] = await Promise.all([
     step(`log group ${names.ingestLogGroup}`, () => ensureLogGroup(ctx, names.ingestLogGroup)),
     step(`log group ${names.deliverLogGroup}`, () => ensureLogGroup(ctx, names.deliverLogGroup)),
@@ -105,6 +122,9 @@ export async function createProxy(
     step(`role ${names.deliverRole}`, () =>
       ensureRole(ctx, names.deliverRole, deliverPolicy(ctx, queue.ref.arn, account)),
     ),
+    spec.accessLogs
+      ? step(`log group ${names.accessLogGroup}`, () => ensureLogGroup(ctx, names.accessLogGroup))
+      : undefined,
   ]);
 
   const [ingestFn] = await Promise.all([
@@ -144,13 +164,28 @@ export async function createProxy(
         ensureIntegration(ctx, apiId, ingestFn.arn),
       );
       await step('route $default', () => ensureRoute(ctx, apiId, integration.integrationId));
-      await step('stage $default', () => ensureStage(ctx, apiId));
+      await step('stage $default', () => ensureStage(ctx, apiId, accessLogArn));
       await step('invoke permission (API Gateway → ingest)', () =>
         ensureInvokePermission(ctx, apiId, ingestFn.arn),
       );
       return apiStep.api;
     })(),
   ]);
+
+  let dnsTarget: string | undefined;
+  if (domainPlan) {
+    const d = await step(`domain name ${domainPlan.domain}`, () => ensureDomainName(ctx, domainPlan));
+    await step(`API mapping ${domainPlan.domain} → $default`, () =>
+      ensureApiMapping(ctx, domainPlan, api?.ApiId),
+    );
+    if (domainPlan.zone) {
+      await step(`DNS alias ${domainPlan.domain} (zone ${domainPlan.zone.name.replace(/\.$/, '')})`, () =>
+        ensureAliasRecord(ctx, domainPlan, d.domain),
+      );
+    } else {
+      dnsTarget = (await ensureAliasRecord(ctx, domainPlan, d.domain)).target;
+    }
+  }
 
   return {
     name: spec.name,
@@ -161,5 +196,8 @@ export async function createProxy(
     dlqUrl: dlq.ref.url,
     dryRun: ctx.dryRun,
     changes,
+    ...(domainPlan ? { customUrl: `https://${domainPlan.domain}` } : {}),
+    ...(domainPlan?.zone ? { hostedZone: domainPlan.zone } : {}),
+    ...(domainPlan && !domainPlan.zone ? { dnsTarget: dnsTarget ?? '(known once created)' } : {}),
   };
 }

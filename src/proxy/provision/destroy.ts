@@ -16,6 +16,7 @@ import type { Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
 import { resourceNames, type ResourceNames } from '../names.js';
 import { findApi } from './api.js';
+import { destroyDomain } from './domain.js';
 import { isNotFound } from './compare.js';
 import { findMapping } from './mapping.js';
 import { queueUrlIfExists } from './queues.js';
@@ -117,6 +118,12 @@ export async function destroyProxy(
   ]);
 
   // 1. The public endpoint: senders get an error (and retry later) instead of reaching a half-deleted proxy.
+  //    The custom domain first (its DNS record, mapping and name), so the hostname stops resolving to us.
+  await step('custom domain', async () => {
+    const removed = await destroyDomain(aws, name);
+    for (const r of removed) deleted.push(r.label);
+    return removed.length ? 'deleted' : 'absent';
+  });
   await step(`HTTP API ${names.api}`, async () => {
     const api = await findApi(apigw, names.api, name);
     if (!api) return 'absent';

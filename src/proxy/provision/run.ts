@@ -39,8 +39,18 @@ export async function runCreate(
         .map((c) => `  would be ${c.action}: ${c.resource}`)
         .join('\n')
     : `Proxy "${result.name}" is ready in ${result.region} (${summary}).\n\n` +
-      `  Give this URL to the webhook sender:  ${result.endpoint}\n` +
-      `  Webhooks are delivered to:            ${result.upstream}\n\n` +
+      `  Give this URL to the webhook sender:  ${result.customUrl ?? result.endpoint}\n` +
+      (result.customUrl ? `  Default endpoint (also works):        ${result.endpoint}\n` : '') +
+      `  Webhooks are delivered to:            ${result.upstream}\n` +
+      (result.hostedZone
+        ? `  DNS: alias record in ${result.hostedZone.name.replace(/\.$/, '')} (${result.hostedZone.id}` +
+          (result.hostedZone.found === 'matched' ? ', found by name' : '') +
+          ')\n'
+        : '') +
+      (result.dnsTarget
+        ? `  DNS: no Route 53 zone here holds that domain. Point a CNAME at ${result.dnsTarget}\n`
+        : '') +
+      '\n' +
       `Watch it with: webhook-proxy status ${result.name} --region ${result.region}`;
   printResult(global, result, human);
   return 0;

@@ -29,6 +29,10 @@ export interface ProvisionSpec {
   vpcSecurityGroups: string[];
   memory: number;
   tags: Record<string, string>;
+  /** API Gateway access logs to CloudWatch (on unless --no-access-logs). */
+  accessLogs: boolean;
+  /** A custom domain (--domain, --certificate-arn, --hosted-zone-id). */
+  domain?: { domain: string; certificateArn: string; hostedZoneId?: string };
   /** Extra environment for the ingest function (handshake and signature settings). */
   ingestEnv: Record<string, string>;
 }
