@@ -27,8 +27,12 @@ export function validateDomainFlags(o: { domain?: string; certificateArn?: strin
     throw new UsageError(`--certificate-arn "${o.certificateArn}" is not an ACM certificate ARN.`);
   }
   const zone = o.hostedZoneId?.replace(/^\/hostedzone\//, '');
-  if (zone !== undefined && !/^Z[A-Z0-9]{1,32}$/.test(zone)) {
-    throw new UsageError(`--hosted-zone-id "${o.hostedZoneId}" is not a Route 53 hosted zone id (Z…).`);
+  // AWS zone ids are upper-case letters and digits (Z1D633PJN98FT9); we do not insist on the leading Z
+  // (moto's ids lack it, and nothing in the API promises it).
+  if (zone !== undefined && !/^[A-Z0-9]{1,32}$/.test(zone)) {
+    throw new UsageError(
+      `--hosted-zone-id "${o.hostedZoneId}" is not a Route 53 hosted zone id (like Z1D633PJN98FT9).`,
+    );
   }
   return { domain, certificateArn: o.certificateArn, ...(zone ? { hostedZoneId: zone } : {}) };
 }
