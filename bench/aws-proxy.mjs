@@ -7,6 +7,13 @@
 import { createServer, request } from 'node:http';
 import { sleep } from './lib.mjs';
 
+/** Resource words of the Lambda and API Gateway v2 REST paths (everything else is a name or an id). */
+const REST_WORDS = new Set(
+  'functions configuration code policy concurrency event-source-mappings tags versions aliases url apis integrations routes stages deployments domainnames apimappings'.split(
+    ' ',
+  ),
+);
+
 function serviceOf(headers) {
   const m = /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\//.exec(String(headers.authorization ?? ''));
   return m ? m[1] : 'unknown';
@@ -22,11 +29,11 @@ function operationOf(method, url, headers, body) {
   if (action) return action[1];
   const query = /[?&]Action=([A-Za-z]+)/.exec(url);
   if (query) return query[1];
-  // REST protocols (Lambda, API Gateway v2): method and path, names and ids replaced by {}.
+  // REST protocols (Lambda, API Gateway v2): method and path, names, ids and versions replaced by {}.
   const path = url
     .split('?')[0]
     .split('/')
-    .map((seg) => (seg === '' || /^[a-z]+$/i.test(seg) ? seg : '{}'))
+    .map((seg) => (seg === '' || REST_WORDS.has(seg) ? seg : '{}'))
     .join('/');
   return `${method} ${path}`;
 }
@@ -89,7 +96,8 @@ export async function startCountingProxy(target) {
       delayMs = delay;
     },
     snapshot() {
-      return { calls: [...calls], maxInFlight, rounds: rounds(calls) };
+      const rounds = roundsOf(calls);
+      return { calls: [...calls], maxInFlight, rounds: rounds.length, roundOps: rounds };
     },
     close: () =>
       new Promise((r) => {
@@ -102,19 +110,20 @@ export async function startCountingProxy(target) {
 /**
  * Sequential rounds: a call opens a new round when it starts after some call of the current round
  * has already come back (it may have waited for it). Calls issued together count as one round.
+ * Returns the operations of each round.
  */
-export function rounds(calls) {
+export function roundsOf(calls) {
   const s = [...calls].sort((a, b) => a.start - b.start);
-  if (!s.length) return 0;
-  let n = 1;
-  let earliestEnd = s[0].end;
-  for (const c of s.slice(1)) {
-    if (c.start >= earliestEnd) {
-      n++;
+  const out = [];
+  let earliestEnd = -Infinity;
+  for (const c of s) {
+    if (!out.length || c.start >= earliestEnd) {
+      out.push([]);
       earliestEnd = c.end;
     } else earliestEnd = Math.min(earliestEnd, c.end);
+    out[out.length - 1].push(`${c.service} ${c.operation}`);
   }
-  return n;
+  return out;
 }
 
 /** { "sqs GetQueueAttributes": 2, … } */

@@ -34,6 +34,7 @@ async function measure(proxy, args, env, delay = 0) {
     calls: snap.calls.length,
     maxInFlight: snap.maxInFlight,
     rounds: snap.rounds,
+    roundOps: snap.roundOps,
     by: breakdown(snap.calls),
   };
 }
