@@ -4,8 +4,9 @@
  * The installed copy resolves its dependencies from the temp folder's own node_modules, never from
  * this repository, so a file missing from "files" or a dependency in the wrong section shows up here.
  */
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +18,6 @@ import { ensureBuilt } from './dev-harness.js';
 
 const ROOT = process.cwd();
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
-// `create` lands in its own change; until then this file checks --help, --version and dev.
-const HAS_CREATE = existsSync(join(ROOT, 'src/commands/create.ts'));
 
 let dir: string;
 let files: string[];
@@ -158,7 +157,8 @@ describe('the installed webhook-proxy', () => {
     }
   });
 
-  it.runIf(HAS_CREATE)('plans a proxy with create --dry-run against the AWS API (moto)', () => {
+  it('plans a proxy with create --dry-run against the AWS API (moto), and changes nothing', async () => {
+    const env = motoEnv();
     const r = installed(
       [
         'create',
@@ -168,10 +168,22 @@ describe('the installed webhook-proxy', () => {
         '--dry-run',
         '--region',
         'us-east-1',
+        '--json',
       ],
-      motoEnv(),
+      env,
     );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout + r.stderr).toMatch(/default/);
+    const plan = JSON.parse(r.stdout) as { name: string; region: string; changes: { action: string }[] };
+    expect(plan).toMatchObject({ name: 'default', region: 'us-east-1' });
+    expect(plan.changes.length).toBeGreaterThan(0);
+    // A dry run only reads: the queue it plans must still not exist.
+    const sqs = new SQSClient({
+      endpoint: env.AWS_ENDPOINT_URL,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    const queues = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'webhook-proxy-default' }));
+    sqs.destroy();
+    expect(queues.QueueUrls ?? []).toEqual([]);
   });
 });
