@@ -4,11 +4,28 @@
 import { create } from './create.js';
 import { destroy } from './destroy.js';
 import { dev } from './dev.js';
+import { drain } from './drain.js';
 import { list } from './list.js';
 import { pause } from './pause.js';
+import { peek } from './peek.js';
+import { purge } from './purge.js';
+import { redrive } from './redrive.js';
 import { resume } from './resume.js';
 import { scale } from './scale.js';
 import { status } from './status.js';
 import type { CommandSpec } from './types.js';
 
-export const commands: CommandSpec[] = [create, destroy, dev, list, status, scale, pause, resume];
+export const commands: CommandSpec[] = [
+  create,
+  destroy,
+  dev,
+  list,
+  status,
+  scale,
+  pause,
+  resume,
+  drain,
+  redrive,
+  peek,
+  purge,
+];

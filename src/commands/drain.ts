@@ -1,0 +1,109 @@
+/**
+ * `webhook-proxy drain [name] [--timeout S] [--concurrency N]`: wait until the queue is empty.
+ * Exit 0 when drained, 3 on timeout. The engine is src/proxy/ops/drain.ts.
+ */
+import type { Command } from 'commander';
+import { CliError, UsageError } from '../errors.js';
+import { intInRange, numberInRange } from '../options.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+interface DrainOptions {
+  timeout?: number;
+  concurrency?: number;
+  interval: number;
+}
+
+export const drain: CommandSpec = {
+  name: 'drain',
+  summary: 'Wait until the queue is empty (exit 3 on --timeout); optionally boost concurrency meanwhile',
+  configure(cmd: Command) {
+    return cmd
+      .argument('[name]', 'proxy name', 'default')
+      .option('--timeout <s>', 'give up after S seconds (exit 3)', numberInRange('--timeout', 0, 86_400))
+      .option(
+        '--concurrency <n>',
+        'raise the concurrency to N (2–1000) for the drain; the previous value is restored afterwards',
+        intInRange('--concurrency', 2, 1000),
+      )
+      .option('--interval <s>', 'seconds between queue readings', numberInRange('--interval', 0.1, 300), 5);
+  },
+  async run(ctx: CommandContext) {
+    const opts = ctx.opts as unknown as DrainOptions;
+    const { openProxy } = await import('../proxy/ops/open.js');
+    const { drainProxy } = await import('../proxy/ops/drain.js');
+    const { outputMode, printResult, note } = await import('../ui/output.js');
+    const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
+    if (opts.concurrency !== undefined && proxy.ordered) {
+      throw new UsageError(
+        `"${proxy.name}" is ordered: its single FIFO message group is delivered one at a time, so more concurrency would not drain it faster.`,
+        'Drain without --concurrency.',
+      );
+    }
+    const mode = outputMode(ctx.global);
+    const ac = new AbortController();
+    const onSigint = () => ac.abort();
+    process.once('SIGINT', onSigint);
+
+    const notes: string[] = [];
+    let render: ((p?: import('../proxy/ops/drain.js').DrainProgress) => void) | undefined;
+    let unmount = () => {};
+    let last: import('../proxy/ops/drain.js').DrainProgress | undefined;
+    if (mode === 'ink') {
+      const ink = await import('ink');
+      const React = await import('react');
+      const { DrainView } = await import('../ui/drain-progress.js');
+      const view = () => React.createElement(DrainView, { name: proxy.name, p: last, notes: [...notes] });
+      const app = ink.render(view(), { stdout: process.stderr, exitOnCtrlC: false, patchConsole: false });
+      render = () => app.rerender(view());
+      let mounted = true;
+      unmount = () => {
+        if (mounted) app.unmount();
+        mounted = false;
+      };
+    }
+    const { drainLine } = await import('../ui/drain-progress.js');
+    let lastLine = 0;
+    try {
+      const result = await drainProxy(aws, proxy, {
+        timeoutSeconds: opts.timeout,
+        boost: opts.concurrency,
+        pollMs: opts.interval * 1000,
+        signal: ac.signal,
+        onNote: (m) => {
+          if (mode === 'ink') {
+            notes.push(m);
+            render?.();
+          } else if (mode === 'plain') note(m);
+        },
+        onProgress: (p) => {
+          last = p;
+          if (mode === 'ink') render?.();
+          else if (mode === 'plain' && (Date.now() - lastLine >= 10_000 || p.total === 0)) {
+            lastLine = Date.now();
+            note(drainLine(proxy.name, p));
+          }
+        },
+      });
+      unmount();
+      const { name, drained, seconds } = result;
+      const r = result.remaining;
+      printResult(
+        ctx.global,
+        { name, drained, seconds, ...(drained ? {} : { remaining: r }) },
+        drained
+          ? `${name}: drained in ${seconds}s.`
+          : `${name}: not drained after ${seconds}s: ${r.visible} waiting, ${r.inFlight} in flight, ${r.delayed} delayed.`,
+      );
+      if (!drained) {
+        throw new CliError(
+          `Timed out after ${opts.timeout}s with ${r.visible + r.inFlight + r.delayed} message(s) still queued.`,
+          `Check delivery with "webhook-proxy status ${name}" (paused? upstream failing?), or wait longer.`,
+          { exitCode: 3 },
+        );
+      }
+    } finally {
+      unmount();
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

@@ -1,0 +1,53 @@
+/**
+ * `webhook-proxy peek [name] [--dlq] [--limit N]`: show queued (or dead-lettered) webhooks without
+ * consuming them. The engine is src/proxy/ops/peek.ts.
+ */
+import type { Command } from 'commander';
+import { intInRange } from '../options.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+interface PeekOptions {
+  dlq?: boolean;
+  limit: number;
+}
+
+export const peek: CommandSpec = {
+  name: 'peek',
+  summary: 'Show queued or failed webhooks without consuming them',
+  configure(cmd: Command) {
+    return cmd
+      .argument('[name]', 'proxy name', 'default')
+      .option('--dlq', 'look at the dead-letter queue (webhooks that failed every attempt)')
+      .option('--limit <n>', 'at most N messages', intInRange('--limit', 1, 1000), 10);
+  },
+  async run(ctx: CommandContext) {
+    const opts = ctx.opts as unknown as PeekOptions;
+    const { openProxy } = await import('../proxy/ops/open.js');
+    const { need } = await import('../proxy/locate.js');
+    const { peekQueue } = await import('../proxy/ops/peek.js');
+    const { formatPeeked } = await import('../proxy/preview.js');
+    const { printResult, note } = await import('../ui/output.js');
+    const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
+    const queue = need(proxy, opts.dlq ? 'dlq' : 'queue');
+    const label = opts.dlq ? 'dead-letter queue' : 'queue';
+    if (!opts.dlq && !ctx.global.json) {
+      note('Peeking counts as a receive: each one raises the attempts shown (and nears the DLQ limit).');
+    }
+    const messages = await peekQueue(aws, queue.url, opts.limit);
+    printResult(
+      ctx.global,
+      messages.map(({ id, attempts, receivedAt, method, path, headers, bodyPreview, bodyBytes, error }) => ({
+        id,
+        attempts,
+        receivedAt,
+        method,
+        path,
+        headers,
+        bodyPreview,
+        bodyBytes,
+        ...(error ? { error } : {}),
+      })),
+      formatPeeked(messages, label),
+    );
+  },
+};

@@ -1,0 +1,51 @@
+/**
+ * `webhook-proxy purge [name] [--dlq] --yes`: delete every queued (or dead-lettered) webhook. Asks on
+ * a terminal; without one, refuses unless --yes is given.
+ */
+import type { Command } from 'commander';
+import { CliError, UsageError } from '../errors.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+interface PurgeOptions {
+  dlq?: boolean;
+}
+
+export const purge: CommandSpec = {
+  name: 'purge',
+  summary: 'Delete every queued webhook (or, with --dlq, every failed one); asks first unless --yes',
+  configure(cmd: Command) {
+    return cmd
+      .argument('[name]', 'proxy name', 'default')
+      .option('--dlq', 'purge the dead-letter queue instead of the queue');
+  },
+  async run(ctx: CommandContext) {
+    const opts = ctx.opts as unknown as PurgeOptions;
+    const { openProxy } = await import('../proxy/ops/open.js');
+    const { need } = await import('../proxy/locate.js');
+    const { countQueue, purgeQueue } = await import('../proxy/ops/purge.js');
+    const { printResult } = await import('../ui/output.js');
+    const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
+    const queue = need(proxy, opts.dlq ? 'dlq' : 'queue');
+    const label = opts.dlq ? 'dead-letter queue' : 'queue';
+    const count = await countQueue(aws, queue.url);
+    if (!ctx.global.yes) {
+      const { confirm } = await import('../ui/confirm.js');
+      const ok = await confirm(
+        `Delete all ${count} message(s) in the ${label} of "${proxy.name}" (${queue.name})? They cannot be recovered.`,
+      );
+      if (ok === undefined) {
+        throw new UsageError(
+          `purge deletes ${count} message(s) and there is no terminal to confirm on.`,
+          'Pass --yes to confirm.',
+        );
+      }
+      if (!ok) throw new CliError('Nothing purged.', undefined);
+    }
+    await purgeQueue(aws, queue.url, label);
+    printResult(
+      ctx.global,
+      { name: proxy.name, queue: opts.dlq ? 'dlq' : 'queue', purged: count },
+      `${proxy.name}: purged ${count} message(s) from the ${label} (${queue.name}). SQS may take up to 60 seconds to finish deleting them.`,
+    );
+  },
+};

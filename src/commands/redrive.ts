@@ -1,0 +1,56 @@
+/**
+ * `webhook-proxy redrive [name] [--rate R] [--limit N]`: move dead-lettered webhooks back to the
+ * queue. The engine is src/proxy/ops/redrive.ts; it says which path ran (move task or copy).
+ */
+import type { Command } from 'commander';
+import { intInRange, numberInRange } from '../options.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+interface RedriveOptions {
+  rate?: number;
+  limit?: number;
+}
+
+export const redrive: CommandSpec = {
+  name: 'redrive',
+  summary: 'Move failed webhooks from the dead-letter queue back to the queue (ids kept)',
+  configure(cmd: Command) {
+    return cmd
+      .argument('[name]', 'proxy name', 'default')
+      .option(
+        '--rate <r>',
+        'at most R messages per second moved (≤ 500 with the AWS move task)',
+        numberInRange('--rate', 0.01, 10_000),
+      )
+      .option('--limit <n>', 'move at most N messages', intInRange('--limit', 1, 10_000_000));
+  },
+  async run(ctx: CommandContext) {
+    const opts = ctx.opts as unknown as RedriveOptions;
+    const { openProxy } = await import('../proxy/ops/open.js');
+    const { redriveProxy } = await import('../proxy/ops/redrive.js');
+    const { printResult, note, outputMode } = await import('../ui/output.js');
+    const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
+    const quiet = outputMode(ctx.global) === 'json';
+    let lastLine = 0;
+    const r = await redriveProxy(aws, proxy, {
+      rate: opts.rate,
+      limit: opts.limit,
+      onNote: (m) => {
+        if (!quiet) note(m);
+      },
+      onProgress: (p) => {
+        if (quiet || Date.now() - lastLine < 2000) return;
+        lastLine = Date.now();
+        note(
+          `redrive ${proxy.name}: ${p.moved}${p.toMove === null ? '' : ` of ~${p.toMove}`} moved (${p.path})`,
+        );
+      },
+    });
+    const how = r.path === 'move-task' ? 'with an SQS message move task' : `by copying (${r.reason})`;
+    printResult(
+      ctx.global,
+      { name: r.name, moved: r.moved, path: r.path },
+      `${r.name}: moved ${r.moved} message(s) from the DLQ back to the queue ${how}.`,
+    );
+  },
+};

@@ -1,0 +1,137 @@
+/**
+ * Wait until the queue is empty: visible, in flight and delayed all zero. SQS counts are approximate
+ * on AWS (they can read 0 for a moment while messages exist), so "drained" needs two zero readings in
+ * a row. With `boost`, the mapping's MaximumConcurrency is raised for the drain and the previous
+ * value restored afterwards, whatever ends the drain (done, timeout, Ctrl-C, an error).
+ */
+import type { Aws } from '../../aws/clients.js';
+import { CliError } from '../../errors.js';
+import { need, readCounts, totalOf, type Proxy, type QueueCounts } from '../locate.js';
+import { drainRate, etaSeconds, type DepthSample } from '../trend.js';
+import { setMappingConcurrency } from './mapping.js';
+
+export interface DrainProgress {
+  counts: QueueCounts;
+  total: number;
+  /** Depth at the first reading (for a progress bar). */
+  initial: number;
+  elapsedSeconds: number;
+  rate: number | null;
+  etaSeconds: number | null;
+}
+
+export interface DrainOptions {
+  timeoutSeconds?: number;
+  /** Raise MaximumConcurrency to this for the drain. */
+  boost?: number;
+  pollMs?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: DrainProgress) => void;
+  onNote?: (message: string) => void;
+}
+
+export interface DrainResult {
+  name: string;
+  drained: boolean;
+  seconds: number;
+  remaining: QueueCounts;
+  restoredConcurrency?: number;
+}
+
+export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): Promise<DrainResult> {
+  const queue = need(proxy, 'queue');
+  const started = Date.now();
+  const pollMs = o.pollMs ?? 5000;
+  let restore: { uuid: string; value: number } | undefined;
+  if (o.boost !== undefined) {
+    const mapping = need(proxy, 'mapping');
+    const previous = mapping.maximumConcurrency;
+    if (previous === undefined) {
+      throw new CliError(
+        'The event source mapping has no MaximumConcurrency to restore after the drain.',
+        `Set one first with "webhook-proxy scale ${proxy.name} --concurrency N", or drain without --concurrency.`,
+      );
+    }
+    if (previous !== o.boost) {
+      await setMappingConcurrency(aws, mapping.uuid, o.boost);
+      restore = { uuid: mapping.uuid, value: previous };
+      o.onNote?.(
+        `Concurrency raised from ${previous} to ${o.boost} for the drain; it is restored afterwards.`,
+      );
+    }
+  }
+  if (proxy.mapping && proxy.mapping.state !== 'Enabled') {
+    o.onNote?.(
+      `Delivery is ${proxy.mapping.state.toLowerCase()}: the queue will not drain until "webhook-proxy resume ${proxy.name}".`,
+    );
+  }
+  const samples: DepthSample[] = [];
+  let zeros = 0;
+  let initial: number | undefined;
+  let counts: QueueCounts = { visible: 0, inFlight: 0, delayed: 0 };
+  const elapsed = () => (Date.now() - started) / 1000;
+  try {
+    for (;;) {
+      if (o.signal?.aborted) throw interrupted(proxy.name, restore);
+      counts = await readCounts(aws, queue.url);
+      const total = totalOf(counts);
+      initial ??= total;
+      samples.push({ t: Date.now(), depth: total });
+      if (samples.length > 120) samples.shift();
+      const rate = drainRate(samples);
+      o.onProgress?.({
+        counts,
+        total,
+        initial,
+        elapsedSeconds: elapsed(),
+        rate,
+        etaSeconds: etaSeconds(total, rate),
+      });
+      zeros = total === 0 ? zeros + 1 : 0;
+      if (zeros >= 2)
+        return { name: proxy.name, drained: true, seconds: round(elapsed()), remaining: counts };
+      if (o.timeoutSeconds !== undefined && elapsed() >= o.timeoutSeconds) {
+        return { name: proxy.name, drained: false, seconds: round(elapsed()), remaining: counts };
+      }
+      const wait =
+        o.timeoutSeconds === undefined
+          ? pollMs
+          : Math.min(pollMs, Math.max(0, (o.timeoutSeconds - elapsed()) * 1000));
+      // A zero reading is confirmed quickly rather than a whole interval later.
+      await sleep(zeros === 1 ? Math.min(wait, 1000) : wait, o.signal);
+    }
+  } finally {
+    if (restore) {
+      await setMappingConcurrency(aws, restore.uuid, restore.value).then(
+        () => o.onNote?.(`Concurrency restored to ${restore!.value}.`),
+        (err) =>
+          o.onNote?.(
+            `Could not restore concurrency to ${restore!.value}: ${(err as Error).message}. ` +
+              `Run "webhook-proxy scale ${proxy.name} --concurrency ${restore!.value}".`,
+          ),
+      );
+    }
+  }
+}
+
+const round = (s: number) => Math.round(s * 10) / 10;
+
+function interrupted(name: string, restore: { value: number } | undefined) {
+  return new CliError(
+    `Drain of "${name}" interrupted; nothing was deleted.`,
+    restore ? `Concurrency is being restored to ${restore.value}.` : undefined,
+    { exitCode: 130 },
+  );
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  });
+}

@@ -1,0 +1,28 @@
+/**
+ * Delete every message of the queue or the DLQ (PurgeQueue). The count reported is measured just
+ * before the purge: SQS does not say how many it deleted. SQS allows one purge per queue per 60 s.
+ */
+import type { Aws } from '../../aws/clients.js';
+import { CliError } from '../../errors.js';
+import { readCounts, totalOf } from '../locate.js';
+
+export async function countQueue(aws: Aws, url: string): Promise<number> {
+  return totalOf(await readCounts(aws, url));
+}
+
+export async function purgeQueue(aws: Aws, url: string, label: string): Promise<void> {
+  const { PurgeQueueCommand } = await import('@aws-sdk/client-sqs');
+  try {
+    await (await aws.sqs()).send(new PurgeQueueCommand({ QueueUrl: url }));
+  } catch (err) {
+    const name = (err as { name?: string }).name ?? '';
+    if (name === 'PurgeQueueInProgress' || name === 'AWS.SimpleQueueService.PurgeQueueInProgress') {
+      throw new CliError(
+        `The ${label} was purged less than 60 seconds ago; SQS allows one purge a minute.`,
+        'The earlier purge is still deleting the messages. Wait a minute, then check with "webhook-proxy status".',
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
