@@ -140,14 +140,20 @@ export async function ensureInvokePermission(
       new RemovePermissionCommand({ FunctionName: ctx.names.ingestFunction, StatementId: PERMISSION_SID }),
     );
   }
-  await lambda.send(
-    new AddPermissionCommand({
-      FunctionName: ctx.names.ingestFunction,
-      StatementId: PERMISSION_SID,
-      Action: 'lambda:InvokeFunction',
-      Principal: 'apigateway.amazonaws.com',
-      SourceArn: sourceArn,
-    }),
-  );
+  try {
+    await lambda.send(
+      new AddPermissionCommand({
+        FunctionName: ctx.names.ingestFunction,
+        StatementId: PERMISSION_SID,
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        SourceArn: sourceArn,
+      }),
+    );
+  } catch (err) {
+    // The statement id exists already: a concurrent run added it between our read and our write.
+    if ((err as { name?: string }).name === 'ResourceConflictException') return { action: 'unchanged' };
+    throw err;
+  }
   return { action: existing ? 'updated' : 'created' };
 }

@@ -23,6 +23,7 @@ import { handlerZip } from './bundle.js';
 import { ensureFunction } from './functions.js';
 import { ensureLogGroup } from './logs.js';
 import { ensureMapping } from './mapping.js';
+import { settleAll, stepHint } from './settle.js';
 import { ensureDlq, ensureMainQueue, refuseKindSwitch } from './queues.js';
 import { deliverPolicy, ensureRole, ingestPolicy, logGroupArn } from './roles.js';
 import type { Change, ProvisionSpec, StepAction, StepContext, StepEvents } from './types.js';
@@ -95,13 +96,11 @@ export async function createProxy(
       changes.push({ resource: label, action: result.action });
       return result;
     } catch (err) {
+      events.done(label, 'failed');
       if (err instanceof CliError) throw err;
-      throw new CliError(
-        `create stopped at "${label}": ${describeAwsError(err)}`,
-        'Everything before this step is in place. Fix the cause above, then run the same create command ' +
-          'again: it continues from here and changes nothing that is already right.',
-        { cause: err },
-      );
+      throw new CliError(`create stopped at "${label}": ${describeAwsError(err)}`, stepHint(err, 'create'), {
+        cause: err,
+      });
     }
   }
 
@@ -113,7 +112,7 @@ export async function createProxy(
   const account = queue.ref.arn.split(':')[4]!;
 
   const accessLogArn = spec.accessLogs ? logGroupArn(ctx, account, names.accessLogGroup) : undefined;
-  const [, , ingestRole, deliverRole] = await Promise.all([
+  const [, , ingestRole, deliverRole] = await settleAll([
     step(`log group ${names.ingestLogGroup}`, () => ensureLogGroup(ctx, names.ingestLogGroup)),
     step(`log group ${names.deliverLogGroup}`, () => ensureLogGroup(ctx, names.deliverLogGroup)),
     step(`role ${names.ingestRole}`, () =>
@@ -127,7 +126,7 @@ export async function createProxy(
       : undefined,
   ]);
 
-  const [ingestFn] = await Promise.all([
+  const [ingestFn] = await settleAll([
     step(`function ${names.ingestFunction}`, () =>
       ensureFunction(ctx, {
         name: names.ingestFunction,
@@ -155,7 +154,7 @@ export async function createProxy(
     ),
   ]);
 
-  const [, api] = await Promise.all([
+  const [, api] = await settleAll([
     step('event source mapping (queue → deliver)', () => ensureMapping(ctx, queue.ref.arn)),
     (async () => {
       const apiStep = await step(`HTTP API ${names.api}`, () => ensureApi(ctx));

@@ -9,17 +9,19 @@ import { DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand } f
 import {
   DeleteEventSourceMappingCommand,
   DeleteFunctionCommand,
+  RemovePermissionCommand,
   GetEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
 import { resourceNames, type ResourceNames } from '../names.js';
-import { findApi } from './api.js';
+import { findApi, PERMISSION_SID } from './api.js';
 import { destroyDomain } from './domain.js';
 import { isNotFound } from './compare.js';
 import { findMapping } from './mapping.js';
 import { queueUrlIfExists } from './queues.js';
+import { settleAll, stepHint } from './settle.js';
 import type { StepAction, StepEvents } from './types.js';
 
 export interface DestroyResult {
@@ -100,10 +102,13 @@ export async function destroyProxy(
     try {
       action = await run();
     } catch (err) {
+      events.done(label, 'failed');
       throw new CliError(
         `destroy stopped at "${label}": ${describeAwsError(err)}`,
-        'Run the same destroy command again once the cause is fixed: it continues from here.',
-        { cause: err },
+        stepHint(err, 'destroy'),
+        {
+          cause: err,
+        },
       );
     }
     events.done(label, action);
@@ -129,7 +134,16 @@ export async function destroyProxy(
     if (!api) return 'absent';
     return gone(() => apigw.send(new DeleteApiCommand({ ApiId: api.ApiId! })));
   });
-  // 2. Delivery: the mapping, then both functions (the invoke permission goes with ingest).
+  // 2. The invoke permission (it would go with ingest anyway; removed first so a half-finished destroy
+  //    never leaves a function that a re-created API of the same name could call), then delivery: the
+  //    mapping, then both functions.
+  await step('invoke permission (API Gateway → ingest)', () =>
+    gone(() =>
+      lambda.send(
+        new RemovePermissionCommand({ FunctionName: names.ingestFunction, StatementId: PERMISSION_SID }),
+      ),
+    ),
+  );
   await step('event source mapping (queue → deliver)', async () => {
     const mapping = await findMapping(lambda, names.deliverFunction);
     if (!mapping) return 'absent';
@@ -148,13 +162,13 @@ export async function destroyProxy(
     }
     return action;
   });
-  await Promise.all(
+  await settleAll(
     [names.ingestFunction, names.deliverFunction].map((fn) =>
       step(`function ${fn}`, () => gone(() => lambda.send(new DeleteFunctionCommand({ FunctionName: fn })))),
     ),
   );
   // 3. Roles (inline policies first: IAM refuses to delete a role that still has them) and log groups.
-  await Promise.all([
+  await settleAll([
     ...[names.ingestRole, names.deliverRole].map((role) =>
       step(`role ${role}`, () =>
         gone(async () => {

@@ -11,6 +11,7 @@ import {
   type EventSourceMappingConfiguration,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
+import { proxyTags } from '../names.js';
 import { isNotFound } from './compare.js';
 import { retryPropagation } from './functions.js';
 import type { ChangeAction, StepContext } from './types.js';
@@ -51,12 +52,14 @@ export async function waitMappingSettled(
   }
 }
 
-export function wantedMapping(ctx: StepContext) {
+export function wantedMapping(ctx: Pick<StepContext, 'spec'>) {
   return {
     BatchSize: ctx.spec.batchSize,
-    // Lambda requires a batching window of at least 1 s for batches over 10 (not allowed on FIFO).
-    MaximumBatchingWindowInSeconds: ctx.spec.batchSize > 10 ? 1 : 0,
+    // Lambda requires a batching window of at least 1 s for batches over 10. FIFO queues support no
+    // batching window at all (and at most 10 per batch), so an ordered proxy sends none.
+    ...(ctx.spec.ordered ? {} : { MaximumBatchingWindowInSeconds: ctx.spec.batchSize > 10 ? 1 : 0 }),
     FunctionResponseTypes: ['ReportBatchItemFailures' as const],
+    // For --ordered too: the cap must be 2–1000, and one message group already means one at a time.
     ScalingConfig: { MaximumConcurrency: ctx.spec.concurrency },
   };
 }
@@ -77,6 +80,7 @@ export async function ensureMapping(
           FunctionName: ctx.names.deliverFunction,
           Enabled: true,
           ...wanted,
+          Tags: proxyTags(ctx.spec.name, ctx.spec.tags),
         }),
       ),
     );
@@ -85,7 +89,7 @@ export async function ensureMapping(
   }
   const same =
     current.BatchSize === wanted.BatchSize &&
-    (current.MaximumBatchingWindowInSeconds ?? 0) === wanted.MaximumBatchingWindowInSeconds &&
+    (current.MaximumBatchingWindowInSeconds ?? 0) === (wanted.MaximumBatchingWindowInSeconds ?? 0) &&
     (current.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures') &&
     current.ScalingConfig?.MaximumConcurrency === wanted.ScalingConfig.MaximumConcurrency;
   if (same) return { action: 'unchanged', uuid: current.UUID! };

@@ -39,7 +39,8 @@ export interface ProvisionSpec {
 
 export interface StepEvents {
   start(id: string, label: string): void;
-  done(id: string, action: StepAction, detail?: string): void;
+  /** `failed` when the step threw (the error itself is reported once, by the command). */
+  done(id: string, action: StepAction | 'failed', detail?: string): void;
 }
 
 export interface StepContext {
