@@ -4,7 +4,7 @@
 // startup, handlers, spike, ingest, cost, control). All traffic stays on 127.0.0.1.
 import { execSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startCountingProxy } from './aws-proxy.mjs';
 import { controlPlane } from './control-plane.mjs';
@@ -51,6 +51,8 @@ function machine() {
     cpu: model,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
+    // Other work on the machine moves absolute times (the ratios much less): say how busy it was.
+    loadAverage1m: Number(loadavg()[0].toFixed(2)),
   };
 }
 

@@ -16,7 +16,8 @@ export function markdownTable(results) {
   const { machine: m } = results;
   const lines = [
     `Measured ${m.date.slice(0, 10)} on ${m.nproc} × ${m.cpu}, Node ${m.node}, ${m.platform}` +
-      `${results.config.quick ? ' (--quick: small counts)' : ''}; the whole run took ${results.seconds} s.`,
+      `${results.config.quick ? ' (--quick: small counts)' : ''}; load average ${m.loadAverage1m} at the start;` +
+      ` the whole run took ${results.seconds} s.`,
     '',
     '| section | figure | value | baseline (same run) | ratio | notes |',
     '|---|---|---|---|---|---|',
