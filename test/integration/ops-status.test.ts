@@ -119,3 +119,30 @@ describe('list', () => {
     expect(many.map((s) => s.name)).toEqual(expect.arrayContaining([a, b]));
   });
 });
+
+describe('status --watch without a terminal', () => {
+  it('prints one line per refresh (plain) or one JSON object per line (--json)', async () => {
+    const name = uniqueName('stw');
+    const f = await createProxyFixture(name, { enabled: false });
+    await fillQueue(f.queueUrl, 6);
+    const { watchStatus } = await import('../../src/ui/status-watch.js');
+    const aws = createAws({ region: TEST_REGION, endpoint });
+    const capture = async (json: boolean) => {
+      let out = '';
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((c: string | Uint8Array) => ((out += c.toString()), true)) as typeof write;
+      try {
+        await watchStatus(aws, { json }, name, 0.2, { maxRefreshes: 3 });
+      } finally {
+        process.stdout.write = write;
+      }
+      return out.trim().split('\n');
+    };
+    const plain = await capture(false);
+    expect(plain).toHaveLength(3);
+    expect(plain[2]).toContain(`${name} paused waiting=6 inFlight=0 delayed=0 dlq=0`);
+    const json = (await capture(true)).map((l) => JSON.parse(l));
+    expect(json).toHaveLength(3);
+    expect(json[0]).toMatchObject({ name, queue: { visible: 6 }, delivery: { state: 'paused' } });
+  });
+});

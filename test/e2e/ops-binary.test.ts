@@ -1,0 +1,54 @@
+/**
+ * The runbook commands through the built binary (`npm run build` first), as an operator runs them:
+ * a real process, its exit codes, stdout for results and stderr for progress. Against moto.
+ */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { motoEnv, TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
+import { counts, createProxyFixture, fillQueue } from '../helpers/proxy-fixture.js';
+
+useMoto();
+
+function bin(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/webhook-proxy.js', ...args], {
+      env: { ...process.env, ...motoEnv(), CI: '1' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('built binary: runbook', () => {
+  it('status, pause, redrive, drain timeout and an unknown proxy', async () => {
+    const name = uniqueName('bin');
+    const f = await createProxyFixture(name, { enabled: false });
+    await fillQueue(f.queueUrl, 5);
+    await fillQueue(f.dlqUrl, 2);
+
+    const st = await bin('status', name, '--json');
+    expect(st.code, st.stderr).toBe(0);
+    expect(JSON.parse(st.stdout)).toMatchObject({ name, queue: { visible: 5 }, dlq: { visible: 2 } });
+
+    const rd = await bin('redrive', name);
+    expect(rd.code, rd.stderr).toBe(0);
+    expect(rd.stdout).toContain('moved 2 message(s)');
+    expect(rd.stderr).toContain('Copying messages');
+    expect(await counts(f.queueUrl)).toMatchObject({ visible: 7 });
+
+    const dr = await bin('drain', name, '--timeout', '1', '--interval', '0.2');
+    expect(dr.code).toBe(3);
+    expect(dr.stderr).toContain('Delivery is disabled');
+
+    const nf = await bin('status', 'no-such-proxy-here');
+    expect(nf.code).toBe(1);
+    expect(nf.stderr).toContain(`No webhook proxy named "no-such-proxy-here" in ${TEST_REGION}`);
+
+    const watch = await bin('status', name, '--help');
+    expect(watch.stdout).toContain('--watch');
+  });
+});
