@@ -115,11 +115,11 @@ export async function controlPlane({ proxy, upstream, runs }) {
       {
         section,
         metric: 'status: AWS API calls',
-        value: status.calls,
+        value: slow.calls,
         unit: 'calls',
-        baseline: status.maxInFlight,
-        baselineLabel: 'max at once',
-        ratio: ratio(status.calls, status.maxInFlight),
+        baseline: slow.maxInFlight,
+        baselineLabel: `max at once, ${DELAY_MS} ms added per call`,
+        ratio: ratio(slow.calls, slow.maxInFlight),
         note: '1 = all calls in flight together',
       },
       {
@@ -153,6 +153,35 @@ export async function controlPlane({ proxy, upstream, runs }) {
       },
     );
   } else skipped.push('status: the status command does not exist yet');
+
+  if (hasCommand('list')) {
+    const list = await measure(proxy, ['list', ...common], env);
+    const slow = await measure(proxy, ['list', ...common], env, DELAY_MS);
+    details.list = { list, slow };
+    const proxies = Array.isArray(list.json) ? list.json.length : NaN;
+    rows.push(
+      {
+        section,
+        metric: `list (${proxies} prox${proxies === 1 ? 'y' : 'ies'}): AWS API calls`,
+        value: slow.calls,
+        unit: 'calls',
+        baseline: slow.maxInFlight,
+        baselineLabel: `max at once, ${DELAY_MS} ms added per call`,
+        ratio: ratio(slow.calls, slow.maxInFlight),
+        note: `wall time ${round(list.ms, 0)} ms (${ratio(list.ms, baseMs)} × one call)`,
+      },
+      {
+        section,
+        metric: `list: sequential rounds (${DELAY_MS} ms added per call)`,
+        value: slow.rounds,
+        unit: 'rounds',
+        baseline: 1,
+        baselineLabel: 'one parallel round',
+        ratio: ratio(slow.rounds, 1),
+        note: `wall time ${round(slow.ms, 0)} ms with the added latency`,
+      },
+    );
+  }
 
   if (hasCommand('destroy')) {
     const destroyed = await measure(proxy, ['destroy', name, '--yes', ...common], env);
