@@ -123,6 +123,17 @@ export function statusOf(proxy: Proxy, oldestAgeSeconds: number | null): ProxySt
 export async function inspectProxy(aws: Aws, name: string, deliver?: DeliverRef): Promise<ProxyStatus> {
   const plain = resourceNames(name).queue;
   const fifo = resourceNames(name, { ordered: true }).queue;
+  // Load the SDK modules and build the clients first, so every call of the round really starts at once.
+  await Promise.all([
+    import('@aws-sdk/client-sqs'),
+    import('@aws-sdk/client-lambda'),
+    import('@aws-sdk/client-apigatewayv2'),
+    import('@aws-sdk/client-cloudwatch'),
+    aws.sqs(),
+    aws.lambda(),
+    aws.apigw(),
+    aws.cloudwatch(),
+  ]);
   const [proxy, age] = await Promise.all([
     locateProxy(aws, name, { deliver }),
     oldestMessageAge(aws, [plain, fifo]),
