@@ -10,6 +10,14 @@ import { createProxyFixture } from '../helpers/proxy-fixture.js';
 
 const endpoint = useMoto();
 
+type Handler = (args: unknown) => Promise<unknown>;
+interface Stack {
+  add(
+    mw: (next: Handler, context: { commandName?: string }) => Handler,
+    options: { step: 'initialize'; name: string },
+  ): void;
+}
+
 describe('status API calls', () => {
   it('7 calls; 5 start before any answer, the 2 queue reads after ListQueues', async () => {
     const name = uniqueName('calls');
@@ -20,7 +28,7 @@ describe('status API calls', () => {
     let finished = 0;
     const finishedNames: string[] = [];
     for (const client of await Promise.all([aws.sqs(), aws.lambda(), aws.apigw(), aws.cloudwatch()])) {
-      client.middlewareStack.add(
+      (client.middlewareStack as unknown as Stack).add(
         (next, context) => async (args) => {
           const command = String(context.commandName);
           calls.push({ command, startedAfter: finished });
