@@ -91,6 +91,16 @@ describe('scale', () => {
     expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(3);
   });
 
+  it('refuses a rate so slow that a batch would outlast Lambda, changing nothing', async () => {
+    const name = uniqueName('scs');
+    const f = await createProxyFixture(name, { concurrency: 3 });
+    // 10 messages × (10 s + 100/1 s pacing) > 900 s.
+    const r = await runCli('scale', name, '--concurrency', '100', '--rate', '1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Lambda's 900s limit");
+    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(3);
+  });
+
   it('refuses out-of-range values as usage errors', async () => {
     const r = await runCli('scale', 'x', '--concurrency', '1001');
     expect(r.code).toBe(2);

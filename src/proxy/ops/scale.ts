@@ -11,10 +11,15 @@
  * below 6 × the function timeout.
  */
 import type { Aws } from '../../aws/clients.js';
-import { CliError } from '../../errors.js';
+import { CliError, UsageError } from '../../errors.js';
 import { DEFAULTS, ENV } from '../../handlers/ports.js';
 import { rateOf } from '../inspect.js';
-import { deliverFunctionTimeout, queueVisibilityTimeout } from '../limits.js';
+import {
+  deliverFunctionTimeout,
+  LAMBDA_MAX_TIMEOUT,
+  maxBatchSizeFor,
+  queueVisibilityTimeout,
+} from '../limits.js';
 import { need, type Proxy } from '../locate.js';
 import { MIN_MAPPING_CONCURRENCY, setMappingConcurrency } from './mapping.js';
 
@@ -53,6 +58,22 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
   const oldMapping = mapping.maximumConcurrency;
   const raising = oldMapping === undefined || mappingConcurrency >= oldMapping;
 
+  const limits = {
+    batchSize: mapping.batchSize,
+    timeout: Number(deliver.env[ENV.timeout] ?? DEFAULTS.timeout) || DEFAULTS.timeout,
+    concurrency: effective,
+    rate: rate ?? undefined,
+  };
+  if (envChanged) {
+    if (limits.batchSize > maxBatchSizeFor(limits)) {
+      // The capped timeout would cut a paced batch off mid-delivery: refuse before changing anything.
+      throw new UsageError(
+        `At ${rate}/s over ${effective} concurrent deliveries, a batch of ${limits.batchSize} takes longer than Lambda's ${LAMBDA_MAX_TIMEOUT}s limit.`,
+        `Raise --rate, lower --concurrency, or re-create the proxy with --batch-size ${maxBatchSizeFor(limits)} or less.`,
+      );
+    }
+  }
+
   const updateMapping = async () => {
     if (oldMapping === mappingConcurrency) return;
     await setMappingConcurrency(aws, mapping.uuid, mappingConcurrency);
@@ -63,12 +84,6 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
   let visibilityTimeout: number | undefined;
   const updateFunction = async () => {
     if (!envChanged) return;
-    const limits = {
-      batchSize: mapping.batchSize,
-      timeout: Number(deliver.env[ENV.timeout] ?? DEFAULTS.timeout) || DEFAULTS.timeout,
-      concurrency: effective,
-      rate: rate ?? undefined,
-    };
     functionTimeout = deliverFunctionTimeout(limits);
     visibilityTimeout = queueVisibilityTimeout(limits);
     const oldVisibility = Number(queue.attributes.VisibilityTimeout ?? 0);
