@@ -35,6 +35,7 @@ import {
   SQSClient,
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
+import type { Aws } from '../../src/aws/clients.js';
 import { resourceNames } from '../../src/proxy/names.js';
 
 export const sdk = () => ({
@@ -213,4 +214,28 @@ export function grants(doc: PolicyDocument): { action: string; resource: string 
   return doc.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) =>
     list(s.Action).flatMap((action) => list(s.Resource).map((resource) => ({ action, resource }))),
   );
+}
+
+/**
+ * Record the name of every command the given clients send (the CLI's own, from `createAws` with the
+ * same settings); pushes the undo onto `restore`.
+ */
+export async function recordCommands(aws: Aws, restore: (() => void)[]): Promise<string[]> {
+  const sent: string[] = [];
+  const clients = await Promise.all([aws.sqs(), aws.lambda(), aws.iam(), aws.apigw(), aws.logs(), aws.sts()]);
+  for (const client of clients) {
+    const stack = client.middlewareStack as {
+      add(mw: unknown, o: { step: string; name: string }): void;
+      remove(name: string): boolean;
+    };
+    stack.add(
+      (next: (args: unknown) => unknown, context: { commandName?: string }) => (args: unknown) => {
+        sent.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    );
+    restore.push(() => stack.remove('recordCommands'));
+  }
+  return sent;
 }

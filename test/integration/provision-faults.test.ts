@@ -26,7 +26,7 @@ import { resourceNames } from '../../src/proxy/names.js';
 import { propagation } from '../../src/proxy/provision/functions.js';
 import { runCli } from '../helpers/proxy-fixture.js';
 import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
-import { describeProxy, leftovers, sdk } from '../helpers/provision.js';
+import { describeProxy, leftovers, recordCommands, sdk } from '../helpers/provision.js';
 
 const endpoint = useMoto();
 const UPSTREAM = 'https://app.example.com/hooks';
@@ -55,28 +55,6 @@ async function lambdaFaults(fault: (command: object) => void) {
   });
   restore.push(() => mock.restore());
   return mock;
-}
-
-/** Record the name of every command the CLI's clients send. */
-async function recordCommands(): Promise<string[]> {
-  const aws = cliAws();
-  const sent: string[] = [];
-  const clients = await Promise.all([aws.sqs(), aws.lambda(), aws.iam(), aws.apigw(), aws.logs(), aws.sts()]);
-  for (const client of clients) {
-    const stack = client.middlewareStack as {
-      add(mw: unknown, o: { step: string; name: string }): void;
-      remove(name: string): boolean;
-    };
-    stack.add(
-      (next: (args: unknown) => unknown, context: { commandName?: string }) => (args: unknown) => {
-        sent.push(context.commandName ?? '?');
-        return next(args);
-      },
-      { step: 'initialize', name: 'recordCommands' },
-    );
-    restore.push(() => stack.remove('recordCommands'));
-  }
-  return sent;
 }
 
 const READ_ONLY = /^(Get|List|Describe)\w*Command$/;
@@ -175,7 +153,7 @@ describe('a failure midway', () => {
 describe('--dry-run', () => {
   it('on a new proxy: plans every resource, sends only read calls, creates nothing', async () => {
     const name = uniqueName('dry');
-    const sent = await recordCommands();
+    const sent = await recordCommands(cliAws(), restore);
     const res = await runCli('create', name, '--upstream', UPSTREAM, '--dry-run', '--json');
     expect(res.code, res.stderr).toBe(0);
     const plan = JSON.parse(res.stdout);
@@ -195,7 +173,7 @@ describe('--dry-run', () => {
   it('on an existing proxy: shows what would change, and changes nothing', async () => {
     const name = uniqueName('dryex');
     expect((await runCli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
-    const sent = await recordCommands();
+    const sent = await recordCommands(cliAws(), restore);
     const res = await runCli(
       'create',
       name,

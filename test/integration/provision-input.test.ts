@@ -1,0 +1,195 @@
+/**
+ * Bad input to `create`/`destroy` is refused before the first AWS call: exit 2 with a message that
+ * says what to fix (exit 1 for missing credentials), and nothing exists afterwards. Also the built
+ * binary, run as a user runs it, creating and destroying a proxy against moto.
+ */
+import { spawnSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAws } from '../../src/aws/clients.js';
+import { runCli } from '../helpers/proxy-fixture.js';
+import { motoEnv, TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
+import { describeProxy, leftovers, recordCommands } from '../helpers/provision.js';
+
+const endpoint = useMoto();
+const U = 'https://app.example.com/hooks';
+
+let restore: (() => void)[] = [];
+afterEach(() => {
+  restore.forEach((r) => r());
+  restore = [];
+});
+
+// [what is wrong, the arguments after `create NAME` (or a whole argv when it starts with a command), what the message says]
+const BAD: [string, string[], RegExp][] = [
+  ['no --upstream', [], /create needs --upstream/],
+  ['upstream not a URL', ['--upstream', 'app.example.com'], /absolute http\(s\) URL/],
+  ['upstream not http(s)', ['--upstream', 'ftp://app.example.com/'], /must use http or https/],
+  ['upstream with credentials', ['--upstream', 'https://u:p@app.example.com/'], /credentials/],
+  ['concurrency 1', ['--upstream', U, '--concurrency', '1'], /at least 2[\s\S]*--ordered/],
+  ['concurrency 1001', ['--upstream', U, '--concurrency', '1001'], /--concurrency must be a whole number/],
+  ['concurrency not a number', ['--upstream', U, '--concurrency', 'lots'], /--concurrency must be/],
+  ['batch size 0', ['--upstream', U, '--batch-size', '0'], /--batch-size must be/],
+  ['FIFO batch over 10', ['--upstream', U, '--ordered', '--batch-size', '11'], /too large for an --ordered/],
+  ['batch beyond 15 minutes', ['--upstream', U, '--batch-size', '200', '--timeout', '30'], /15-minute/],
+  [
+    'max attempts 1',
+    ['--upstream', U, '--max-attempts', '1'],
+    /--max-attempts must be a whole number from 2/,
+  ],
+  ['retention 15 days', ['--upstream', U, '--retention', '15'], /--retention must be/],
+  ['rate 0', ['--upstream', U, '--rate', '0'], /--rate must be/],
+  ['timeout 0', ['--upstream', U, '--timeout', '0'], /--timeout must be/],
+  [
+    'backoff max < base',
+    ['--upstream', U, '--backoff-base', '60', '--backoff-max', '10'],
+    /must not be below/,
+  ],
+  ['status 500', ['--upstream', U, '--response-status', '500'], /--response-status must be/],
+  ['memory 64', ['--upstream', U, '--memory', '64'], /--memory must be/],
+  ['ingress rate alone', ['--upstream', U, '--ingress-rate', '100'], /go together/],
+  ['ingress burst alone', ['--upstream', U, '--ingress-burst', '100'], /go together/],
+  ['security groups alone', ['--upstream', U, '--vpc-security-groups', 'sg-0abc'], /needs --vpc-subnets/],
+  [
+    'bad subnet id',
+    ['--upstream', U, '--vpc-subnets', 'net-1', '--vpc-security-groups', 'sg-0abc'],
+    /not a subnet id/,
+  ],
+  ['tag without =', ['--upstream', U, '--tag', 'team'], /--tag must be key=value/],
+  ['reserved tag', ['--upstream', U, '--tag', 'managed-by=me'], /reserved/],
+  ['unknown flag', ['--upstream', U, '--concurency', '5'], /unknown option/],
+];
+
+describe('bad input', () => {
+  it.each(BAD)(
+    '%s: exit 2, says what to fix, calls no AWS API, creates nothing',
+    async (_what, args, says) => {
+      const name = uniqueName('bad');
+      const sent = await recordCommands(
+        createAws({ region: TEST_REGION, profile: undefined, endpoint }),
+        restore,
+      );
+      const res = await runCli('create', name, ...args);
+      expect(res.code, res.stderr).toBe(2);
+      expect(res.stderr).toMatch(says);
+      expect(res.stdout).toBe('');
+      expect(sent).toEqual([]);
+      expect(await leftovers(name)).toEqual([]);
+    },
+  );
+
+  it.each([
+    ['upper case and underscore', 'Bad_Name'],
+    ['a double hyphen', 'a--b'],
+    ['a leading digit', '1abc'],
+    ['too long for the derived AWS names', `a${'b'.repeat(40)}`],
+  ])('a name with %s is refused by create and destroy', async (_what, name) => {
+    for (const argv of [
+      ['create', name, '--upstream', U],
+      ['destroy', name, '--yes'],
+    ]) {
+      const res = await runCli(...argv);
+      expect(res.code, argv.join(' ')).toBe(2);
+      expect(res.stderr).toContain(`"${name}" is not a valid proxy name`);
+    }
+  });
+});
+
+/** The built CLI, as a user runs it; `npm test` builds it first. */
+function bin(args: string[], env: Record<string, string | undefined>) {
+  const clean: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, CI: '1', ...env })) if (v !== undefined) clean[k] = v;
+  return spawnSync(process.execPath, ['bin/webhook-proxy.js', ...args], { encoding: 'utf8', env: clean });
+}
+
+describe('the built binary', () => {
+  it('creates a proxy (--json on stdout, progress on stderr) and destroys it', () => {
+    const name = uniqueName('bin');
+    const created = bin(['create', name, '--upstream', U, '--json'], motoEnv());
+    expect(created.status, created.stderr).toBe(0);
+    const out = JSON.parse(created.stdout);
+    expect(Object.keys(out)).toEqual(
+      expect.arrayContaining(['name', 'region', 'endpoint', 'upstream', 'queueUrl', 'dlqUrl', 'changes']),
+    );
+    expect(out.endpoint).toMatch(/^https?:\/\//);
+
+    const plain = bin(['create', name, '--upstream', U], motoEnv());
+    expect(plain.status, plain.stderr).toBe(0);
+    // Not a terminal: one plain line per step on stderr, the summary with the endpoint on stdout.
+    expect(plain.stderr).toMatch(/^unchanged +queue webhook-proxy-/m);
+    expect(plain.stdout).toContain(`Give this URL to the webhook sender:  ${out.endpoint}`);
+
+    const gone = bin(['destroy', name, '--yes', '--json'], motoEnv());
+    expect(gone.status, gone.stderr).toBe(0);
+    expect(JSON.parse(gone.stdout).deleted.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it('without credentials: exit 1 with a hint, nothing created', async () => {
+    const name = uniqueName('nocred');
+    const res = bin(['create', name, '--upstream', U], {
+      ...motoEnv(),
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+      AWS_SESSION_TOKEN: undefined,
+      AWS_PROFILE: undefined,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
+      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
+      AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
+    });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/No AWS credentials found/);
+    expect(await leftovers(name)).toEqual([]);
+  });
+
+  it('without a region: exit 2 with a hint, nothing created', async () => {
+    const name = uniqueName('noreg');
+    const res = bin(['create', name, '--upstream', U], {
+      ...motoEnv(),
+      AWS_REGION: undefined,
+      AWS_DEFAULT_REGION: undefined,
+      AWS_PROFILE: undefined,
+    });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/No AWS region given[\s\S]*--region/);
+    expect(await leftovers(name)).toEqual([]);
+  });
+});
+
+describe('flags reach AWS', () => {
+  it('--memory, --timeout, --batch-size > 10, --preserve-path, --response-status, --backoff-*', async () => {
+    const name = uniqueName('flags');
+    const res = await runCli(
+      'create',
+      name,
+      '--upstream',
+      U,
+      '--memory',
+      '512',
+      '--timeout',
+      '20',
+      '--batch-size',
+      '25',
+      '--preserve-path',
+      '--response-status',
+      '202',
+      '--backoff-base',
+      '2',
+      '--backoff-max',
+      '120',
+    );
+    expect(res.code, res.stderr).toBe(0);
+    const d = await describeProxy(name);
+    expect(d.functions.ingest.config.MemorySize).toBe(512);
+    expect(d.functions.deliver.config.MemorySize).toBe(512);
+    expect(d.functions.ingest.config.Environment?.Variables?.WP_RESPONSE_STATUS).toBe('202');
+    expect(d.functions.deliver.config.Environment?.Variables).toMatchObject({
+      WP_TIMEOUT: '20',
+      WP_PRESERVE_PATH: '1',
+      WP_BACKOFF_BASE: '2',
+      WP_BACKOFF_MAX: '120',
+    });
+    // Over 10 per batch needs a batching window of at least 1 s.
+    expect(d.mappings[0]).toMatchObject({ BatchSize: 25, MaximumBatchingWindowInSeconds: 1 });
+    expect((await runCli('destroy', name, '--yes')).code).toBe(0);
+  });
+});
