@@ -1,0 +1,271 @@
+/**
+ * For the provision-*.test.ts files: describe one proxy's resources with the SDK (clients of their own,
+ * built from the environment useMoto() sets, never the CLI's factory), list what is left of a proxy,
+ * record which API calls the CLI makes, and run the CLI in-process.
+ */
+import {
+  ApiGatewayV2Client,
+  GetApisCommand,
+  GetIntegrationsCommand,
+  GetRoutesCommand,
+  GetStageCommand,
+  type Api,
+} from '@aws-sdk/client-apigatewayv2';
+import {
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
+import {
+  GetFunctionCommand,
+  GetPolicyCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  ListFunctionsCommand,
+} from '@aws-sdk/client-lambda';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListQueuesCommand,
+  ListQueueTagsCommand,
+  SQSClient,
+  type QueueAttributeName,
+} from '@aws-sdk/client-sqs';
+import { createAws } from '../../src/aws/clients.js';
+import { resourceNames } from '../../src/proxy/names.js';
+import { TEST_REGION } from './moto.js';
+
+export const sdk = () => ({
+  sqs: new SQSClient({}),
+  lambda: new LambdaClient({}),
+  iam: new IAMClient({}),
+  apigw: new ApiGatewayV2Client({}),
+  logs: new CloudWatchLogsClient({}),
+});
+
+const isMissing = (err: unknown) =>
+  /NotFound|NoSuchEntity|NonExistentQueue|QueueDoesNotExist/.test((err as Error).name);
+
+async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+export interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, string>>;
+}
+export interface PolicyDoc {
+  Version?: string;
+  Statement: Statement[];
+}
+const parseDoc = (doc: string | undefined): PolicyDoc => JSON.parse(decodeURIComponent(doc ?? '{}'));
+const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
+
+/** Every allowed action with the resource it applies to. */
+export function grants(doc: PolicyDoc): { action: string; resource: string }[] {
+  return doc.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) =>
+    list(s.Action).flatMap((action) => list(s.Resource).map((resource) => ({ action, resource }))),
+  );
+}
+
+async function queue(queueName: string) {
+  const { sqs } = sdk();
+  const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl!;
+  const AttributeNames = ['All'] as QueueAttributeName[];
+  const attributes = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames })))
+    .Attributes!;
+  const tags = (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {};
+  return { url, attributes, tags };
+}
+
+async function role(roleName: string) {
+  const { iam } = sdk();
+  const r = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role!;
+  const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+  const policies = await Promise.all(
+    names.map(async (PolicyName) =>
+      parseDoc((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName }))).PolicyDocument),
+    ),
+  );
+  const tags = Object.fromEntries((r.Tags ?? []).map((t) => [t.Key!, t.Value!]));
+  return { arn: r.Arn!, trust: parseDoc(r.AssumeRolePolicyDocument), policies, tags };
+}
+
+async function logGroup(logGroupName: string) {
+  const { logs } = sdk();
+  const found = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName })))
+    .logGroups;
+  const g = found?.find((x) => x.logGroupName === logGroupName);
+  if (!g) return undefined;
+  const resourceArn = g.arn!.replace(/:\*$/, '');
+  const tags = (await logs.send(new ListTagsForResourceCommand({ resourceArn }))).tags ?? {};
+  return { retentionInDays: g.retentionInDays, tags };
+}
+
+async function fn(functionName: string) {
+  const out = await sdk().lambda.send(new GetFunctionCommand({ FunctionName: functionName }));
+  return { config: out.Configuration!, tags: out.Tags ?? {} };
+}
+
+export async function apisNamed(apiName: string): Promise<Api[]> {
+  const { apigw } = sdk();
+  const found: Api[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await apigw.send(new GetApisCommand({ NextToken }));
+    found.push(...(page.Items ?? []).filter((a) => a.Name === apiName));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return found;
+}
+
+/** Every resource of one proxy as AWS (moto) describes it. */
+export async function describeProxy(name: string, o: { ordered?: boolean } = {}) {
+  const n = resourceNames(name, o);
+  const { lambda, apigw } = sdk();
+  const [q, dlq, ingestRole, deliverRole, ingestLogs, deliverLogs, accessLogs, ingest, deliver] =
+    await Promise.all([
+      queue(n.queue),
+      queue(n.dlq),
+      role(n.ingestRole),
+      role(n.deliverRole),
+      logGroup(n.ingestLogGroup),
+      logGroup(n.deliverLogGroup),
+      logGroup(n.accessLogGroup),
+      fn(n.ingestFunction),
+      fn(n.deliverFunction),
+    ]);
+  const mappings =
+    (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: n.deliverFunction })))
+      .EventSourceMappings ?? [];
+  const apis = await apisNamed(n.api);
+  const api = apis[0];
+  const ApiId = api?.ApiId;
+  const integrations = ApiId ? ((await apigw.send(new GetIntegrationsCommand({ ApiId }))).Items ?? []) : [];
+  const routes = ApiId ? ((await apigw.send(new GetRoutesCommand({ ApiId }))).Items ?? []) : [];
+  const stageOut = ApiId
+    ? await orUndefined(apigw.send(new GetStageCommand({ ApiId, StageName: '$default' })))
+    : undefined;
+  // Without the response metadata (a fresh request id each time), so two descriptions compare equal.
+  const { $metadata: _m, ...stage } = stageOut ?? { $metadata: {} };
+  const policy = await orUndefined(lambda.send(new GetPolicyCommand({ FunctionName: n.ingestFunction })));
+  return {
+    names: n,
+    queue: q,
+    dlq,
+    roles: { ingest: ingestRole, deliver: deliverRole },
+    logGroups: { ingest: ingestLogs, deliver: deliverLogs, access: accessLogs },
+    functions: { ingest, deliver },
+    mappings,
+    apis,
+    api,
+    integrations,
+    routes,
+    stage: stageOut ? stage : undefined,
+    invokePolicy: policy?.Policy ? (JSON.parse(policy.Policy) as PolicyDoc) : undefined,
+  };
+}
+
+/** What is left of a proxy (either kind): labels, empty when nothing is. */
+export async function leftovers(name: string): Promise<string[]> {
+  const { sqs, lambda, iam, logs } = sdk();
+  const left: string[] = [];
+  for (const ordered of [false, true]) {
+    const n = resourceNames(name, { ordered });
+    for (const q of [n.queue, n.dlq]) {
+      if (await orUndefined(sqs.send(new GetQueueUrlCommand({ QueueName: q })))) left.push(`queue ${q}`);
+    }
+  }
+  const n = resourceNames(name);
+  for (const f of [n.ingestFunction, n.deliverFunction]) {
+    if (await orUndefined(lambda.send(new GetFunctionCommand({ FunctionName: f }))))
+      left.push(`function ${f}`);
+  }
+  // moto still lists a deleted function's mappings by its name (AWS answers 404): either way, none may be left.
+  const mappings = await orUndefined(
+    lambda.send(new ListEventSourceMappingsCommand({ FunctionName: n.deliverFunction })),
+  );
+  for (const m of mappings?.EventSourceMappings ?? []) left.push(`mapping ${m.UUID}`);
+  for (const r of [n.ingestRole, n.deliverRole]) {
+    if (await orUndefined(iam.send(new GetRoleCommand({ RoleName: r })))) left.push(`role ${r}`);
+  }
+  for (const g of [n.ingestLogGroup, n.deliverLogGroup, n.accessLogGroup]) {
+    const found = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: g }))).logGroups;
+    if (found?.some((x) => x.logGroupName === g)) left.push(`log group ${g}`);
+  }
+  for (const a of await apisNamed(n.api)) left.push(`api ${a.ApiId}`);
+  return left;
+}
+
+/** Queues and functions whose names start with the proxy's prefix (for "nothing was created"). */
+export async function anythingNamed(name: string): Promise<string[]> {
+  const { sqs, lambda } = sdk();
+  const prefix = `webhook-proxy-${name}`;
+  const queues = (await sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }))).QueueUrls ?? [];
+  const fns: string[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListFunctionsCommand({ Marker }));
+    fns.push(...(page.Functions ?? []).map((f) => f.FunctionName!).filter((f) => f.startsWith(prefix)));
+    Marker = page.NextMarker;
+  } while (Marker);
+  return [...queues, ...fns];
+}
+
+/**
+ * Record the name of every API call the CLI makes in this process. The CLI's clients come from the
+ * cached factory, so the same settings give the very clients `create` uses; the recorder is one
+ * middleware on each, removed by the returned function.
+ */
+export async function recordCalls(endpoint: string): Promise<{ calls: string[]; stop: () => void }> {
+  const aws = createAws({ region: TEST_REGION, profile: undefined, endpoint });
+  const clients = await Promise.all([aws.sqs(), aws.lambda(), aws.iam(), aws.apigw(), aws.logs(), aws.sts()]);
+  const calls: string[] = [];
+  for (const c of clients) {
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName ?? '?');
+        return next(args);
+      },
+      { step: 'initialize', name: 'testRecordCalls' },
+    );
+  }
+  return { calls, stop: () => clients.forEach((c) => c.middlewareStack.remove('testRecordCalls')) };
+}
+
+/** The calls that change something in AWS. */
+export const mutating = (calls: string[]) =>
+  calls.filter((c) => /^(Create|Update|Put|Delete|Tag|Untag|Add|Remove|Set|Send|Purge)/.test(c));
+
+/** Run the CLI in-process (main() from src/cli.ts) and capture stdout and stderr. */
+export async function cli(...args: string[]) {
+  const { main } = await import('../../src/cli.js');
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as never;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as never;
+  try {
+    const code = await main(['node', 'webhook-proxy', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
