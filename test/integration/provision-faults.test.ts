@@ -49,10 +49,10 @@ async function lambdaFaults(fault: (command: object) => void) {
   const lambda = await cliAws().lambda();
   const real = lambda.send.bind(lambda) as (command: object) => Promise<unknown>;
   const mock = mockClient(lambda);
-  mock.send.callsFake(async (command: object) => {
+  mock.send.callsFake((async (command: object) => {
     fault(command);
     return real(command);
-  });
+  }) as never);
   restore.push(() => mock.restore());
   return mock;
 }
