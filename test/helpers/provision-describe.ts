@@ -236,7 +236,14 @@ export async function recordCalls(endpoint: string): Promise<{ calls: string[]; 
   const aws = createAws({ region: TEST_REGION, profile: undefined, endpoint });
   const clients = await Promise.all([aws.sqs(), aws.lambda(), aws.iam(), aws.apigw(), aws.logs(), aws.sts()]);
   const calls: string[] = [];
-  for (const c of clients) {
+  // The one shape every client's middleware stack shares (each client types its own inputs).
+  type Handler = (args: unknown) => Promise<unknown>;
+  type Stack = {
+    add(mw: (next: Handler, context: { commandName?: string }) => Handler, o: object): void;
+    remove(name: string): boolean;
+  };
+  const stacks = clients as unknown as { middlewareStack: Stack }[];
+  for (const c of stacks) {
     c.middlewareStack.add(
       (next, context) => async (args) => {
         calls.push(context.commandName ?? '?');
@@ -245,7 +252,7 @@ export async function recordCalls(endpoint: string): Promise<{ calls: string[]; 
       { step: 'initialize', name: 'testRecordCalls' },
     );
   }
-  return { calls, stop: () => clients.forEach((c) => c.middlewareStack.remove('testRecordCalls')) };
+  return { calls, stop: () => stacks.forEach((c) => c.middlewareStack.remove('testRecordCalls')) };
 }
 
 /** The calls that change something in AWS. */
