@@ -2,10 +2,11 @@
  * Status and list data. One parallel round: every call starts at once; only the queue attribute reads
  * wait for the URL that ListQueues gives (critical path depth 2, see locate.ts). For one named proxy:
  *
- *   depth 1: GetFunctionConfiguration · ListEventSourceMappings · GetApis · ListQueues · GetMetricData
+ *   depth 1: GetFunctionConfiguration · ListEventSourceMappings · GetApis · ListQueues · GetMetricData ·
+ *            GetDomainNames
  *   depth 2: GetQueueAttributes(queue) · GetQueueAttributes(dlq)
  *
- * = 7 calls. GetMetricData asks for both possible queue names (plain and .fifo) in one request so it
+ * = 8 calls. GetMetricData asks for both possible queue names (plain and .fifo) in one request so it
  * does not wait for ListQueues to tell which one exists.
  */
 import type { Aws } from '../aws/clients.js';
@@ -20,6 +21,8 @@ export interface ProxyStatus {
   region: string;
   ordered: boolean;
   endpoint: string | null;
+  /** With `create --domain`: the proxy's own hostname, beside the default endpoint. */
+  customUrl: string | null;
   upstream: string | null;
   delivery: {
     state: DeliveryState;
@@ -106,6 +109,7 @@ export function statusOf(proxy: Proxy, oldestAgeSeconds: number | null): ProxySt
     region: proxy.region,
     ordered: proxy.ordered,
     endpoint: proxy.endpoint ?? null,
+    customUrl: proxy.customUrl ?? null,
     upstream: proxy.deliver?.env[ENV.upstream] ?? null,
     delivery: {
       state: deliveryState(proxy.mapping?.state),
@@ -119,7 +123,7 @@ export function statusOf(proxy: Proxy, oldestAgeSeconds: number | null): ProxySt
   };
 }
 
-/** Status of one proxy in one parallel round (7 calls, depth 2). */
+/** Status of one proxy in one parallel round (8 calls, depth 2). */
 export async function inspectProxy(aws: Aws, name: string, deliver?: DeliverRef): Promise<ProxyStatus> {
   const plain = resourceNames(name).queue;
   const fifo = resourceNames(name, { ordered: true }).queue;
@@ -166,6 +170,7 @@ export function listEntry(s: ProxyStatus) {
   return {
     name: s.name,
     endpoint: s.endpoint,
+    customUrl: s.customUrl,
     upstream: s.upstream,
     queued: s.queue.visible + s.queue.inFlight + s.queue.delayed,
     dlq: s.dlq.visible,

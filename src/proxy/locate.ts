@@ -5,7 +5,7 @@
  * (depth 2, GetQueueAttributes needs the URL that ListQueues gave):
  *
  *   depth 1: GetFunctionConfiguration(deliver) · ListEventSourceMappings(deliver) · GetApis (paged,
- *            by name) · ListQueues(prefix webhook-proxy-NAME)
+ *            by name) · ListQueues(prefix webhook-proxy-NAME) · GetDomainNames (the custom domain, by tags)
  *   depth 2: GetQueueAttributes(queue) · GetQueueAttributes(dlq)
  *
  * ListQueues with the name prefix finds the queue and the DLQ in one call whether the proxy is
@@ -16,6 +16,7 @@ import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { Aws } from '../aws/clients.js';
 import { CliError, ProxyNotFoundError } from '../errors.js';
 import { ENV } from '../handlers/ports.js';
+import { findProxyDomain } from './domain-lookup.js';
 import { PREFIX, resourceNames } from './names.js';
 
 export interface QueueRef {
@@ -49,6 +50,8 @@ export interface Proxy {
   deliver?: DeliverRef;
   mapping?: MappingRef;
   endpoint?: string;
+  /** With `create --domain`: the proxy's own hostname. */
+  customUrl?: string;
 }
 
 /** Queue attributes the commands need: counts for status/drain, ARN and settings for the rest. */
@@ -204,18 +207,20 @@ export async function locateProxy(aws: Aws, name: string, options: LocateOptions
   await Promise.all([aws.sqs(), aws.lambda(), aws.apigw()]);
   // Everything at depth 1 starts now; the queue lookups chain one GetQueueAttributes each (depth 2).
   const urls = listQueueUrls(aws, plain.queue);
-  const [deliver, mapping, endpoint, queue, dlq] = await Promise.all([
+  const [deliver, mapping, endpoint, queue, dlq, domain] = await Promise.all([
     options.deliver ?? getDeliver(aws, plain.deliverFunction),
     getMapping(aws, plain.deliverFunction),
     getEndpoint(aws, plain.api),
     findQueue(aws, urls, [plain.queue, fifo.queue]),
     findQueue(aws, urls, [plain.dlq, fifo.dlq]),
+    findProxyDomain(aws, name),
   ]);
   if (!deliver && !queue && !mapping && !endpoint) {
     throw new ProxyNotFoundError(name, aws.settings.region);
   }
   const ordered = queue ? queue.name.endsWith('.fifo') : false;
-  return { name, region: aws.settings.region, ordered, queue, dlq, deliver, mapping, endpoint };
+  const customUrl = domain?.DomainName ? `https://${domain.DomainName}` : undefined;
+  return { name, region: aws.settings.region, ordered, queue, dlq, deliver, mapping, endpoint, customUrl };
 }
 
 type Part = 'queue' | 'dlq' | 'deliver' | 'mapping';

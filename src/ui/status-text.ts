@@ -29,6 +29,7 @@ export function formatStatus(s: ProxyStatus): string {
   const lines = [
     `proxy      ${s.name} (${s.region})${s.ordered ? ', ordered' : ''}`,
     `endpoint   ${s.endpoint ?? 'missing'}`,
+    ...(s.customUrl ? [`domain     ${s.customUrl}`] : []),
     `upstream   ${s.upstream ?? 'unknown'}`,
     `delivery   ${deliveryLine(s)}`,
     `queue      ${q.visible} waiting, ${q.inFlight} in flight, ${q.delayed} delayed` +
@@ -46,6 +47,7 @@ export function formatStatus(s: ProxyStatus): string {
 export interface ListRow {
   name: string;
   endpoint: string | null;
+  customUrl?: string | null;
   upstream: string | null;
   queued: number;
   dlq: number;
@@ -54,13 +56,16 @@ export interface ListRow {
 
 export function formatList(rows: ListRow[], region: string): string {
   if (rows.length === 0) return `No webhook proxies in ${region}.`;
-  const header = ['NAME', 'STATE', 'QUEUED', 'DLQ', 'ENDPOINT', 'UPSTREAM'];
+  // The DOMAIN column only when some proxy has a custom domain.
+  const domains = rows.some((r) => r.customUrl);
+  const header = ['NAME', 'STATE', 'QUEUED', 'DLQ', 'ENDPOINT', ...(domains ? ['DOMAIN'] : []), 'UPSTREAM'];
   const table = rows.map((r) => [
     r.name,
     r.state,
     String(r.queued),
     String(r.dlq),
     r.endpoint ?? '-',
+    ...(domains ? [r.customUrl ?? '-'] : []),
     r.upstream ?? '-',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));

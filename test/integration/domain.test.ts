@@ -166,6 +166,20 @@ describe('custom domain and access logs', () => {
     const actions = JSON.parse(second.stdout).changes.map((c: { action: string }) => c.action);
     expect(new Set(actions)).toEqual(new Set(['unchanged']));
 
+    // status and list show the custom URL beside the default endpoint.
+    const status = await runCli('status', name, '--json');
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      endpoint: result.endpoint,
+      customUrl: `https://${domain}`,
+    });
+    const plainStatus = await runCli('status', name);
+    expect(plainStatus.stdout).toContain(`domain     https://${domain}`);
+    const list = await runCli('list', '--json');
+    expect(JSON.parse(list.stdout)).toContainEqual(
+      expect.objectContaining({ name, endpoint: result.endpoint, customUrl: `https://${domain}` }),
+    );
+
     // destroy: the zone is exactly as it was before create.
     const gone = await runCli('destroy', name, '--yes', '--json');
     expect(gone.code, gone.stderr).toBe(0);

@@ -19,7 +19,7 @@ interface Stack {
 }
 
 describe('status API calls', () => {
-  it('7 calls; 5 start before any answer, the 2 queue reads after ListQueues', async () => {
+  it('8 calls; 6 start before any answer, the 2 queue reads after ListQueues', async () => {
     const name = uniqueName('calls');
     await createProxyFixture(name);
     // A fresh client set (a distinct settings key), so nothing is shared with other tests.
@@ -47,6 +47,7 @@ describe('status API calls', () => {
     expect(calls.map((c) => c.command).sort()).toEqual(
       [
         'GetApisCommand',
+        'GetDomainNamesCommand',
         'GetFunctionConfigurationCommand',
         'GetMetricDataCommand',
         'GetQueueAttributesCommand',
@@ -56,7 +57,7 @@ describe('status API calls', () => {
       ].sort(),
     );
     const depth1 = calls.filter((c) => c.startedAfter === 0).map((c) => c.command);
-    expect(depth1).toHaveLength(5);
+    expect(depth1).toHaveLength(6);
     expect(depth1).not.toContain('GetQueueAttributesCommand');
     // Each queue read starts once ListQueues has answered, not later than needed for anything else.
     for (const c of calls.filter((x) => x.command === 'GetQueueAttributesCommand')) {

@@ -102,6 +102,7 @@ describe('list', () => {
     expect(rows.find((x) => x.name === a)).toEqual({
       name: a,
       endpoint: fa.endpoint,
+      customUrl: null,
       upstream: 'https://app.example.com/webhooks',
       queued: 3,
       dlq: 1,

@@ -28,6 +28,7 @@ import { CliError, UsageError } from '../../errors.js';
 export { validateDomainFlags } from './domain-flags.js';
 import { NAME_TAG, proxyTags, TOOL_TAG, TOOL_TAG_VALUE } from '../names.js';
 import { isNotFound } from './compare.js';
+import { findProxyDomain } from '../domain-lookup.js';
 import { STAGE } from './stage.js';
 import type { ChangeAction, StepAction, StepContext } from './types.js';
 
@@ -232,20 +233,6 @@ export async function ensureAliasRecord(
     );
   }
   return { action: current ? 'updated' : 'created', target: target.DNSName };
-}
-
-/** The custom domain of a proxy, if it has one (for status, list and destroy). */
-export async function findProxyDomain(aws: Aws, proxy: string): Promise<DomainName | undefined> {
-  const { GetDomainNamesCommand } = await import('@aws-sdk/client-apigatewayv2');
-  const apigw = await aws.apigw();
-  let NextToken: string | undefined;
-  do {
-    const page = await apigw.send(new GetDomainNamesCommand({ NextToken }));
-    const hit = page.Items?.find((d) => ours(d, proxy));
-    if (hit) return hit;
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return undefined;
 }
 
 /**
