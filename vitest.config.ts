@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Integration and e2e tests share one moto server; they isolate themselves by unique proxy names.
     pool: 'forks',
+    // The SDK's notice that its 2027 releases will need Node 22: true, known, and noise in test output.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });
