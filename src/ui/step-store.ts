@@ -26,7 +26,13 @@ export function createStepStore(): StepStore {
       emit();
     },
     done(id, action) {
-      steps = steps.map((s) => (s.id === id ? { ...s, action } : s));
+      // A finished step moves to the end, so finished steps are listed in the order they finished.
+      // The ink view prints them with <Static>, which prints only items appended since its last
+      // render: steps that ran side by side and finished out of order were otherwise printed twice
+      // or never.
+      const step = steps.find((s) => s.id === id);
+      if (!step) return;
+      steps = [...steps.filter((s) => s.id !== id), { ...step, action }];
       emit();
     },
     subscribe(listener) {
