@@ -124,9 +124,13 @@ describe('create with every delivery flag', () => {
       maxReceiveCount: 6,
     });
     for (const q of [d.queue, d.dlq]) {
-      expect(q.attributes).toMatchObject({ SqsManagedSseEnabled: 'true', MessageRetentionPeriod: '345600' });
+      expect(q.attributes.SqsManagedSseEnabled).toBe('true');
       expect(q.tags).toEqual(tags);
     }
+    // The queue keeps webhooks --retention days; the DLQ the longest SQS allows, since a message that
+    // moves there keeps its original enqueue time (standard queues) and would otherwise expire early.
+    expect(d.queue.attributes.MessageRetentionPeriod).toBe(String(4 * 86_400));
+    expect(d.dlq.attributes.MessageRetentionPeriod).toBe(String(14 * 86_400));
     expect(d.dlq.attributes.RedrivePolicy).toBeUndefined();
 
     // Roles: only Lambda may assume them; ingest may only send to its queue, deliver only consume it;

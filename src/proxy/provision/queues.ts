@@ -117,8 +117,18 @@ export async function refuseKindSwitch(ctx: StepContext): Promise<void> {
   }
 }
 
+/** SQS's longest retention, 14 days. */
+export const MAX_RETENTION_SECONDS = 1_209_600;
+
 export async function ensureDlq(ctx: StepContext) {
-  return ensureQueue(ctx, ctx.names.dlq, commonAttributes(ctx));
+  // The DLQ keeps webhooks for the longest time SQS allows, whatever --retention says: on a standard
+  // queue a message keeps its original enqueue time when it moves to the DLQ, so a DLQ with the same
+  // retention as the queue would expire a webhook that needed days of retries soon after it arrived
+  // (AWS: "set the retention period of a dead-letter queue to be longer than ... the original queue").
+  return ensureQueue(ctx, ctx.names.dlq, {
+    ...commonAttributes(ctx),
+    MessageRetentionPeriod: String(MAX_RETENTION_SECONDS),
+  });
 }
 
 export async function ensureMainQueue(ctx: StepContext, dlq: QueueRef) {
