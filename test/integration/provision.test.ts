@@ -91,8 +91,9 @@ describe('create → describe → converge → destroy', () => {
       deadLetterTargetArn: d.dlq.attributes.QueueArn,
       maxReceiveCount: 6,
     });
+    // The DLQ keeps 14 days whatever --retention says: a message moved there keeps its enqueue time.
     expect(d.dlq.attributes).toMatchObject({
-      MessageRetentionPeriod: '345600',
+      MessageRetentionPeriod: String(14 * 86_400),
       SqsManagedSseEnabled: 'true',
     });
     expect(d.dlq.attributes.RedrivePolicy).toBeUndefined();
