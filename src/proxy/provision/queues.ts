@@ -48,8 +48,8 @@ async function ensureQueue(
   const url = await queueUrlIfExists(ctx, queueName);
   if (!url) {
     if (ctx.dryRun) return { action: 'created', ref: plannedRef(ctx, queueName) };
-    const created = await sqs.send(
-      new CreateQueueCommand({ QueueName: queueName, Attributes: attributes, tags }),
+    const created = await retryDeletedRecently(() =>
+      sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes, tags })),
     );
     return { action: 'created', ref: await refOf(ctx, created.QueueUrl!) };
   }
@@ -77,6 +77,27 @@ async function ensureQueue(
     if (tagsChanged) await sqs.send(new TagQueueCommand({ QueueUrl: url, Tags: tags }));
   }
   return { action: 'updated', ref };
+}
+
+/** How long SQS refuses a queue name after that queue was deleted (60 s), with a margin; tests shorten it. */
+export const recreate = { waitMs: 75_000, pollMs: 5_000 };
+
+/**
+ * SQS refuses to create a queue for 60 s after a queue of the same name was deleted
+ * (QueueDeletedRecently), which is exactly what `destroy` then `create` does. Wait it out instead of
+ * failing the step; moto does not enforce this, AWS does.
+ */
+async function retryDeletedRecently<T>(fn: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + recreate.waitMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      const name = (err as { name?: string }).name ?? '';
+      if (!/QueueDeletedRecently$/.test(name) || Date.now() >= deadline) throw err;
+      await new Promise((r) => setTimeout(r, recreate.pollMs));
+    }
+  }
 }
 
 function sameRedrive(actual: string | undefined, wanted: string): boolean {

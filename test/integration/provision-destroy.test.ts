@@ -1,0 +1,141 @@
+/**
+ * destroy interrupted midway and finished by a re-run; create straight after destroy while SQS still
+ * refuses the queue names; a region name that is not one. Faults moto cannot produce (a 5xx from
+ * DeleteFunction; QueueDeletedRecently, which AWS returns for 60 s after a queue of that name was
+ * deleted and moto never does) are injected with aws-sdk-client-mock on the CLI's own cached clients;
+ * every other call goes on to moto.
+ */
+import { DeleteFunctionCommand, ServiceException } from '@aws-sdk/client-lambda';
+import { CreateQueueCommand, QueueDeletedRecently } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAws } from '../../src/aws/clients.js';
+import { resourceNames } from '../../src/proxy/names.js';
+import { recreate } from '../../src/proxy/provision/queues.js';
+import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
+import { anythingNamed, cli, describeProxy, leftovers } from '../helpers/provision-describe.js';
+
+const endpoint = useMoto();
+const UPSTREAM = 'https://app.example.com/hooks';
+const cliAws = () => createAws({ region: TEST_REGION, profile: undefined, endpoint });
+
+let restore: (() => void)[] = [];
+afterEach(() => {
+  restore.forEach((r) => r());
+  restore = [];
+});
+
+/** A stub in front of one of the CLI's clients: `fault` may throw for a command, else it reaches moto. */
+function inject<C extends { send: (c: never) => Promise<unknown> }>(client: C, fault: (cmd: object) => void) {
+  const real = client.send.bind(client) as unknown as (c: object) => Promise<unknown>;
+  const mock = mockClient(client as never);
+  mock.send.callsFake((async (cmd: object) => {
+    fault(cmd);
+    return real(cmd);
+  }) as never);
+  restore.push(() => mock.restore());
+  return mock;
+}
+
+beforeAll(() => {
+  Object.assign(recreate, { pollMs: 5 });
+});
+
+describe('destroy', () => {
+  it('stopped midway names the step and the AWS error; a re-run finishes; a third finds nothing', async () => {
+    const name = uniqueName('pdm');
+    const n = resourceNames(name);
+    expect((await cli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    inject(await cliAws().lambda(), (cmd) => {
+      if (cmd instanceof DeleteFunctionCommand && cmd.input.FunctionName === n.deliverFunction) {
+        throw new ServiceException({
+          message: 'Lambda had a bad moment',
+          $metadata: { httpStatusCode: 500 },
+        });
+      }
+    });
+    const res = await cli('destroy', name, '--yes');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      `destroy stopped at "function ${n.deliverFunction}": ServiceException: Lambda had a bad moment`,
+    );
+    expect(res.stderr).toMatch(/Run the same destroy command again/);
+    // The public endpoint went first; the webhooks' queues are still there.
+    const left = await leftovers(name);
+    expect(left).toEqual(expect.arrayContaining([`function ${n.deliverFunction}`, `queue ${n.queue}`]));
+    expect(left.filter((l) => l.startsWith('api '))).toEqual([]);
+
+    restore.forEach((r) => r());
+    restore = [];
+    const again = await cli('destroy', name, '--yes', '--json');
+    expect(again.code, again.stderr).toBe(0);
+    const deleted: string[] = JSON.parse(again.stdout).deleted;
+    expect(deleted).toContain(`function ${n.deliverFunction}`);
+    expect(deleted).toContain(`queue ${n.queue}`);
+    expect(deleted).not.toContain(`function ${n.ingestFunction}`); // gone in the first run
+    expect(await leftovers(name)).toEqual([]);
+
+    const third = await cli('destroy', name, '--yes', '--json');
+    expect(third.code, third.stderr).toBe(0);
+    expect(JSON.parse(third.stdout).deleted).toEqual([]);
+  });
+});
+
+describe('create right after destroy', () => {
+  it('waits while SQS refuses the recently deleted queue names, then completes', async () => {
+    const name = uniqueName('pdr');
+    expect((await cli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    expect((await cli('destroy', name, '--yes')).code).toBe(0);
+    let refused = 0;
+    const mock = inject(await cliAws().sqs(), (cmd) => {
+      if (cmd instanceof CreateQueueCommand && refused < 2) {
+        refused++;
+        throw new QueueDeletedRecently({
+          message:
+            'You must wait 60 seconds after deleting a queue before you can create another with the same name.',
+          $metadata: { httpStatusCode: 400 },
+        });
+      }
+    });
+    const res = await cli('create', name, '--upstream', UPSTREAM, '--json');
+    expect(res.code, res.stderr).toBe(0);
+    expect(refused).toBe(2);
+    expect(mock.commandCalls(CreateQueueCommand)).toHaveLength(4); // 2 refused, then the DLQ and the queue
+    const d = await describeProxy(name);
+    expect(JSON.parse(d.queue.attributes.RedrivePolicy!).deadLetterTargetArn).toBe(d.dlq.attributes.QueueArn);
+    expect((await cli('destroy', name, '--yes')).code).toBe(0);
+  });
+
+  it('past the wait, fails at the queue step with the AWS error', async () => {
+    const name = uniqueName('pdw');
+    const saved = recreate.waitMs;
+    recreate.waitMs = 30;
+    restore.push(() => (recreate.waitMs = saved));
+    inject(await cliAws().sqs(), (cmd) => {
+      if (cmd instanceof CreateQueueCommand) {
+        throw new QueueDeletedRecently({ message: 'You must wait 60 seconds', $metadata: {} });
+      }
+    });
+    const res = await cli('create', name, '--upstream', UPSTREAM);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      `create stopped at "dead-letter queue ${resourceNames(name).dlq}": QueueDeletedRecently: You must wait 60 seconds`,
+    );
+    expect(await anythingNamed(name)).toEqual([]);
+  });
+});
+
+describe('a region name that is not one', () => {
+  it.each([['mars'], ['US-EAST-1'], ['us-east']])('--region %s: exit 2, nothing created', async (region) => {
+    const name = uniqueName('pdg');
+    for (const argv of [
+      ['create', name, '--upstream', UPSTREAM, '--region', region],
+      ['destroy', name, '--yes', '--region', region],
+    ]) {
+      const res = await cli(...argv);
+      expect(res.code, argv.join(' ')).toBe(2);
+      expect(res.stderr).toContain(`"${region}" is not an AWS region name`);
+    }
+    expect(await anythingNamed(name)).toEqual([]);
+  });
+});
