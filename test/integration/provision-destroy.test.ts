@@ -5,7 +5,14 @@
  * deleted and moto never does) are injected with aws-sdk-client-mock on the CLI's own cached clients;
  * every other call goes on to moto.
  */
-import { DeleteFunctionCommand, ServiceException } from '@aws-sdk/client-lambda';
+import {
+  DeleteEventSourceMappingCommand,
+  DeleteFunctionCommand,
+  GetEventSourceMappingCommand,
+  ListEventSourceMappingsCommand,
+  ResourceNotFoundException,
+  ServiceException,
+} from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, QueueDeletedRecently } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +20,7 @@ import { createAws } from '../../src/aws/clients.js';
 import { resourceNames } from '../../src/proxy/names.js';
 import { recreate } from '../../src/proxy/provision/queues.js';
 import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
-import { anythingNamed, cli, describeProxy, leftovers } from '../helpers/provision-describe.js';
+import { anythingNamed, cli, describeProxy, leftovers, sdk } from '../helpers/provision-describe.js';
 
 const endpoint = useMoto();
 const UPSTREAM = 'https://app.example.com/hooks';
@@ -25,14 +32,17 @@ afterEach(() => {
   restore = [];
 });
 
-/** A stub in front of one of the CLI's clients: `fault` may throw for a command, else it reaches moto. */
-function inject<C extends { send: (c: never) => Promise<unknown> }>(client: C, fault: (cmd: object) => void) {
+/**
+ * A stub in front of one of the CLI's clients: `fault` may throw for a command or return a response
+ * of its own; when it returns undefined the command reaches moto.
+ */
+function inject<C extends { send: (c: never) => Promise<unknown> }>(
+  client: C,
+  fault: (cmd: object) => unknown,
+) {
   const real = client.send.bind(client) as unknown as (c: object) => Promise<unknown>;
   const mock = mockClient(client as never);
-  mock.send.callsFake((async (cmd: object) => {
-    fault(cmd);
-    return real(cmd);
-  }) as never);
+  mock.send.callsFake((async (cmd: object) => fault(cmd) ?? real(cmd)) as never);
   restore.push(() => mock.restore());
   return mock;
 }
@@ -78,6 +88,41 @@ describe('destroy', () => {
     const third = await cli('destroy', name, '--yes', '--json');
     expect(third.code, third.stderr).toBe(0);
     expect(JSON.parse(third.stdout).deleted).toEqual([]);
+  });
+});
+
+describe('create after a destroy interrupted while the mapping was being deleted', () => {
+  it('waits for the old mapping to go and makes a new one (it is not "unchanged")', async () => {
+    const name = uniqueName('pdd');
+    expect((await cli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    const old = (await describeProxy(name)).mappings[0]!;
+    // On AWS a deleted mapping stays listed as "Deleting" for a while; moto removes it at once, so the
+    // listing and the polls of that moment are injected.
+    await sdk().lambda.send(new DeleteEventSourceMappingCommand({ UUID: old.UUID! }));
+    let listed = 0;
+    let polled = 0;
+    inject(await cliAws().lambda(), (cmd) => {
+      const deleting = { ...old, State: 'Deleting' };
+      if (cmd instanceof ListEventSourceMappingsCommand && listed++ === 0) {
+        return { EventSourceMappings: [deleting] };
+      }
+      if (cmd instanceof GetEventSourceMappingCommand && cmd.input.UUID === old.UUID) {
+        if (polled++ === 0) return deleting;
+        throw new ResourceNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 404 } });
+      }
+      return undefined;
+    });
+    const res = await cli('create', name, '--upstream', UPSTREAM, '--json');
+    expect(res.code, res.stderr).toBe(0);
+    const mappingAction = JSON.parse(res.stdout).changes.find((c: { resource: string }) =>
+      c.resource.startsWith('event source mapping'),
+    ).action;
+    expect(mappingAction).toBe('created');
+    expect(polled).toBe(2);
+    const d = await describeProxy(name);
+    expect(d.mappings).toHaveLength(1);
+    expect(d.mappings[0]!.UUID).not.toBe(old.UUID);
+    expect((await cli('destroy', name, '--yes')).code).toBe(0);
   });
 });
 

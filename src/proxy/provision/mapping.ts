@@ -11,6 +11,7 @@ import {
   type EventSourceMappingConfiguration,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
+import { CliError } from '../../errors.js';
 import { proxyTags } from '../names.js';
 import { isNotFound } from './compare.js';
 import { retryPropagation } from './functions.js';
@@ -52,6 +53,26 @@ export async function waitMappingSettled(
   }
 }
 
+/** Wait (bounded) until a mapping that is being deleted has gone. */
+async function waitMappingGone(lambda: LambdaClient, uuid: string, maxWaitMs = 120_000): Promise<void> {
+  const deadline = Date.now() + maxWaitMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (Date.now() > deadline) {
+      throw new CliError(
+        `The event source mapping ${uuid} is still being deleted.`,
+        'Run the same create command again in a minute: it continues from here.',
+      );
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
 export function wantedMapping(ctx: Pick<StepContext, 'spec'>) {
   return {
     BatchSize: ctx.spec.batchSize,
@@ -70,7 +91,13 @@ export async function ensureMapping(
 ): Promise<{ action: ChangeAction; uuid?: string }> {
   const lambda = await ctx.aws.lambda();
   const wanted = wantedMapping(ctx);
-  const current = await findMapping(lambda, ctx.names.deliverFunction, queueArn);
+  let current = await findMapping(lambda, ctx.names.deliverFunction, queueArn);
+  if (current?.State === 'Deleting') {
+    // An interrupted destroy left the mapping going away: it must not count as "unchanged" (the proxy
+    // would be left with no delivery at all). Wait until it is gone, then make a new one.
+    if (!ctx.dryRun) await waitMappingGone(lambda, current.UUID!);
+    current = undefined;
+  }
   if (!current) {
     if (ctx.dryRun) return { action: 'created' };
     const created = await retryPropagation(() =>
