@@ -9,10 +9,11 @@
  * - moto's functions are Active and its mappings Enabled at once, so the waiters return immediately.
  */
 import { GetFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../src/handlers/ports.js';
 import { handlerZip } from '../../src/proxy/provision/bundle.js';
-import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
+import { motoEnv, TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import {
   anythingNamed,
   cli,
@@ -298,6 +299,36 @@ describe('create --dry-run', () => {
     expect(mutating(rec.calls)).toEqual([]);
     expect(await leftovers(name)).toEqual([]);
     expect(await anythingNamed(name)).toEqual([]);
+  });
+});
+
+describe('the built binary (node bin/webhook-proxy.js, after npm run build)', () => {
+  const bin = (...args: string[]) =>
+    spawnSync(process.execPath, ['bin/webhook-proxy.js', ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ...motoEnv(), CI: '1' },
+      input: '', // stdin is a pipe, not a terminal
+    });
+
+  it('creates a proxy that the SDK describes as asked, refuses destroy without --yes, then destroys it', async () => {
+    const name = uniqueName('pcb');
+    const res = bin('create', name, '--upstream', UPSTREAM, '--batch-size', '7', '--ordered', '--json');
+    expect(res.status, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ name, upstream: UPSTREAM });
+    const d = await describeProxy(name, { ordered: true });
+    expect(d.queue.attributes.FifoQueue).toBe('true');
+    expect(d.functions.deliver.config.CodeSha256).toBe(handlerZip('deliver').sha256);
+    expect(d.mappings[0]).toMatchObject({ BatchSize: 7, ScalingConfig: { MaximumConcurrency: 2 } });
+
+    const refused = bin('destroy', name);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--yes/);
+    expect((await leftovers(name)).length).toBeGreaterThan(10);
+
+    const gone = bin('destroy', name, '--yes');
+    expect(gone.status, gone.stderr).toBe(0);
+    expect(gone.stderr).toMatch(/^deleted +queue webhook-proxy-/m);
+    expect(await leftovers(name)).toEqual([]);
   });
 });
 
