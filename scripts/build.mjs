@@ -1,11 +1,13 @@
 // One build for everything: the CLI (dependencies stay in node_modules) and each Lambda handler
 // (one self-contained ESM file, target node22, with a metafile to see what made it big).
 import { build } from 'esbuild';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 
 const handlers = ['ingest', 'deliver'];
 
 async function buildCli() {
+  // Chunk names carry content hashes: clear the old ones, or they pile up and get packed.
+  await rm('dist/cli', { recursive: true, force: true });
   const result = await build({
     entryPoints: { cli: 'src/cli.ts' },
     outdir: 'dist/cli',

@@ -21,7 +21,15 @@ export async function runCreate(
   const renderer = await createStepRenderer(global, dryRun ? 'Planning…' : `Creating ${spec.name}…`);
   let result;
   try {
-    result = await createProxy(aws, spec, renderer, { dryRun });
+    // In a dry run every step reports what it would do: say so on each progress line too.
+    const events = dryRun
+      ? {
+          start: renderer.start,
+          done: (id: string, action: string) =>
+            renderer.done(id, action === 'unchanged' ? action : `would be ${action}`),
+        }
+      : renderer;
+    result = await createProxy(aws, spec, events, { dryRun });
   } finally {
     await renderer.close();
   }
