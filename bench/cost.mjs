@@ -11,7 +11,8 @@ export const PRICES = {
   asOf: '2025-06 (us-east-1 public list prices, no free tier, no savings plans)',
   apiGatewayHttpPerMillion: 1.0, // HTTP API, first 300 M requests/month, each up to 512 KB
   lambdaRequestsPerMillion: 0.2,
-  lambdaGbSecond: 0.0000166667, // x86_64, first 6 B GB-s/month
+  lambdaGbSecond: 0.0000166667, // x86_64, first 6 B GB-s/month (the original design)
+  lambdaGbSecondArm: 0.0000133334, // arm64, first 7.5 B GB-s/month (create deploys arm64)
   sqsStandardPerMillion: 0.4, // each 64 KB chunk of a payload is one request
 };
 
@@ -41,7 +42,17 @@ const perWebhook = (calls, window, webhooks) =>
  * Dollars per million webhooks. `deliverMsPerBatch` is the measured in-process time of one batch
  * against an instant upstream; the application's own answer time is added per message.
  */
-function model({ ingestMs, ingestMb, deliverMsPerBatch, deliverMb, batch, appMs, pacedMs = 0, sends }) {
+function model({
+  ingestMs,
+  ingestMb,
+  deliverMsPerBatch,
+  deliverMb,
+  batch,
+  appMs,
+  pacedMs = 0,
+  sends,
+  gbSecondPrice = PRICES.lambdaGbSecondArm,
+}) {
   const M = 1e6;
   const invocations = M / batch;
   const billedBatchMs = Math.ceil(deliverMsPerBatch + batch * Math.max(appMs, pacedMs));
@@ -54,7 +65,7 @@ function model({ ingestMs, ingestMb, deliverMsPerBatch, deliverMb, batch, appMs,
   const parts = {
     apiGateway: PRICES.apiGatewayHttpPerMillion,
     lambdaRequests: ((M + invocations) / M) * PRICES.lambdaRequestsPerMillion,
-    lambdaDuration: gbSeconds * PRICES.lambdaGbSecond,
+    lambdaDuration: gbSeconds * gbSecondPrice,
     sqs: (sqsRequests / M) * PRICES.sqsStandardPerMillion,
   };
   return {
@@ -122,6 +133,8 @@ export async function costModel({ proxy, n, design, appMs, paced }) {
     batch: 1,
     appMs,
     sends: 1,
+    // The article's Terraform deployed x86_64 functions.
+    gbSecondPrice: PRICES.lambdaGbSecond,
   });
 
   const section = 'cost per 1M webhooks';
@@ -203,7 +216,7 @@ export async function costModel({ proxy, n, design, appMs, paced }) {
     note: `deliver waits ${round((1000 * paced.concurrency) / paced.rate, 0)} ms per webhook for its turn, and Lambda bills the wait`,
   });
   const assumptions = [
-    `Prices: ${PRICES.asOf}: API Gateway HTTP API $${PRICES.apiGatewayHttpPerMillion}/M requests; Lambda $${PRICES.lambdaRequestsPerMillion}/M requests + $${PRICES.lambdaGbSecond}/GB-s (x86_64); SQS standard $${PRICES.sqsStandardPerMillion}/M requests (64 KB chunks).`,
+    `Prices: ${PRICES.asOf}: API Gateway HTTP API $${PRICES.apiGatewayHttpPerMillion}/M requests; Lambda $${PRICES.lambdaRequestsPerMillion}/M requests + $${PRICES.lambdaGbSecondArm}/GB-s on arm64 (this design) or $${PRICES.lambdaGbSecond}/GB-s on x86_64 (the original); SQS standard $${PRICES.sqsStandardPerMillion}/M requests (64 KB chunks).`,
     `This design: ingest ${design.ingestMb} MB, deliver ${design.deliverMb} MB, batch size ${design.batchSize}, full batches (a backlog, which is what a spike makes); ${design.source}.`,
     'Original design (the Terraform article): both functions 128 MB, batch size 1, one deliver invocation per message; its code is taken as fixed (awaiting its request), since the original returned early and lost requests.',
     `The application answers each delivery in ${appMs} ms (assumed, same for both designs; Lambda bills the wait); handler times are measured here against moto and an instant local upstream, billed rounded up to 1 ms per invocation.`,
