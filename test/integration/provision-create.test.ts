@@ -258,6 +258,8 @@ describe('create --ordered', () => {
       '--ordered',
       '--concurrency',
       '1',
+      '--rate',
+      '1',
       '--json',
     );
     expect(res.code, res.stderr).toBe(0);
@@ -271,6 +273,10 @@ describe('create --ordered', () => {
     });
     expect(d.functions.ingest.config.Environment?.Variables?.[ENV.fifo]).toBe('1');
     expect(d.functions.deliver.config.Environment?.Variables?.[ENV.concurrency]).toBe('1');
+    // One invocation at a time paces at the full rate: 10 × (10 s + 1/1 s) + 5 s = 115 s, and the
+    // queue's visibility follows from that same timeout.
+    expect(d.functions.deliver.config.Timeout).toBe(115);
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 115));
     // AWS's lowest mapping cap is 2; one message group already means one delivery at a time.
     expect(d.mappings[0]!.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
     expect(grants(d.roles.ingest.policies[0]!)[0]).toEqual({

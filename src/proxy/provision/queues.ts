@@ -155,7 +155,12 @@ export async function ensureDlq(ctx: StepContext) {
 export async function ensureMainQueue(ctx: StepContext, dlq: QueueRef) {
   return ensureQueue(ctx, ctx.names.queue, {
     ...commonAttributes(ctx),
-    VisibilityTimeout: String(queueVisibilityTimeout(ctx.spec)),
+    // From the same limits as deliver's timeout (create.ts): an ordered proxy delivers one batch at a
+    // time, so it paces as one invocation. With the mapping's cap (≥ 2) instead, the visibility would
+    // not be 6 × the function's timeout, and disagree with what `scale` sets.
+    VisibilityTimeout: String(
+      queueVisibilityTimeout({ ...ctx.spec, concurrency: ctx.spec.ordered ? 1 : ctx.spec.concurrency }),
+    ),
     RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: ctx.spec.maxAttempts }),
   });
 }
