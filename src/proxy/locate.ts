@@ -14,9 +14,12 @@
  */
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { Aws } from '../aws/clients.js';
+import { isNotFound } from '../aws/errors.js';
 import { CliError, ProxyNotFoundError } from '../errors.js';
 import { ENV } from '../handlers/ports.js';
 import { findProxyDomain } from './domain-lookup.js';
+import { findApi } from './provision/api.js';
+import { findMapping } from './provision/mapping.js';
 import { PREFIX, resourceNames } from './names.js';
 
 export interface QueueRef {
@@ -69,17 +72,6 @@ const COUNT_ATTRIBUTES = [
   'ApproximateNumberOfMessagesNotVisible',
   'ApproximateNumberOfMessagesDelayed',
 ] as const;
-
-/** AWS's "does not exist" answers for the services we read. */
-export function isNotFound(err: unknown): boolean {
-  const name = (err as { name?: string } | undefined)?.name ?? '';
-  return [
-    'QueueDoesNotExist',
-    'AWS.SimpleQueueService.NonExistentQueue',
-    'ResourceNotFoundException',
-    'NotFoundException',
-  ].includes(name);
-}
 
 export async function getQueueAttributes(aws: Aws, url: string): Promise<Record<string, string>> {
   const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
@@ -148,22 +140,10 @@ async function getDeliver(aws: Aws, functionName: string): Promise<DeliverRef | 
 }
 
 async function getMapping(aws: Aws, functionName: string): Promise<MappingRef | undefined> {
-  const { paginateListEventSourceMappings } = await import('@aws-sdk/client-lambda');
-  try {
-    for await (const page of paginateListEventSourceMappings(
-      { client: await aws.lambda() },
-      { FunctionName: functionName },
-    )) {
-      // A proxy has one mapping: from its queue (an SQS ARN) to deliver.
-      const m = (page.EventSourceMappings ?? []).find((x) => x.EventSourceArn?.includes(':sqs:'));
-      if (m) return mappingRefOf(m);
-    }
-  } catch (err) {
-    // AWS answers ResourceNotFoundException for a function that does not exist; moto an empty list.
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  return undefined;
+  // A proxy's deliver function has one mapping: from its queue. (AWS answers ResourceNotFoundException
+  // for a function that does not exist, moto an empty list: both mean "no mapping".)
+  const m = await findMapping(await aws.lambda(), functionName);
+  return m ? mappingRefOf(m) : undefined;
 }
 
 export function mappingRefOf(m: {
@@ -180,18 +160,9 @@ export function mappingRefOf(m: {
   };
 }
 
-/** The HTTP API named webhook-proxy-NAME (GetApis has no SDK paginator: follow NextToken). */
-async function getEndpoint(aws: Aws, apiName: string): Promise<string | undefined> {
-  const { GetApisCommand } = await import('@aws-sdk/client-apigatewayv2');
-  const client = await aws.apigw();
-  let NextToken: string | undefined;
-  do {
-    const page = await client.send(new GetApisCommand({ NextToken, MaxResults: '500' }));
-    const api = (page.Items ?? []).find((a) => a.Name === apiName);
-    if (api) return api.ApiEndpoint;
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return undefined;
+/** The endpoint of the proxy's HTTP API (found by name and tags, as create and destroy find it). */
+async function getEndpoint(aws: Aws, apiName: string, proxy: string): Promise<string | undefined> {
+  return (await findApi(await aws.apigw(), apiName, proxy))?.ApiEndpoint;
 }
 
 export interface LocateOptions {
@@ -210,7 +181,7 @@ export async function locateProxy(aws: Aws, name: string, options: LocateOptions
   const [deliver, mapping, endpoint, queue, dlq, domain] = await Promise.all([
     options.deliver ?? getDeliver(aws, plain.deliverFunction),
     getMapping(aws, plain.deliverFunction),
-    getEndpoint(aws, plain.api),
+    getEndpoint(aws, plain.api, name),
     findQueue(aws, urls, [plain.queue, fifo.queue]),
     findQueue(aws, urls, [plain.dlq, fifo.dlq]),
     findProxyDomain(aws, name),

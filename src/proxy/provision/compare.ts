@@ -36,13 +36,4 @@ export function includesAll(
   return Object.entries(wanted).every(([k, v]) => actual?.[k] === v);
 }
 
-export function isNotFound(err: unknown): boolean {
-  const name = (err as { name?: string })?.name ?? '';
-  return (
-    name === 'ResourceNotFoundException' ||
-    name === 'NoSuchEntityException' ||
-    name === 'NotFoundException' ||
-    name === 'QueueDoesNotExist' ||
-    name === 'AWS.SimpleQueueService.NonExistentQueue'
-  );
-}
+export { isNotFound } from '../../aws/errors.js';
