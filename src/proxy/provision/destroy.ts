@@ -12,9 +12,10 @@ import {
   RemovePermissionCommand,
   GetEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
-import { DeleteQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
+import { readCounts, totalOf } from '../locate.js';
 import { resourceNames, type ResourceNames } from '../names.js';
 import { findApi, PERMISSION_SID } from './api.js';
 import { destroyDomain } from './domain.js';
@@ -37,26 +38,9 @@ export interface QueueCounts {
   dlqCount: number;
 }
 
+/** Webhooks a queue still holds: waiting, in flight and delayed. */
 async function depthOf(aws: Aws, url: string | undefined): Promise<number> {
-  if (!url) return 0;
-  const out = await (
-    await aws.sqs()
-  ).send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: [
-        'ApproximateNumberOfMessages',
-        'ApproximateNumberOfMessagesNotVisible',
-        'ApproximateNumberOfMessagesDelayed',
-      ],
-    }),
-  );
-  const a = out.Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
+  return url ? totalOf(await readCounts(aws, url)) : 0;
 }
 
 /** Which of the two kinds (ordered or not) this proxy's queues are, and how many webhooks they still hold. */
