@@ -1,7 +1,8 @@
 /**
- * Describe a provisioned proxy with the SDK, resource by resource, so the provisioning tests check
- * what is in AWS (moto) rather than what `create` says it did; and list whatever of a proxy is left.
- * Clients are built from the environment `useMoto()` sets, never from the CLI's own factory.
+ * For the provision-*.test.ts files: describe one proxy's resources with the SDK (clients of their own,
+ * built from the environment useMoto() sets, never the CLI's factory), list what is left of a proxy,
+ * record which API calls the CLI makes, and put faults in front of the CLI's own cached clients.
+ * The CLI itself runs in-process through `runCli` from proxy-fixture.ts.
  */
 import {
   ApiGatewayV2Client,
@@ -27,16 +28,20 @@ import {
   GetPolicyCommand,
   LambdaClient,
   ListEventSourceMappingsCommand,
+  ListFunctionsCommand,
 } from '@aws-sdk/client-lambda';
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListQueuesCommand,
   ListQueueTagsCommand,
   SQSClient,
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
-import type { Aws } from '../../src/aws/clients.js';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createAws, type Aws } from '../../src/aws/clients.js';
 import { resourceNames } from '../../src/proxy/names.js';
+import { TEST_REGION } from './moto.js';
 
 export const sdk = () => ({
   sqs: new SQSClient({}),
@@ -46,14 +51,14 @@ export const sdk = () => ({
   logs: new CloudWatchLogsClient({}),
 });
 
-const missing = (err: unknown) =>
+const isMissing = (err: unknown) =>
   /NotFound|NoSuchEntity|NonExistentQueue|QueueDoesNotExist/.test((err as Error).name);
 
 async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   try {
     return await p;
   } catch (err) {
-    if (missing(err)) return undefined;
+    if (isMissing(err)) return undefined;
     throw err;
   }
 }
@@ -67,61 +72,59 @@ export interface PolicyStatement {
   Condition?: Record<string, Record<string, string>>;
 }
 export interface PolicyDocument {
-  Version: string;
+  Version?: string;
   Statement: PolicyStatement[];
 }
-
 const parseDoc = (doc: string | undefined): PolicyDocument => JSON.parse(decodeURIComponent(doc ?? '{}'));
+const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
 
-async function describeQueue(queueName: string) {
+/** Every allowed action with the resource it applies to. */
+export function grants(doc: PolicyDocument): { action: string; resource: string }[] {
+  return doc.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) =>
+    list(s.Action).flatMap((action) => list(s.Resource).map((resource) => ({ action, resource }))),
+  );
+}
+
+async function queue(queueName: string) {
   const { sqs } = sdk();
   const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }))).QueueUrl!;
-  const attributes = (
-    await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] as QueueAttributeName[] }),
-    )
-  ).Attributes!;
+  const AttributeNames = ['All'] as QueueAttributeName[];
+  const attributes = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames })))
+    .Attributes!;
   const tags = (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags ?? {};
   return { url, attributes, tags };
 }
 
-async function describeRole(roleName: string) {
+async function role(roleName: string) {
   const { iam } = sdk();
-  const role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role!;
-  const policyNames = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+  const r = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role!;
+  const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
   const policies = await Promise.all(
-    policyNames.map(async (PolicyName) =>
+    names.map(async (PolicyName) =>
       parseDoc((await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName }))).PolicyDocument),
     ),
   );
-  return {
-    arn: role.Arn!,
-    trust: parseDoc(role.AssumeRolePolicyDocument),
-    policyNames,
-    policies,
-    tags: Object.fromEntries((role.Tags ?? []).map((t) => [t.Key!, t.Value!])),
-  };
+  const tags = Object.fromEntries((r.Tags ?? []).map((t) => [t.Key!, t.Value!]));
+  return { arn: r.Arn!, trust: parseDoc(r.AssumeRolePolicyDocument), policies, tags };
 }
 
-async function describeLogGroup(logGroupName: string) {
+async function logGroup(logGroupName: string) {
   const { logs } = sdk();
-  const group = (
-    await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName }))
-  ).logGroups?.find((g) => g.logGroupName === logGroupName);
-  if (!group) return undefined;
-  const tags = (
-    await logs.send(new ListTagsForResourceCommand({ resourceArn: group.arn!.replace(/:\*$/, '') }))
-  ).tags;
-  return { retentionInDays: group.retentionInDays, tags: tags ?? {} };
+  const found = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName })))
+    .logGroups;
+  const g = found?.find((x) => x.logGroupName === logGroupName);
+  if (!g) return undefined;
+  const resourceArn = g.arn!.replace(/:\*$/, '');
+  const tags = (await logs.send(new ListTagsForResourceCommand({ resourceArn }))).tags ?? {};
+  return { retentionInDays: g.retentionInDays, tags };
 }
 
-async function describeFunction(functionName: string) {
-  const { lambda } = sdk();
-  const fn = await lambda.send(new GetFunctionCommand({ FunctionName: functionName }));
-  return { config: fn.Configuration!, tags: fn.Tags ?? {} };
+async function fn(functionName: string) {
+  const out = await sdk().lambda.send(new GetFunctionCommand({ FunctionName: functionName }));
+  return { config: out.Configuration!, tags: out.Tags ?? {} };
 }
 
-export async function findApiByName(apiName: string): Promise<Api[]> {
+export async function apisNamed(apiName: string): Promise<Api[]> {
   const { apigw } = sdk();
   const found: Api[] = [];
   let NextToken: string | undefined;
@@ -133,51 +136,54 @@ export async function findApiByName(apiName: string): Promise<Api[]> {
   return found;
 }
 
-/** Every resource of one proxy, as the SDK describes it. */
+/** Every resource of one proxy as AWS (moto) describes it. */
 export async function describeProxy(name: string, o: { ordered?: boolean } = {}) {
   const n = resourceNames(name, o);
   const { lambda, apigw } = sdk();
-  const [queue, dlq, ingestRole, deliverRole, ingestLogs, deliverLogs, ingest, deliver] = await Promise.all([
-    describeQueue(n.queue),
-    describeQueue(n.dlq),
-    describeRole(n.ingestRole),
-    describeRole(n.deliverRole),
-    describeLogGroup(n.ingestLogGroup),
-    describeLogGroup(n.deliverLogGroup),
-    describeFunction(n.ingestFunction),
-    describeFunction(n.deliverFunction),
-  ]);
+  const [q, dlq, ingestRole, deliverRole, ingestLogs, deliverLogs, accessLogs, ingest, deliver] =
+    await Promise.all([
+      queue(n.queue),
+      queue(n.dlq),
+      role(n.ingestRole),
+      role(n.deliverRole),
+      logGroup(n.ingestLogGroup),
+      logGroup(n.deliverLogGroup),
+      logGroup(n.accessLogGroup),
+      fn(n.ingestFunction),
+      fn(n.deliverFunction),
+    ]);
   const mappings =
     (await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: n.deliverFunction })))
       .EventSourceMappings ?? [];
-  const apis = await findApiByName(n.api);
+  const apis = await apisNamed(n.api);
   const api = apis[0];
-  const integrations = api
-    ? ((await apigw.send(new GetIntegrationsCommand({ ApiId: api.ApiId! }))).Items ?? [])
-    : [];
-  const routes = api ? ((await apigw.send(new GetRoutesCommand({ ApiId: api.ApiId! }))).Items ?? []) : [];
-  const stage = api
-    ? await orUndefined(apigw.send(new GetStageCommand({ ApiId: api.ApiId!, StageName: '$default' })))
+  const ApiId = api?.ApiId;
+  const integrations = ApiId ? ((await apigw.send(new GetIntegrationsCommand({ ApiId }))).Items ?? []) : [];
+  const routes = ApiId ? ((await apigw.send(new GetRoutesCommand({ ApiId }))).Items ?? []) : [];
+  const stageOut = ApiId
+    ? await orUndefined(apigw.send(new GetStageCommand({ ApiId, StageName: '$default' })))
     : undefined;
-  const permission = await orUndefined(lambda.send(new GetPolicyCommand({ FunctionName: n.ingestFunction })));
+  // Without the response metadata (a fresh request id each time), so two descriptions compare equal.
+  const { $metadata: _m, ...stage } = stageOut ?? { $metadata: {} };
+  const policy = await orUndefined(lambda.send(new GetPolicyCommand({ FunctionName: n.ingestFunction })));
   return {
     names: n,
-    queue,
+    queue: q,
     dlq,
     roles: { ingest: ingestRole, deliver: deliverRole },
-    logGroups: { ingest: ingestLogs, deliver: deliverLogs },
+    logGroups: { ingest: ingestLogs, deliver: deliverLogs, access: accessLogs },
     functions: { ingest, deliver },
     mappings,
     apis,
     api,
     integrations,
     routes,
-    stage,
-    invokePolicy: permission?.Policy ? (JSON.parse(permission.Policy) as PolicyDocument) : undefined,
+    stage: stageOut ? stage : undefined,
+    invokePolicy: policy?.Policy ? (JSON.parse(policy.Policy) as PolicyDocument) : undefined,
   };
 }
 
-/** What is left of a proxy, whichever kind (ordered or not): a list of labels, empty when nothing is. */
+/** What is left of a proxy (either kind): labels, empty when nothing is. */
 export async function leftovers(name: string): Promise<string[]> {
   const { sqs, lambda, iam, logs } = sdk();
   const left: string[] = [];
@@ -188,54 +194,95 @@ export async function leftovers(name: string): Promise<string[]> {
     }
   }
   const n = resourceNames(name);
-  for (const fn of [n.ingestFunction, n.deliverFunction]) {
-    if (await orUndefined(lambda.send(new GetFunctionCommand({ FunctionName: fn }))))
-      left.push(`function ${fn}`);
+  for (const f of [n.ingestFunction, n.deliverFunction]) {
+    if (await orUndefined(lambda.send(new GetFunctionCommand({ FunctionName: f }))))
+      left.push(`function ${f}`);
   }
-  // moto lists mappings by function name even after the function is gone (AWS would say 404).
+  // moto still lists a deleted function's mappings by its name (AWS answers 404): either way, none may be left.
   const mappings = await orUndefined(
     lambda.send(new ListEventSourceMappingsCommand({ FunctionName: n.deliverFunction })),
   );
   for (const m of mappings?.EventSourceMappings ?? []) left.push(`mapping ${m.UUID}`);
-  for (const role of [n.ingestRole, n.deliverRole]) {
-    if (await orUndefined(iam.send(new GetRoleCommand({ RoleName: role })))) left.push(`role ${role}`);
+  for (const r of [n.ingestRole, n.deliverRole]) {
+    if (await orUndefined(iam.send(new GetRoleCommand({ RoleName: r })))) left.push(`role ${r}`);
   }
-  for (const group of [n.ingestLogGroup, n.deliverLogGroup, n.accessLogGroup]) {
-    const found = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: group }))).logGroups;
-    if (found?.some((g) => g.logGroupName === group)) left.push(`log group ${group}`);
+  for (const g of [n.ingestLogGroup, n.deliverLogGroup, n.accessLogGroup]) {
+    const found = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: g }))).logGroups;
+    if (found?.some((x) => x.logGroupName === g)) left.push(`log group ${g}`);
   }
-  for (const api of await findApiByName(n.api)) left.push(`api ${api.ApiId}`);
+  for (const a of await apisNamed(n.api)) left.push(`api ${a.ApiId}`);
   return left;
 }
 
-/** Every Action of a document's Allow statements, with the Resource it applies to. */
-export function grants(doc: PolicyDocument): { action: string; resource: string }[] {
-  const list = <T>(v: T | T[]) => (Array.isArray(v) ? v : [v]);
-  return doc.Statement.filter((s) => s.Effect === 'Allow').flatMap((s) =>
-    list(s.Action).flatMap((action) => list(s.Resource).map((resource) => ({ action, resource }))),
-  );
+/** Queues and functions whose names start with the proxy's prefix (for "nothing was created"). */
+export async function anythingNamed(name: string): Promise<string[]> {
+  const { sqs, lambda } = sdk();
+  const prefix = `webhook-proxy-${name}`;
+  const queues = (await sqs.send(new ListQueuesCommand({ QueueNamePrefix: prefix }))).QueueUrls ?? [];
+  const fns: string[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListFunctionsCommand({ Marker }));
+    fns.push(...(page.Functions ?? []).map((f) => f.FunctionName!).filter((f) => f.startsWith(prefix)));
+    Marker = page.NextMarker;
+  } while (Marker);
+  return [...queues, ...fns];
 }
 
 /**
- * Record the name of every command the given clients send (the CLI's own, from `createAws` with the
- * same settings); pushes the undo onto `restore`.
+ * The clients the CLI itself uses when run in-process: createAws caches them per settings, and these
+ * are the settings the CLI derives from the environment useMoto() sets (call it first).
  */
-export async function recordCommands(aws: Aws, restore: (() => void)[]): Promise<string[]> {
-  const sent: string[] = [];
+export const cliAws = (): Aws =>
+  createAws({ region: TEST_REGION, profile: undefined, endpoint: process.env.AWS_ENDPOINT_URL });
+
+/** Undo functions that `recordCalls` and `inject` push; run them all in afterEach (or earlier). */
+export type Restore = (() => void)[];
+export const undoAll = (restore: Restore) => restore.splice(0).forEach((undo) => undo());
+
+/**
+ * Record the name of every API call the CLI makes in this process (one middleware on each of its
+ * cached clients); the undo goes onto `restore`.
+ */
+export async function recordCalls(restore: Restore): Promise<string[]> {
+  const aws = cliAws();
   const clients = await Promise.all([aws.sqs(), aws.lambda(), aws.iam(), aws.apigw(), aws.logs(), aws.sts()]);
-  for (const client of clients) {
-    const stack = client.middlewareStack as {
-      add(mw: unknown, o: { step: string; name: string }): void;
-      remove(name: string): boolean;
-    };
-    stack.add(
-      (next: (args: unknown) => unknown, context: { commandName?: string }) => (args: unknown) => {
-        sent.push(context.commandName ?? '?');
+  const calls: string[] = [];
+  // The one shape every client's middleware stack shares (each client types its own inputs).
+  type Handler = (args: unknown) => Promise<unknown>;
+  type Stack = {
+    add(mw: (next: Handler, context: { commandName?: string }) => Handler, o: object): void;
+    remove(name: string): boolean;
+  };
+  for (const c of clients as unknown as { middlewareStack: Stack }[]) {
+    c.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(context.commandName ?? '?');
         return next(args);
       },
-      { step: 'initialize', name: 'recordCommands' },
+      { step: 'initialize', name: 'testRecordCalls' },
     );
-    restore.push(() => stack.remove('recordCommands'));
+    restore.push(() => c.middlewareStack.remove('testRecordCalls'));
   }
-  return sent;
+  return calls;
+}
+
+/** The calls that are not plainly reads (Get*, List*, Describe*): any of them may change something. */
+export const writes = (calls: string[]) => calls.filter((c) => !/^(Get|List|Describe)\w*Command$/.test(c));
+
+/**
+ * A stub (aws-sdk-client-mock) in front of one of the CLI's cached clients, for what moto cannot do:
+ * `fault` may throw for a command or return a response of its own; when it returns undefined the
+ * command goes on to moto. The undo goes onto `restore`.
+ */
+export function inject<C extends { send: (c: never) => Promise<unknown> }>(
+  client: C,
+  fault: (cmd: object) => unknown,
+  restore: Restore,
+) {
+  const real = client.send.bind(client) as unknown as (c: object) => Promise<unknown>;
+  const mock = mockClient(client as never);
+  mock.send.callsFake((async (cmd: object) => (await fault(cmd)) ?? real(cmd)) as never);
+  restore.push(() => mock.restore());
+  return mock;
 }

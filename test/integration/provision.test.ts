@@ -1,24 +1,44 @@
 /**
- * `create` and `destroy` against moto, checked by describing every resource with the SDK (not by
- * trusting the CLI's own report): settings, least-privilege policies, tags; a second create reports
- * only `unchanged`; a changed flag converges in place; destroy leaves nothing and can run again.
+ * `create` and `destroy` run in-process against moto, checked by describing every resource with the
+ * SDK (never by trusting the CLI's own report): settings, least-privilege policies, tags; a second
+ * create reports only `unchanged` and makes no call that could change anything; a changed flag
+ * converges in place; --ordered builds a FIFO pair; destroy leaves nothing and can run again.
  *
  * moto differences that matter here (the code is written for AWS):
- * - moto does not run Lambda functions and does not enforce IAM: the policies are checked as documents.
- * - moto answers immediately (functions Active, mappings Enabled), so the waiters return at once.
+ * - moto runs no Lambda code and enforces no IAM: the policies are checked as documents.
+ * - moto's functions are Active and its mappings Enabled at once, so the waiters return immediately.
  * - moto lists event source mappings by function name even after the function is deleted (AWS: 404).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { handlerZip } from '../../src/proxy/provision/bundle.js';
+import { GetFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../src/handlers/ports.js';
 import { deliverFunctionTimeout, queueVisibilityTimeout } from '../../src/proxy/limits.js';
-import { runCli } from '../helpers/proxy-fixture.js';
+import { handlerZip } from '../../src/proxy/provision/bundle.js';
 import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
-import { describeProxy, grants, leftovers, type PolicyDocument } from '../helpers/provision.js';
+import {
+  describeProxy,
+  grants,
+  leftovers,
+  recordCalls,
+  sdk,
+  undoAll,
+  writes,
+  type PolicyDocument,
+  type Restore,
+} from '../helpers/provision.js';
+import { runCli } from '../helpers/proxy-fixture.js';
 
 useMoto();
 
 const UPSTREAM = 'https://app.example.com/hooks';
-const TOOL_TAGS = (name: string) => ({ 'managed-by': 'webhook-proxy', 'webhook-proxy:name': name });
+const json = (r: { stdout: string }) => JSON.parse(r.stdout);
+const actionsOf = (r: { stdout: string }) =>
+  Object.fromEntries(
+    (json(r).changes as { resource: string; action: string }[]).map((c) => [c.resource, c.action]),
+  );
+
+const restore: Restore = [];
+afterEach(() => undoAll(restore));
 
 beforeAll(() => {
   // The functions are deployed from the built bundles (npm run build, as `npm test` does first).
@@ -26,50 +46,45 @@ beforeAll(() => {
   handlerZip('deliver');
 });
 
-const json = (r: { stdout: string }) => JSON.parse(r.stdout);
-const actions = (r: { stdout: string }) =>
-  Object.fromEntries(
-    (json(r).changes as { resource: string; action: string }[]).map((c) => [c.resource, c.action]),
-  );
-
-function expectNoWildcardQueueActions(doc: PolicyDocument) {
+function noQueueWildcards(doc: PolicyDocument) {
   for (const g of grants(doc)) {
-    if (g.action.startsWith('sqs:')) expect(g.resource, g.action).not.toBe('*');
-    expect(g.action, 'no service-wide wildcard actions').not.toMatch(/:\*$|^\*$/);
+    if (g.action.startsWith('sqs:')) expect(g.resource, g.action).not.toMatch(/\*/);
+    expect(g.action, 'no service-wide wildcard actions').not.toMatch(/^\*$|:\*$/);
+    expect(g.action, 'no EC2 without --vpc-subnets').not.toMatch(/^ec2:/);
   }
 }
 
-describe('create → describe → converge → destroy', () => {
+describe('create with every delivery flag → describe → converge → destroy', () => {
   const name = uniqueName('prov');
   const flags = [
-    '--upstream',
-    UPSTREAM,
-    '--concurrency',
-    '3',
-    '--rate',
-    '20',
-    '--max-attempts',
-    '6',
-    '--retention',
-    '4',
-    '--ingress-rate',
-    '50',
-    '--ingress-burst',
-    '100',
-    '--tag',
-    'team=payments',
-  ];
+    '--upstream', UPSTREAM,
+    '--concurrency', '3',
+    '--rate', '20',
+    '--batch-size', '20',
+    '--timeout', '15',
+    '--max-attempts', '6',
+    '--retention', '4',
+    '--ingress-rate', '50',
+    '--ingress-burst', '100',
+    '--memory', '512',
+    '--response-status', '202',
+    '--preserve-path',
+    '--backoff-base', '2',
+    '--backoff-max', '120',
+    '--tag', 'team=payments',
+  ]; // prettier-ignore
+  const limits = { batchSize: 20, timeout: 15, concurrency: 3, rate: 20 };
+  const tags = { team: 'payments', 'managed-by': 'webhook-proxy', 'webhook-proxy:name': name };
 
-  it('creates every resource with the settings the flags ask for', async () => {
+  it('makes every resource with the settings asked for, least privilege and tags', async () => {
     const res = await runCli('create', name, ...flags, '--json');
     expect(res.code, res.stderr).toBe(0);
-    const out = json(res);
     const d = await describeProxy(name);
-    const account = d.queue.attributes.QueueArn!.split(':')[4];
-    const tags = { ...TOOL_TAGS(name), team: 'payments' };
+    const queueArn = d.queue.attributes.QueueArn!;
+    const account = queueArn.split(':')[4];
 
     // The result the contract promises, every value matching AWS.
-    expect(out).toMatchObject({
+    expect(json(res)).toMatchObject({
       name,
       region: TEST_REGION,
       endpoint: d.api!.ApiEndpoint,
@@ -77,158 +92,163 @@ describe('create → describe → converge → destroy', () => {
       queueUrl: d.queue.url,
       dlqUrl: d.dlq.url,
     });
-    expect(out.changes.length).toBeGreaterThanOrEqual(14);
-    expect(new Set(out.changes.map((c: { action: string }) => c.action))).toEqual(new Set(['created']));
+    expect(json(res).changes.length).toBeGreaterThanOrEqual(14);
+    expect(new Set(Object.values(actionsOf(res)))).toEqual(new Set(['created']));
 
-    // Queues: redrive after --max-attempts receives, SSE, retention, visibility ≥ 6 × deliver timeout.
-    const limits = { batchSize: 10, timeout: 10, concurrency: 3, rate: 20 };
-    expect(d.queue.attributes).toMatchObject({
-      VisibilityTimeout: String(queueVisibilityTimeout(limits)),
-      MessageRetentionPeriod: String(4 * 86_400),
-      SqsManagedSseEnabled: 'true',
+    // Functions. deliver's timeout covers a paced batch: 20 × (15 s + 3/20 s pacing) + 5 s slack = 308 s.
+    const ingest = d.functions.ingest.config;
+    const deliver = d.functions.deliver.config;
+    for (const f of [ingest, deliver]) {
+      expect(f).toMatchObject({ Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 512 });
+    }
+    expect(ingest.Timeout).toBe(10);
+    expect(deliver.Timeout).toBe(308);
+    expect(deliver.Timeout).toBe(deliverFunctionTimeout(limits));
+    expect(ingest.Role).toBe(d.roles.ingest.arn);
+    expect(deliver.Role).toBe(d.roles.deliver.arn);
+    expect(ingest.CodeSha256).toBe(handlerZip('ingest').sha256);
+    expect(deliver.CodeSha256).toBe(handlerZip('deliver').sha256);
+    expect(ingest.CodeSha256).not.toBe(deliver.CodeSha256);
+    expect(ingest.Environment?.Variables).toEqual({
+      [ENV.proxyName]: name,
+      [ENV.queueUrl]: d.queue.url,
+      [ENV.responseStatus]: '202',
     });
-    expect(JSON.parse(d.queue.attributes.RedrivePolicy!)).toMatchObject({
+    expect(deliver.Environment?.Variables).toEqual({
+      [ENV.proxyName]: name,
+      [ENV.queueUrl]: d.queue.url,
+      [ENV.upstream]: UPSTREAM,
+      [ENV.preservePath]: '1',
+      [ENV.timeout]: '15',
+      [ENV.rate]: '20',
+      [ENV.concurrency]: '3',
+      [ENV.backoffBase]: '2',
+      [ENV.backoffMax]: '120',
+      [ENV.maxAttempts]: '6',
+    });
+    expect(d.functions.ingest.tags).toEqual(tags);
+    expect(d.functions.deliver.tags).toEqual(tags);
+    // The cap is the mapping's, never reserved concurrency (DESIGN.md: the poller ignores it).
+    const reserved = await sdk().lambda.send(
+      new GetFunctionConcurrencyCommand({ FunctionName: d.names.deliverFunction }),
+    );
+    expect(reserved.ReservedConcurrentExecutions).toBeUndefined();
+
+    // Queues: redrive after --max-attempts receives, visibility = 6 × deliver's timeout, SSE, retention.
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(queueVisibilityTimeout(limits)));
+    expect(Number(d.queue.attributes.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * deliver.Timeout!);
+    expect(JSON.parse(d.queue.attributes.RedrivePolicy!)).toEqual({
       deadLetterTargetArn: d.dlq.attributes.QueueArn,
       maxReceiveCount: 6,
     });
-    // The DLQ keeps 14 days whatever --retention says: a message moved there keeps its enqueue time.
-    expect(d.dlq.attributes).toMatchObject({
-      MessageRetentionPeriod: String(14 * 86_400),
-      SqsManagedSseEnabled: 'true',
-    });
+    for (const q of [d.queue, d.dlq]) {
+      expect(q.attributes.SqsManagedSseEnabled).toBe('true');
+      expect(q.tags).toEqual(tags);
+    }
+    // The queue keeps webhooks --retention days; the DLQ the longest SQS allows whatever --retention
+    // says, since a message that moves there keeps its original enqueue time and would expire early.
+    expect(d.queue.attributes.MessageRetentionPeriod).toBe(String(4 * 86_400));
+    expect(d.dlq.attributes.MessageRetentionPeriod).toBe(String(14 * 86_400));
     expect(d.dlq.attributes.RedrivePolicy).toBeUndefined();
-    expect(d.queue.tags).toEqual(tags);
-    expect(d.dlq.tags).toEqual(tags);
 
-    // Roles: only Lambda may assume them; ingest may only send to its queue, deliver only consume it.
-    const queueArn = d.queue.attributes.QueueArn!;
-    for (const role of [d.roles.ingest, d.roles.deliver]) {
-      expect(role.trust.Statement).toEqual([
+    // Roles: only Lambda may assume them; ingest may only send to its queue, deliver only consume it;
+    // each writes only its own log group; no VPC statement without --vpc-subnets.
+    const logs = (fn: string) => `arn:aws:logs:${TEST_REGION}:${account}:log-group:/aws/lambda/${fn}:*`;
+    for (const r of [d.roles.ingest, d.roles.deliver]) {
+      expect(r.trust.Statement).toEqual([
         { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
       ]);
-      expect(role.policies).toHaveLength(1);
-      expectNoWildcardQueueActions(role.policies[0]!);
-      expect(role.tags).toEqual(tags);
+      expect(r.policies).toHaveLength(1);
+      expect(r.tags).toEqual(tags);
+      noQueueWildcards(r.policies[0]!);
     }
-    const logArn = (fn: string) => `arn:aws:logs:${TEST_REGION}:${account}:log-group:/aws/lambda/${fn}:*`;
     expect(grants(d.roles.ingest.policies[0]!)).toEqual([
       { action: 'sqs:SendMessage', resource: queueArn },
-      { action: 'logs:CreateLogStream', resource: logArn(d.names.ingestFunction) },
-      { action: 'logs:PutLogEvents', resource: logArn(d.names.ingestFunction) },
+      { action: 'logs:CreateLogStream', resource: logs(d.names.ingestFunction) },
+      { action: 'logs:PutLogEvents', resource: logs(d.names.ingestFunction) },
     ]);
     expect(grants(d.roles.deliver.policies[0]!)).toEqual([
       { action: 'sqs:ReceiveMessage', resource: queueArn },
       { action: 'sqs:DeleteMessage', resource: queueArn },
       { action: 'sqs:ChangeMessageVisibility', resource: queueArn },
       { action: 'sqs:GetQueueAttributes', resource: queueArn },
-      { action: 'logs:CreateLogStream', resource: logArn(d.names.deliverFunction) },
-      { action: 'logs:PutLogEvents', resource: logArn(d.names.deliverFunction) },
+      { action: 'logs:CreateLogStream', resource: logs(d.names.deliverFunction) },
+      { action: 'logs:PutLogEvents', resource: logs(d.names.deliverFunction) },
     ]);
 
-    // Log groups exist before the functions, with a retention and the tags.
-    for (const group of [d.logGroups.ingest, d.logGroups.deliver]) {
-      expect(group).toEqual({ retentionInDays: 14, tags });
+    // Log groups, made before the functions so they have a retention (Lambda's own keep logs forever).
+    for (const g of [d.logGroups.ingest, d.logGroups.deliver, d.logGroups.access]) {
+      expect(g).toEqual({ retentionInDays: 14, tags });
     }
 
-    // Functions: runtime, handler, memory, timeouts, role, environment per the handler contract, code.
-    const common = { Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 256 };
-    expect(d.functions.ingest.config).toMatchObject({
-      ...common,
-      Timeout: 10,
-      Role: d.roles.ingest.arn,
-      CodeSha256: handlerZip('ingest').sha256,
-    });
-    expect(d.functions.ingest.config.Environment?.Variables).toEqual({
-      WP_PROXY_NAME: name,
-      WP_QUEUE_URL: d.queue.url,
-      WP_RESPONSE_STATUS: '200',
-    });
-    expect(d.functions.deliver.config).toMatchObject({
-      ...common,
-      Timeout: deliverFunctionTimeout(limits),
-      Role: d.roles.deliver.arn,
-      CodeSha256: handlerZip('deliver').sha256,
-    });
-    expect(Number(d.queue.attributes.VisibilityTimeout)).toBeGreaterThanOrEqual(
-      6 * d.functions.deliver.config.Timeout!,
-    );
-    expect(d.functions.deliver.config.Environment?.Variables).toEqual({
-      WP_PROXY_NAME: name,
-      WP_QUEUE_URL: d.queue.url,
-      WP_UPSTREAM: UPSTREAM,
-      WP_PRESERVE_PATH: '0',
-      WP_TIMEOUT: '10',
-      WP_RATE: '20',
-      WP_CONCURRENCY: '3',
-      WP_BACKOFF_BASE: '5',
-      WP_BACKOFF_MAX: '900',
-      WP_MAX_ATTEMPTS: '6',
-    });
-    expect(d.functions.ingest.tags).toEqual(tags);
-    expect(d.functions.deliver.tags).toEqual(tags);
-
-    // The mapping caps concurrency (never reserved concurrency) and reports partial batch failures.
+    // Mapping: batch over 10 needs a batching window ≥ 1 s; partial batch failures; the cap.
     expect(d.mappings).toHaveLength(1);
     expect(d.mappings[0]).toMatchObject({
       EventSourceArn: queueArn,
-      FunctionArn: d.functions.deliver.config.FunctionArn,
-      BatchSize: 10,
-      MaximumBatchingWindowInSeconds: 0,
+      FunctionArn: deliver.FunctionArn,
+      BatchSize: 20,
+      MaximumBatchingWindowInSeconds: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 3 },
     });
 
-    // HTTP API: every path and method to ingest (payload 2.0), auto-deployed, throttled.
+    // HTTP API: $default route → AWS_PROXY payload 2.0 → ingest; $default stage auto-deployed, throttled.
     expect(d.apis).toHaveLength(1);
     expect(d.api).toMatchObject({ ProtocolType: 'HTTP', Tags: tags });
     expect(d.integrations).toHaveLength(1);
     expect(d.integrations[0]).toMatchObject({
       IntegrationType: 'AWS_PROXY',
-      IntegrationUri: d.functions.ingest.config.FunctionArn,
+      IntegrationUri: ingest.FunctionArn,
       PayloadFormatVersion: '2.0',
     });
     expect(d.routes.map((r) => [r.RouteKey, r.Target])).toEqual([
       ['$default', `integrations/${d.integrations[0]!.IntegrationId}`],
     ]);
     expect(d.stage).toMatchObject({
+      StageName: '$default',
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      Tags: tags,
     });
-    const invoke = d.invokePolicy!.Statement;
-    expect(invoke).toHaveLength(1);
-    expect(invoke[0]).toMatchObject({
+
+    // The invoke permission: API Gateway, only from this API (any stage, any route).
+    expect(d.invokePolicy!.Statement).toHaveLength(1);
+    const p = d.invokePolicy!.Statement[0]!;
+    expect(p).toMatchObject({
       Effect: 'Allow',
       Principal: { Service: 'apigateway.amazonaws.com' },
       Action: 'lambda:InvokeFunction',
-      Resource: d.functions.ingest.config.FunctionArn,
+      Resource: ingest.FunctionArn,
     });
-    expect(JSON.stringify(invoke[0]!.Condition)).toContain(
+    expect(p.Condition?.ArnLike?.['AWS:SourceArn']).toBe(
       `arn:aws:execute-api:${TEST_REGION}:${account}:${d.api!.ApiId}/*/*`,
     );
   });
 
-  it('a second create with the same flags changes nothing', async () => {
+  it('a second create reports only unchanged and makes no call that could change anything', async () => {
     const before = await describeProxy(name);
+    const calls = await recordCalls(restore);
     const res = await runCli('create', name, ...flags, '--json');
+    undoAll(restore);
     expect(res.code, res.stderr).toBe(0);
-    expect(new Set(Object.values(actions(res)))).toEqual(new Set(['unchanged']));
-    const after = await describeProxy(name);
-    expect(after.apis).toHaveLength(1);
-    expect(after.mappings).toHaveLength(1);
-    expect(after.functions.deliver.config.LastModified).toBe(before.functions.deliver.config.LastModified);
-    expect(after.functions.ingest.config.LastModified).toBe(before.functions.ingest.config.LastModified);
+    expect(new Set(Object.values(actionsOf(res)))).toEqual(new Set(['unchanged']));
+    expect(calls.length).toBeGreaterThan(10); // the recorder saw the describes
+    expect(writes(calls)).toEqual([]);
+    // Everything as it was, to the LastModified of each function, and nothing made twice.
+    expect(await describeProxy(name)).toEqual(before);
   });
 
-  it('a changed --concurrency converges in place: the mapping and deliver update, nothing else', async () => {
+  it('a changed --concurrency converges in place: the same mapping, deliver and the queue update', async () => {
+    const before = await describeProxy(name);
     const changed = flags.map((f, i) => (flags[i - 1] === '--concurrency' ? '5' : f));
     const res = await runCli('create', name, ...changed, '--json');
     expect(res.code, res.stderr).toBe(0);
-    const updated = Object.entries(actions(res))
+    const d = await describeProxy(name);
+    const acted = Object.entries(actionsOf(res))
       .filter(([, a]) => a !== 'unchanged')
       .map(([r, a]) => `${a} ${r}`);
-    const d = await describeProxy(name);
     // The queue follows too: its visibility timeout is derived from the deliver timeout.
-    expect(updated.sort()).toEqual(
+    expect(acted.sort()).toEqual(
       [
         `updated event source mapping (queue → deliver)`,
         `updated function ${d.names.deliverFunction}`,
@@ -236,21 +256,17 @@ describe('create → describe → converge → destroy', () => {
       ].sort(),
     );
     expect(d.mappings).toHaveLength(1);
+    expect(d.mappings[0]!.UUID).toBe(before.mappings[0]!.UUID);
     expect(d.mappings[0]!.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
-    expect(d.functions.deliver.config.Environment?.Variables?.WP_CONCURRENCY).toBe('5');
+    expect(d.functions.deliver.config.Environment?.Variables?.[ENV.concurrency]).toBe('5');
     // The pacing interval per invocation changed (5 / 20 s), so the deliver timeout followed.
-    const limits = { batchSize: 10, timeout: 10, concurrency: 5, rate: 20 };
-    expect(d.functions.deliver.config.Timeout).toBe(deliverFunctionTimeout(limits));
-    expect(d.queue.attributes.VisibilityTimeout).toBe(String(queueVisibilityTimeout(limits)));
-  });
-
-  it('destroy without --yes and without a terminal refuses, and deletes nothing', async () => {
-    const before = await leftovers(name);
-    expect(before.length).toBeGreaterThanOrEqual(10);
-    const res = await runCli('destroy', name);
-    expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/--yes/);
-    expect(await leftovers(name)).toEqual(before);
+    const now = { ...limits, concurrency: 5 };
+    expect(d.functions.deliver.config.Timeout).toBe(deliverFunctionTimeout(now));
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(queueVisibilityTimeout(now)));
+    expect(d.apis).toHaveLength(1);
+    expect(d.integrations).toHaveLength(1);
+    expect(d.routes).toHaveLength(1);
+    expect(d.functions.ingest.config.LastModified).toBe(before.functions.ingest.config.LastModified);
   });
 
   it('destroy --yes deletes everything; a second destroy finds nothing and succeeds', async () => {
@@ -263,12 +279,15 @@ describe('create → describe → converge → destroy', () => {
     const again = await runCli('destroy', name, '--yes');
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/Nothing to delete/);
+    const third = await runCli('destroy', name, '--yes', '--json');
+    expect(third.code, third.stderr).toBe(0);
+    expect(json(third).deleted).toEqual([]);
     expect(await leftovers(name)).toEqual([]);
   });
 });
 
-describe('--ordered', () => {
-  it('builds a FIFO pair, one message group, a mapping capped at 2, and cannot flip kinds in place', async () => {
+describe('create --ordered', () => {
+  it('builds a FIFO pair, one message group, deliver pacing alone, a mapping capped at 2; cannot flip kinds', async () => {
     const name = uniqueName('fifo');
     const res = await runCli(
       'create',
@@ -278,22 +297,50 @@ describe('--ordered', () => {
       '--ordered',
       '--batch-size',
       '5',
+      '--concurrency',
+      '1',
+      '--rate',
+      '1',
       '--json',
     );
     expect(res.code, res.stderr).toBe(0);
     const d = await describeProxy(name, { ordered: true });
     expect(d.queue.url).toMatch(/\.fifo$/);
+    expect(d.dlq.url).toMatch(/-dlq\.fifo$/);
     for (const q of [d.queue, d.dlq]) {
       expect(q.attributes).toMatchObject({ FifoQueue: 'true', ContentBasedDeduplication: 'false' });
     }
-    expect(JSON.parse(d.queue.attributes.RedrivePolicy!).deadLetterTargetArn).toBe(d.dlq.attributes.QueueArn);
+    expect(JSON.parse(d.queue.attributes.RedrivePolicy!)).toEqual({
+      deadLetterTargetArn: d.dlq.attributes.QueueArn,
+      maxReceiveCount: 10,
+    });
     // ingest sends MessageGroupId/MessageDeduplicationId when WP_FIFO is set (the handler's unit tests).
-    expect(d.functions.ingest.config.Environment?.Variables?.WP_FIFO).toBe('1');
-    // One group means one delivery at a time, so deliver paces as the only invocation.
-    expect(d.functions.deliver.config.Environment?.Variables?.WP_CONCURRENCY).toBe('1');
+    expect(d.functions.ingest.config.Environment?.Variables?.[ENV.fifo]).toBe('1');
+    expect(grants(d.roles.ingest.policies[0]!)[0]).toEqual({
+      action: 'sqs:SendMessage',
+      resource: d.queue.attributes.QueueArn,
+    });
+    // The defaults of every flag not given; one group means one delivery at a time, so deliver paces
+    // as the only invocation.
+    expect(d.functions.deliver.config.Environment?.Variables).toEqual({
+      [ENV.proxyName]: name,
+      [ENV.queueUrl]: d.queue.url,
+      [ENV.upstream]: UPSTREAM,
+      [ENV.preservePath]: '0',
+      [ENV.timeout]: '10',
+      [ENV.rate]: '1',
+      [ENV.concurrency]: '1',
+      [ENV.backoffBase]: '5',
+      [ENV.backoffMax]: '900',
+      [ENV.maxAttempts]: '10',
+    });
+    // 5 × (10 s + 1/1 s) + 5 s = 60 s, and the queue's visibility follows from that same timeout.
+    expect(d.functions.deliver.config.Timeout).toBe(60);
     expect(d.functions.deliver.config.Timeout).toBe(
-      deliverFunctionTimeout({ batchSize: 5, timeout: 10, concurrency: 1 }),
+      deliverFunctionTimeout({ batchSize: 5, timeout: 10, concurrency: 1, rate: 1 }),
     );
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 60));
+    // AWS's lowest mapping cap is 2; one message group already means one delivery at a time.
     expect(d.mappings).toHaveLength(1);
     expect(d.mappings[0]).toMatchObject({ BatchSize: 5, ScalingConfig: { MaximumConcurrency: 2 } });
     // AWS supports no batching window on FIFO sources.
@@ -329,7 +376,7 @@ describe('--vpc-subnets', () => {
 
     const out = await runCli('create', name, '--upstream', UPSTREAM, '--json');
     expect(out.code, out.stderr).toBe(0);
-    expect(actions(out)[`role ${d.names.deliverRole}`]).toBe('updated');
+    expect(actionsOf(out)[`role ${d.names.deliverRole}`]).toBe('updated');
     d = await describeProxy(name);
     expect(d.functions.deliver.config.VpcConfig?.SubnetIds ?? []).toEqual([]);
     expect(ec2(d.roles.deliver.policies[0]!)).toEqual([]);
