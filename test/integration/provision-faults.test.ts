@@ -19,45 +19,39 @@ import {
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAws } from '../../src/aws/clients.js';
 import { resourceNames } from '../../src/proxy/names.js';
 import { propagation } from '../../src/proxy/provision/functions.js';
 import { runCli } from '../helpers/proxy-fixture.js';
-import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
-import { describeProxy, leftovers, recordCommands, sdk } from '../helpers/provision.js';
+import { uniqueName, useMoto } from '../helpers/moto.js';
+import {
+  anythingNamed,
+  cliAws,
+  describeProxy,
+  inject,
+  leftovers,
+  recordCalls,
+  sdk,
+  undoAll,
+  writes,
+  type Restore,
+} from '../helpers/provision.js';
 
-const endpoint = useMoto();
+useMoto();
 const UPSTREAM = 'https://app.example.com/hooks';
-/** The clients the CLI itself uses in this process (createAws caches them per settings). */
-const cliAws = () => createAws({ region: TEST_REGION, profile: undefined, endpoint });
 
 const changes = (stdout: string) =>
   Object.fromEntries(
     (JSON.parse(stdout).changes as { resource: string; action: string }[]).map((c) => [c.resource, c.action]),
   );
 
-let restore: (() => void)[] = [];
-afterEach(() => {
-  restore.forEach((r) => r());
-  restore = [];
-});
+const restore: Restore = [];
+afterEach(() => undoAll(restore));
 
 /** Put a stub in front of the CLI's Lambda client: `fault` may throw for a command, else it goes to moto. */
 async function lambdaFaults(fault: (command: object) => void) {
-  const lambda = await cliAws().lambda();
-  const real = lambda.send.bind(lambda) as (command: object) => Promise<unknown>;
-  const mock = mockClient(lambda);
-  mock.send.callsFake((async (command: object) => {
-    fault(command);
-    return real(command);
-  }) as never);
-  restore.push(() => mock.restore());
-  return mock;
+  return inject(await cliAws().lambda(), fault, restore);
 }
-
-const READ_ONLY = /^(Get|List|Describe)\w*Command$/;
 
 beforeAll(() => {
   // Real IAM needs 5–20 s; the retry schedule is what is under test, not the wall clock.
@@ -104,8 +98,7 @@ describe('IAM propagation', () => {
     expect(res.stderr).toContain(`create stopped at "function ${resourceNames(name).ingestFunction}"`);
     expect(res.stderr).toContain('InvalidParameterValueException: The role defined for the function');
     expect(res.stderr).toMatch(/run the same create command\s+again/);
-    restore.forEach((r) => r());
-    restore = [];
+    undoAll(restore);
     const again = await runCli('create', name, '--upstream', UPSTREAM, '--json');
     expect(again.code, again.stderr).toBe(0);
     expect(changes(again.stdout)[`function ${resourceNames(name).ingestFunction}`]).toBe('created');
@@ -136,8 +129,7 @@ describe('a failure midway', () => {
     expect(d.apis).toHaveLength(1);
     expect(d.routes).toHaveLength(1);
 
-    restore.forEach((r) => r());
-    restore = [];
+    undoAll(restore);
     const again = await runCli('create', name, '--upstream', UPSTREAM, '--json');
     expect(again.code, again.stderr).toBe(0);
     const acted = Object.entries(changes(again.stdout)).filter(([, a]) => a !== 'unchanged');
@@ -153,27 +145,30 @@ describe('a failure midway', () => {
 describe('--dry-run', () => {
   it('on a new proxy: plans every resource, sends only read calls, creates nothing', async () => {
     const name = uniqueName('dry');
-    const sent = await recordCommands(cliAws(), restore);
+    const sent = await recordCalls(restore);
     const res = await runCli('create', name, '--upstream', UPSTREAM, '--dry-run', '--json');
     expect(res.code, res.stderr).toBe(0);
     const plan = JSON.parse(res.stdout);
     expect(plan.dryRun).toBe(true);
+    expect(plan.changes.length).toBeGreaterThanOrEqual(10);
     expect(new Set(Object.values(changes(res.stdout)))).toEqual(new Set(['created']));
     expect(sent.length).toBeGreaterThan(0);
-    expect(sent.filter((c) => !READ_ONLY.test(c))).toEqual([]);
+    expect(writes(sent)).toEqual([]);
     expect(await leftovers(name)).toEqual([]);
 
     const human = await runCli('create', name, '--upstream', UPSTREAM, '--dry-run');
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/Nothing was changed/);
     expect(human.stdout).toContain(`would be created: queue ${resourceNames(name).queue}`);
+    expect(writes(sent)).toEqual([]);
     expect(await leftovers(name)).toEqual([]);
+    expect(await anythingNamed(name)).toEqual([]);
   });
 
   it('on an existing proxy: shows what would change, and changes nothing', async () => {
     const name = uniqueName('dryex');
     expect((await runCli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
-    const sent = await recordCommands(cliAws(), restore);
+    const sent = await recordCalls(restore);
     const res = await runCli(
       'create',
       name,
@@ -186,9 +181,15 @@ describe('--dry-run', () => {
     );
     expect(res.code, res.stderr).toBe(0);
     expect(changes(res.stdout)['event source mapping (queue → deliver)']).toBe('updated');
-    expect(sent.filter((c) => !READ_ONLY.test(c))).toEqual([]);
+    expect(writes(sent)).toEqual([]);
+    // The mapping is still as the first create made it with the defaults (a standard queue and a
+    // batch of 10: no batching window).
     const d = await describeProxy(name);
-    expect(d.mappings[0]!.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
+    expect(d.mappings[0]).toMatchObject({
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 0,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
     expect((await runCli('destroy', name, '--yes')).code).toBe(0);
   });
 });
