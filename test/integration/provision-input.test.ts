@@ -5,19 +5,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAws } from '../../src/aws/clients.js';
+import { handlerZip } from '../../src/proxy/provision/bundle.js';
 import { runCli } from '../helpers/proxy-fixture.js';
-import { motoEnv, TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
-import { describeProxy, leftovers, recordCommands } from '../helpers/provision.js';
+import { motoEnv, uniqueName, useMoto } from '../helpers/moto.js';
+import { describeProxy, leftovers, recordCalls, undoAll, type Restore } from '../helpers/provision.js';
 
-const endpoint = useMoto();
+useMoto();
 const U = 'https://app.example.com/hooks';
 
-let restore: (() => void)[] = [];
-afterEach(() => {
-  restore.forEach((r) => r());
-  restore = [];
-});
+const restore: Restore = [];
+afterEach(() => undoAll(restore));
 
 // [what is wrong, the arguments after `create NAME` (or a whole argv when it starts with a command), what the message says]
 const BAD: [string, string[], RegExp][] = [
@@ -64,10 +61,7 @@ describe('bad input', () => {
     '%s: exit 2, says what to fix, calls no AWS API, creates nothing',
     async (_what, args, says) => {
       const name = uniqueName('bad');
-      const sent = await recordCommands(
-        createAws({ region: TEST_REGION, profile: undefined, endpoint }),
-        restore,
-      );
+      const sent = await recordCalls(restore);
       const res = await runCli('create', name, ...args);
       expect(res.code, res.stderr).toBe(2);
       expect(res.stderr).toMatch(says);
@@ -94,33 +88,53 @@ describe('bad input', () => {
   });
 });
 
-/** The built CLI, as a user runs it; `npm test` builds it first. */
+/** The built CLI, as a user runs it (`npm test` builds it first); stdin is a pipe, not a terminal. */
 function bin(args: string[], env: Record<string, string | undefined>) {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, CI: '1', ...env })) if (v !== undefined) clean[k] = v;
-  return spawnSync(process.execPath, ['bin/webhook-proxy.js', ...args], { encoding: 'utf8', env: clean });
+  return spawnSync(process.execPath, ['bin/webhook-proxy.js', ...args], {
+    encoding: 'utf8',
+    env: clean,
+    input: '',
+  });
 }
 
 describe('the built binary', () => {
-  it('creates a proxy (--json on stdout, progress on stderr) and destroys it', () => {
+  it('creates a proxy the SDK describes as asked, refuses destroy without --yes, then destroys it', async () => {
     const name = uniqueName('bin');
-    const created = bin(['create', name, '--upstream', U, '--json'], motoEnv());
+    const flags = ['--upstream', U, '--batch-size', '7', '--ordered'];
+    const created = bin(['create', name, ...flags, '--json'], motoEnv());
     expect(created.status, created.stderr).toBe(0);
     const out = JSON.parse(created.stdout);
     expect(Object.keys(out)).toEqual(
       expect.arrayContaining(['name', 'region', 'endpoint', 'upstream', 'queueUrl', 'dlqUrl', 'changes']),
     );
+    expect(out).toMatchObject({ name, upstream: U });
     expect(out.endpoint).toMatch(/^https?:\/\//);
+    const d = await describeProxy(name, { ordered: true });
+    expect(d.queue.attributes.FifoQueue).toBe('true');
+    expect(d.functions.deliver.config.CodeSha256).toBe(handlerZip('deliver').sha256);
+    expect(d.mappings[0]).toMatchObject({ BatchSize: 7, ScalingConfig: { MaximumConcurrency: 2 } });
 
-    const plain = bin(['create', name, '--upstream', U], motoEnv());
+    const plain = bin(['create', name, ...flags], motoEnv());
     expect(plain.status, plain.stderr).toBe(0);
     // Not a terminal: one plain line per step on stderr, the summary with the endpoint on stdout.
     expect(plain.stderr).toMatch(/^unchanged +queue webhook-proxy-/m);
     expect(plain.stdout).toContain(`Give this URL to the webhook sender:  ${out.endpoint}`);
 
-    const gone = bin(['destroy', name, '--yes', '--json'], motoEnv());
+    // Without --yes and without a terminal to ask on: exit 2, and not one resource deleted.
+    const before = await leftovers(name);
+    expect(before.length).toBeGreaterThanOrEqual(10);
+    const refused = bin(['destroy', name], motoEnv());
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--yes/);
+    expect(await leftovers(name)).toEqual(before);
+
+    const gone = bin(['destroy', name, '--yes'], motoEnv());
     expect(gone.status, gone.stderr).toBe(0);
-    expect(JSON.parse(gone.stdout).deleted.length).toBeGreaterThanOrEqual(10);
+    expect(gone.stderr).toMatch(/^deleted +queue webhook-proxy-/m);
+    expect(gone.stderr.match(/^deleted +/gm)?.length).toBeGreaterThanOrEqual(10);
+    expect(await leftovers(name)).toEqual([]);
   });
 
   it('without credentials: exit 1 with a hint, nothing created', async () => {
@@ -152,44 +166,5 @@ describe('the built binary', () => {
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/No AWS region given[\s\S]*--region/);
     expect(await leftovers(name)).toEqual([]);
-  });
-});
-
-describe('flags reach AWS', () => {
-  it('--memory, --timeout, --batch-size > 10, --preserve-path, --response-status, --backoff-*', async () => {
-    const name = uniqueName('flags');
-    const res = await runCli(
-      'create',
-      name,
-      '--upstream',
-      U,
-      '--memory',
-      '512',
-      '--timeout',
-      '20',
-      '--batch-size',
-      '25',
-      '--preserve-path',
-      '--response-status',
-      '202',
-      '--backoff-base',
-      '2',
-      '--backoff-max',
-      '120',
-    );
-    expect(res.code, res.stderr).toBe(0);
-    const d = await describeProxy(name);
-    expect(d.functions.ingest.config.MemorySize).toBe(512);
-    expect(d.functions.deliver.config.MemorySize).toBe(512);
-    expect(d.functions.ingest.config.Environment?.Variables?.WP_RESPONSE_STATUS).toBe('202');
-    expect(d.functions.deliver.config.Environment?.Variables).toMatchObject({
-      WP_TIMEOUT: '20',
-      WP_PRESERVE_PATH: '1',
-      WP_BACKOFF_BASE: '2',
-      WP_BACKOFF_MAX: '120',
-    });
-    // Over 10 per batch needs a batching window of at least 1 s.
-    expect(d.mappings[0]).toMatchObject({ BatchSize: 25, MaximumBatchingWindowInSeconds: 1 });
-    expect((await runCli('destroy', name, '--yes')).code).toBe(0);
   });
 });
