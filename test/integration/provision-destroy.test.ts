@@ -14,57 +14,50 @@ import {
   ServiceException,
 } from '@aws-sdk/client-lambda';
 import { CreateQueueCommand, QueueDeletedRecently } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAws } from '../../src/aws/clients.js';
 import { resourceNames } from '../../src/proxy/names.js';
 import { recreate } from '../../src/proxy/provision/queues.js';
-import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
-import { anythingNamed, cli, describeProxy, leftovers, sdk } from '../helpers/provision-describe.js';
+import { uniqueName, useMoto } from '../helpers/moto.js';
+import {
+  anythingNamed,
+  cliAws,
+  describeProxy,
+  inject,
+  leftovers,
+  sdk,
+  undoAll,
+  type Restore,
+} from '../helpers/provision.js';
+import { runCli } from '../helpers/proxy-fixture.js';
 
-const endpoint = useMoto();
+useMoto();
 const UPSTREAM = 'https://app.example.com/hooks';
-const cliAws = () => createAws({ region: TEST_REGION, profile: undefined, endpoint });
 
-let restore: (() => void)[] = [];
-afterEach(() => {
-  restore.forEach((r) => r());
-  restore = [];
-});
-
-/**
- * A stub in front of one of the CLI's clients: `fault` may throw for a command or return a response
- * of its own; when it returns undefined the command reaches moto.
- */
-function inject<C extends { send: (c: never) => Promise<unknown> }>(
-  client: C,
-  fault: (cmd: object) => unknown,
-) {
-  const real = client.send.bind(client) as unknown as (c: object) => Promise<unknown>;
-  const mock = mockClient(client as never);
-  mock.send.callsFake((async (cmd: object) => fault(cmd) ?? real(cmd)) as never);
-  restore.push(() => mock.restore());
-  return mock;
-}
+const restore: Restore = [];
+afterEach(() => undoAll(restore));
 
 beforeAll(() => {
   Object.assign(recreate, { pollMs: 5 });
 });
 
 describe('destroy', () => {
-  it('stopped midway names the step and the AWS error; a re-run finishes; a third finds nothing', async () => {
+  it('stopped midway names the step and the AWS error; a re-run finishes', async () => {
     const name = uniqueName('pdm');
     const n = resourceNames(name);
-    expect((await cli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
-    inject(await cliAws().lambda(), (cmd) => {
-      if (cmd instanceof DeleteFunctionCommand && cmd.input.FunctionName === n.deliverFunction) {
-        throw new ServiceException({
-          message: 'Lambda had a bad moment',
-          $metadata: { httpStatusCode: 500 },
-        });
-      }
-    });
-    const res = await cli('destroy', name, '--yes');
+    expect((await runCli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    inject(
+      await cliAws().lambda(),
+      (cmd) => {
+        if (cmd instanceof DeleteFunctionCommand && cmd.input.FunctionName === n.deliverFunction) {
+          throw new ServiceException({
+            message: 'Lambda had a bad moment',
+            $metadata: { httpStatusCode: 500 },
+          });
+        }
+      },
+      restore,
+    );
+    const res = await runCli('destroy', name, '--yes');
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(
       `destroy stopped at "function ${n.deliverFunction}": ServiceException: Lambda had a bad moment`,
@@ -75,44 +68,43 @@ describe('destroy', () => {
     expect(left).toEqual(expect.arrayContaining([`function ${n.deliverFunction}`, `queue ${n.queue}`]));
     expect(left.filter((l) => l.startsWith('api '))).toEqual([]);
 
-    restore.forEach((r) => r());
-    restore = [];
-    const again = await cli('destroy', name, '--yes', '--json');
+    undoAll(restore);
+    const again = await runCli('destroy', name, '--yes', '--json');
     expect(again.code, again.stderr).toBe(0);
     const deleted: string[] = JSON.parse(again.stdout).deleted;
     expect(deleted).toContain(`function ${n.deliverFunction}`);
     expect(deleted).toContain(`queue ${n.queue}`);
     expect(deleted).not.toContain(`function ${n.ingestFunction}`); // gone in the first run
     expect(await leftovers(name)).toEqual([]);
-
-    const third = await cli('destroy', name, '--yes', '--json');
-    expect(third.code, third.stderr).toBe(0);
-    expect(JSON.parse(third.stdout).deleted).toEqual([]);
   });
 });
 
 describe('create after a destroy interrupted while the mapping was being deleted', () => {
   it('waits for the old mapping to go and makes a new one (it is not "unchanged")', async () => {
     const name = uniqueName('pdd');
-    expect((await cli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    expect((await runCli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
     const old = (await describeProxy(name)).mappings[0]!;
     // On AWS a deleted mapping stays listed as "Deleting" for a while; moto removes it at once, so the
     // listing and the polls of that moment are injected.
     await sdk().lambda.send(new DeleteEventSourceMappingCommand({ UUID: old.UUID! }));
     let listed = 0;
     let polled = 0;
-    inject(await cliAws().lambda(), (cmd) => {
-      const deleting = { ...old, State: 'Deleting' };
-      if (cmd instanceof ListEventSourceMappingsCommand && listed++ === 0) {
-        return { EventSourceMappings: [deleting] };
-      }
-      if (cmd instanceof GetEventSourceMappingCommand && cmd.input.UUID === old.UUID) {
-        if (polled++ === 0) return deleting;
-        throw new ResourceNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 404 } });
-      }
-      return undefined;
-    });
-    const res = await cli('create', name, '--upstream', UPSTREAM, '--json');
+    inject(
+      await cliAws().lambda(),
+      (cmd) => {
+        const deleting = { ...old, State: 'Deleting' };
+        if (cmd instanceof ListEventSourceMappingsCommand && listed++ === 0) {
+          return { EventSourceMappings: [deleting] };
+        }
+        if (cmd instanceof GetEventSourceMappingCommand && cmd.input.UUID === old.UUID) {
+          if (polled++ === 0) return deleting;
+          throw new ResourceNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 404 } });
+        }
+        return undefined;
+      },
+      restore,
+    );
+    const res = await runCli('create', name, '--upstream', UPSTREAM, '--json');
     expect(res.code, res.stderr).toBe(0);
     const mappingAction = JSON.parse(res.stdout).changes.find((c: { resource: string }) =>
       c.resource.startsWith('event source mapping'),
@@ -122,33 +114,37 @@ describe('create after a destroy interrupted while the mapping was being deleted
     const d = await describeProxy(name);
     expect(d.mappings).toHaveLength(1);
     expect(d.mappings[0]!.UUID).not.toBe(old.UUID);
-    expect((await cli('destroy', name, '--yes')).code).toBe(0);
+    expect((await runCli('destroy', name, '--yes')).code).toBe(0);
   });
 });
 
 describe('create right after destroy', () => {
   it('waits while SQS refuses the recently deleted queue names, then completes', async () => {
     const name = uniqueName('pdr');
-    expect((await cli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
-    expect((await cli('destroy', name, '--yes')).code).toBe(0);
+    expect((await runCli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    expect((await runCli('destroy', name, '--yes')).code).toBe(0);
     let refused = 0;
-    const mock = inject(await cliAws().sqs(), (cmd) => {
-      if (cmd instanceof CreateQueueCommand && refused < 2) {
-        refused++;
-        throw new QueueDeletedRecently({
-          message:
-            'You must wait 60 seconds after deleting a queue before you can create another with the same name.',
-          $metadata: { httpStatusCode: 400 },
-        });
-      }
-    });
-    const res = await cli('create', name, '--upstream', UPSTREAM, '--json');
+    const mock = inject(
+      await cliAws().sqs(),
+      (cmd) => {
+        if (cmd instanceof CreateQueueCommand && refused < 2) {
+          refused++;
+          throw new QueueDeletedRecently({
+            message:
+              'You must wait 60 seconds after deleting a queue before you can create another with the same name.',
+            $metadata: { httpStatusCode: 400 },
+          });
+        }
+      },
+      restore,
+    );
+    const res = await runCli('create', name, '--upstream', UPSTREAM, '--json');
     expect(res.code, res.stderr).toBe(0);
     expect(refused).toBe(2);
     expect(mock.commandCalls(CreateQueueCommand)).toHaveLength(4); // 2 refused, then the DLQ and the queue
     const d = await describeProxy(name);
     expect(JSON.parse(d.queue.attributes.RedrivePolicy!).deadLetterTargetArn).toBe(d.dlq.attributes.QueueArn);
-    expect((await cli('destroy', name, '--yes')).code).toBe(0);
+    expect((await runCli('destroy', name, '--yes')).code).toBe(0);
   });
 
   it('past the wait, fails at the queue step with the AWS error', async () => {
@@ -156,12 +152,16 @@ describe('create right after destroy', () => {
     const saved = recreate.waitMs;
     recreate.waitMs = 30;
     restore.push(() => (recreate.waitMs = saved));
-    inject(await cliAws().sqs(), (cmd) => {
-      if (cmd instanceof CreateQueueCommand) {
-        throw new QueueDeletedRecently({ message: 'You must wait 60 seconds', $metadata: {} });
-      }
-    });
-    const res = await cli('create', name, '--upstream', UPSTREAM);
+    inject(
+      await cliAws().sqs(),
+      (cmd) => {
+        if (cmd instanceof CreateQueueCommand) {
+          throw new QueueDeletedRecently({ message: 'You must wait 60 seconds', $metadata: {} });
+        }
+      },
+      restore,
+    );
+    const res = await runCli('create', name, '--upstream', UPSTREAM);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(
       `create stopped at "dead-letter queue ${resourceNames(name).dlq}": QueueDeletedRecently: You must wait 60 seconds`,
@@ -177,7 +177,7 @@ describe('a region name that is not one', () => {
       ['create', name, '--upstream', UPSTREAM, '--region', region],
       ['destroy', name, '--yes', '--region', region],
     ]) {
-      const res = await cli(...argv);
+      const res = await runCli(...argv);
       expect(res.code, argv.join(' ')).toBe(2);
       expect(res.stderr).toContain(`"${region}" is not an AWS region name`);
     }
