@@ -19,6 +19,8 @@ import { runCli } from '../helpers/proxy-fixture.js';
 useMoto();
 const UPSTREAM = 'https://app.example.com/hooks';
 
+const ingress = (rate: number, burst: number) => ['--ingress-rate', `${rate}`, '--ingress-burst', `${burst}`];
+
 const restore: Restore = [];
 afterEach(() => undoAll(restore));
 
@@ -61,31 +63,12 @@ function onlyTheseChanged(stdout: string, expected: Record<string, string>) {
 describe('the $default stage on a re-run of create', () => {
   it('a changed --ingress-rate/--ingress-burst sends UpdateStage with the new DefaultRouteSettings', async () => {
     const name = uniqueName('stg');
-    const first = await runCli(
-      'create',
-      name,
-      '--upstream',
-      UPSTREAM,
-      '--ingress-rate',
-      '50',
-      '--ingress-burst',
-      '100',
-    );
+    const first = await runCli('create', name, '--upstream', UPSTREAM, ...ingress(50, 100));
     expect(first.code, first.stderr).toBe(0);
     const { api } = await describeProxy(name);
 
     const sent = await stubStageWrites();
-    const res = await runCli(
-      'create',
-      name,
-      '--upstream',
-      UPSTREAM,
-      '--ingress-rate',
-      '80',
-      '--ingress-burst',
-      '160',
-      '--json',
-    );
+    const res = await runCli('create', name, '--upstream', UPSTREAM, ...ingress(80, 160), '--json');
     expect(res.code, res.stderr).toBe(0);
     onlyTheseChanged(res.stdout, { 'stage $default': 'updated' });
     // Access logs stay on, so the update carries their settings too (UpdateStage would keep them anyway).
@@ -104,17 +87,7 @@ describe('the $default stage on a re-run of create', () => {
 
     // The limits moto still holds (50/100: the update above went to the stub) send nothing: the stage
     // is compared with what is wanted, not rewritten on every run.
-    const same = await runCli(
-      'create',
-      name,
-      '--upstream',
-      UPSTREAM,
-      '--ingress-rate',
-      '50',
-      '--ingress-burst',
-      '100',
-      '--json',
-    );
+    const same = await runCli('create', name, '--upstream', UPSTREAM, ...ingress(50, 100), '--json');
     expect(same.code, same.stderr).toBe(0);
     onlyTheseChanged(same.stdout, {});
     expect(sent).toHaveLength(1);
