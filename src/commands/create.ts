@@ -6,25 +6,15 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { addEdgeOptions, edgeEnv, type EdgeOptions } from '../handlers/edge/flags.js';
 import { DEFAULTS } from '../handlers/ports.js';
-import { collect, httpUrl, intInRange, numberInRange } from '../options.js';
-import { maxBatchSizeFor } from '../proxy/limits.js';
+import { collect, intInRange, numberInRange } from '../options.js';
 import { parseTags, validateName } from '../proxy/names.js';
 import { validateDomainFlags } from '../proxy/provision/domain-flags.js';
 import type { ProvisionSpec } from '../proxy/provision/types.js';
+import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-interface CreateOptions extends EdgeOptions {
-  upstream?: string;
-  concurrency: number;
-  rate?: number;
-  batchSize: number;
-  timeout: number;
-  maxAttempts: number;
-  backoffBase: number;
-  backoffMax: number;
+interface CreateOptions extends EdgeOptions, DeliveryOptions {
   retention: number;
-  responseStatus: number;
-  preservePath?: boolean;
   ordered?: boolean;
   ingressRate?: number;
   ingressBurst?: number;
@@ -48,17 +38,6 @@ const list = (raw?: string) =>
 /** Options → the spec of the proxy, or a UsageError that says what to change. */
 export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
   validateName(name);
-  if (!o.upstream) {
-    throw new UsageError(
-      'create needs --upstream, the URL your application receives webhooks on.',
-      'For example: webhook-proxy create --upstream https://app.example.com/webhooks',
-    );
-  }
-  if (o.backoffMax < o.backoffBase) {
-    throw new UsageError(
-      `--backoff-max (${o.backoffMax}) must not be below --backoff-base (${o.backoffBase}).`,
-    );
-  }
   if ((o.ingressRate === undefined) !== (o.ingressBurst === undefined)) {
     throw new UsageError('--ingress-rate and --ingress-burst go together: give both, or neither.');
   }
@@ -82,23 +61,11 @@ export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
       'For strictly one delivery at a time, in order, create the proxy with --ordered (a FIFO queue with one message group).',
     );
   }
-  const fits = maxBatchSizeFor({
-    timeout: o.timeout,
-    concurrency: o.ordered ? 1 : concurrency,
-    rate: o.rate,
-  });
-  if (o.batchSize > fits) {
-    throw new UsageError(
-      `--batch-size ${o.batchSize} cannot be delivered within Lambda's 15-minute limit at --timeout ${o.timeout}` +
-        (o.rate ? ` and --rate ${o.rate}` : '') +
-        '.',
-      `Use --batch-size ${fits} or less, a shorter --timeout, or a higher --rate.`,
-    );
-  }
+  const upstream = checkDeliveryOptions(o, 'create', o.ordered ? 1 : concurrency);
   const domain = validateDomainFlags(o);
   return {
     name,
-    upstream: o.upstream,
+    upstream,
     concurrency,
     ...(o.rate !== undefined ? { rate: o.rate } : {}),
     batchSize: o.batchSize,
@@ -125,67 +92,16 @@ export const create: CommandSpec = {
   name: 'create',
   summary: 'Provision a proxy in your AWS account, or converge an existing one to these flags',
   configure(cmd: Command) {
-    cmd
-      .argument('[name]', 'proxy name (lower-case letters, digits, hyphens)', 'default')
-      .option(
-        '--upstream <url>',
-        'your application URL that receives the webhooks (required)',
-        httpUrl('--upstream'),
-      )
-      .option(
-        '--concurrency <n>',
-        'deliveries in flight at once (2–1000)',
-        intInRange('--concurrency', 1, 1000),
-        DEFAULTS.concurrency,
-      )
-      .option(
-        '--rate <r>',
-        'at most R requests per second to the upstream (default: unpaced)',
-        numberInRange('--rate', 0.01, 10_000),
-      )
-      .option(
-        '--batch-size <n>',
-        'messages per deliver invocation',
-        intInRange('--batch-size', 1, 10_000),
-        DEFAULTS.batchSize,
-      )
-      .option(
-        '--timeout <s>',
-        'seconds per upstream request',
-        intInRange('--timeout', 1, 890),
-        DEFAULTS.timeout,
-      )
-      .option(
-        '--max-attempts <n>',
-        'attempts before a webhook goes to the dead-letter queue',
-        intInRange('--max-attempts', 2, 1000),
-        DEFAULTS.maxAttempts,
-      )
-      .option(
-        '--backoff-base <s>',
-        'first retry delay in seconds, doubling each attempt',
-        intInRange('--backoff-base', 1, 43_200),
-        DEFAULTS.backoffBase,
-      )
-      .option(
-        '--backoff-max <s>',
-        'longest retry delay in seconds',
-        intInRange('--backoff-max', 1, 43_200),
-        DEFAULTS.backoffMax,
-      )
+    addDeliveryOptions(
+      cmd.argument('[name]', 'proxy name (lower-case letters, digits, hyphens)', 'default'),
+      'aws',
+    )
       .option(
         '--retention <days>',
         'days SQS keeps undelivered webhooks (1–14)',
         intInRange('--retention', 1, 14),
         DEFAULTS.retention,
       )
-      .option(
-        '--response-status <code>',
-        'status the sender gets once its webhook is stored',
-        intInRange('--response-status', 200, 299),
-        DEFAULTS.responseStatus,
-      )
-      .option('--preserve-path', 'append the path the webhook was sent to onto the upstream URL')
       .option('--ordered', 'strictly one delivery at a time, in order (FIFO queue, one message group)')
       .option(
         '--ingress-rate <r>',

@@ -6,91 +6,25 @@
 import type { Command } from 'commander';
 import { CliError, describeAwsError, UsageError } from '../errors.js';
 import { addEdgeOptions, edgeSettingsFromOptions, type EdgeOptions } from '../handlers/edge/flags.js';
-import { DEFAULTS } from '../handlers/ports.js';
-import { httpUrl, intInRange, numberInRange } from '../options.js';
-import { maxBatchSizeFor } from '../proxy/limits.js';
+import { httpUrl, intInRange } from '../options.js';
+import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-interface DevOptions extends EdgeOptions {
-  upstream?: string;
+interface DevOptions extends EdgeOptions, DeliveryOptions {
   port: number;
-  concurrency: number;
-  rate?: number;
-  maxAttempts: number;
-  backoffBase: number;
-  backoffMax: number;
-  timeout: number;
-  batchSize: number;
-  preservePath?: boolean;
-  responseStatus: number;
   queueUrl?: string;
 }
-
-const EXAMPLE = 'For example: webhook-proxy dev --upstream http://localhost:3000/webhooks';
 
 export const dev: CommandSpec = {
   name: 'dev',
   summary: 'Run the whole proxy on this machine (same handlers, no AWS) in front of a local upstream',
   configure(cmd: Command) {
-    cmd
-      .option(
-        '--upstream <url>',
-        'where webhooks are delivered: your application (required)',
-        httpUrl('--upstream'),
-      )
+    addDeliveryOptions(cmd, 'dev')
       .option(
         '--port <port>',
         'port to listen on, on 127.0.0.1 (0: any free port)',
         intInRange('--port', 0, 65_535),
         8080,
-      )
-      .option(
-        '--concurrency <n>',
-        'deliveries in flight at once; 1 is allowed here (on AWS the minimum is 2 unless the proxy is --ordered)',
-        intInRange('--concurrency', 1, 1000),
-        DEFAULTS.concurrency,
-      )
-      .option(
-        '--rate <r>',
-        'at most R requests per second to the upstream (default: unpaced)',
-        numberInRange('--rate', 0.01, 100_000),
-      )
-      .option(
-        '--max-attempts <n>',
-        'attempts before a webhook goes to the dead-letter queue',
-        intInRange('--max-attempts', 1, 1000),
-        DEFAULTS.maxAttempts,
-      )
-      .option(
-        '--backoff-base <s>',
-        'first retry delay in seconds, doubling each attempt (fractions allowed in dev)',
-        numberInRange('--backoff-base', 0.001, 43_200),
-        DEFAULTS.backoffBase,
-      )
-      .option(
-        '--backoff-max <s>',
-        'longest retry delay in seconds',
-        numberInRange('--backoff-max', 0.001, 43_200),
-        DEFAULTS.backoffMax,
-      )
-      .option(
-        '--timeout <s>',
-        'seconds per upstream request (fractions allowed in dev)',
-        numberInRange('--timeout', 0.05, 900),
-        DEFAULTS.timeout,
-      )
-      .option(
-        '--batch-size <n>',
-        'messages per deliver invocation',
-        intInRange('--batch-size', 1, 10_000),
-        DEFAULTS.batchSize,
-      )
-      .option('--preserve-path', 'append the path the webhook was sent to onto the upstream URL')
-      .option(
-        '--response-status <code>',
-        'status the sender gets once its webhook is queued',
-        intInRange('--response-status', 200, 299),
-        DEFAULTS.responseStatus,
       )
       .option(
         '--queue-url <url>',
@@ -101,21 +35,7 @@ export const dev: CommandSpec = {
   },
   async run(ctx: CommandContext) {
     const opts = ctx.opts as unknown as DevOptions;
-    if (!opts.upstream) throw new UsageError('dev needs --upstream, the URL of your application.', EXAMPLE);
-    if (opts.backoffMax < opts.backoffBase) {
-      throw new UsageError(
-        `--backoff-max (${opts.backoffMax}) must not be below --backoff-base (${opts.backoffBase}).`,
-      );
-    }
-    const fits = maxBatchSizeFor({ timeout: opts.timeout, concurrency: opts.concurrency, rate: opts.rate });
-    if (opts.batchSize > fits) {
-      throw new UsageError(
-        `--batch-size ${opts.batchSize} does not fit Lambda's 15-minute limit at --timeout ${opts.timeout}` +
-          (opts.rate ? ` and --rate ${opts.rate}` : '') +
-          '.',
-        `Use --batch-size ${fits} or less, or a shorter --timeout.`,
-      );
-    }
+    const upstream = checkDeliveryOptions(opts, 'dev');
     const edge = edgeSettingsFromOptions(opts);
 
     let sqs: { client: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string } | undefined;
@@ -139,7 +59,7 @@ export const dev: CommandSpec = {
     try {
       runtime = await startDev(
         {
-          upstream: opts.upstream,
+          upstream,
           host: '127.0.0.1',
           port: opts.port,
           concurrency: opts.concurrency,

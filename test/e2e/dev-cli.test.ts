@@ -33,7 +33,7 @@ describe('dev flags', () => {
     [['--upstream', 'http://localhost:3000', '--concurrency', '0'], /--concurrency must be a whole number from 1 to 1000/],
     [['--upstream', 'http://localhost:3000', '--rate', 'fast'], /--rate must be a number/],
     [['--upstream', 'http://localhost:3000', '--backoff-base', '10', '--backoff-max', '1'], /--backoff-max \(1\) must not be below/],
-    [['--upstream', 'http://localhost:3000', '--timeout', '600', '--batch-size', '100'], /--batch-size 100 does not fit/],
+    [['--upstream', 'http://localhost:3000', '--timeout', '600', '--batch-size', '100'], /--batch-size 100 cannot be delivered within Lambda's 15-minute limit/],
     [['--upstream', 'http://localhost:3000', '--port', '70000'], /--port must be/],
   ])('refuses %j with exit 2', (args, message) => {
     const r = run(...args);
