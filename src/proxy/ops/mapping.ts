@@ -45,6 +45,36 @@ export async function waitForMappingState(
   }
 }
 
+/**
+ * One change to the mapping, the way AWS accepts it: Lambda refuses an update while the mapping is
+ * still Creating/Updating/Enabling/Disabling (ResourceInUseException), which it is for a while after
+ * every change. So wait for it to settle first, retry while AWS says it is busy, and wait again after,
+ * so the next command (drain restoring its boost, a quick resume) finds it ready.
+ */
+export async function updateMapping(
+  aws: Aws,
+  uuid: string,
+  change: { Enabled?: boolean; ScalingConfig?: { MaximumConcurrency: number } },
+): Promise<void> {
+  const [{ UpdateEventSourceMappingCommand }, { waitMappingSettled }] = await Promise.all([
+    import('@aws-sdk/client-lambda'),
+    import('../provision/mapping.js'),
+  ]);
+  const lambda = await aws.lambda();
+  await waitMappingSettled(lambda, uuid);
+  const deadline = Date.now() + 120_000;
+  for (let delay = 1000; ; delay = Math.min(delay * 2, 10_000)) {
+    try {
+      await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, ...change }));
+      break;
+    } catch (err) {
+      if ((err as { name?: string }).name !== 'ResourceInUseException' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  await waitMappingSettled(lambda, uuid);
+}
+
 /** Enable or disable delivery and wait until the state holds. */
 export async function setDelivery(
   aws: Aws,
@@ -54,10 +84,7 @@ export async function setDelivery(
 ): Promise<{ changed: boolean; mapping: MappingRef }> {
   const want = enabled ? 'Enabled' : 'Disabled';
   if (mapping.state === want) return { changed: false, mapping };
-  const { UpdateEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
-  await (
-    await aws.lambda()
-  ).send(new UpdateEventSourceMappingCommand({ UUID: mapping.uuid, Enabled: enabled }));
+  await updateMapping(aws, mapping.uuid, { Enabled: enabled });
   return { changed: true, mapping: await waitForMappingState(aws, mapping.uuid, want, o) };
 }
 
@@ -67,10 +94,5 @@ export const MAX_MAPPING_CONCURRENCY = 1000;
 
 /** Set the mapping's MaximumConcurrency (2–1000). */
 export async function setMappingConcurrency(aws: Aws, uuid: string, concurrency: number): Promise<void> {
-  const { UpdateEventSourceMappingCommand } = await import('@aws-sdk/client-lambda');
-  await (
-    await aws.lambda()
-  ).send(
-    new UpdateEventSourceMappingCommand({ UUID: uuid, ScalingConfig: { MaximumConcurrency: concurrency } }),
-  );
+  await updateMapping(aws, uuid, { ScalingConfig: { MaximumConcurrency: concurrency } });
 }
