@@ -60,13 +60,21 @@ describe('redrive with the SQS move task', () => {
           },
         ],
       })
+      // As AWS answers once the task is done: no TaskHandle any more (it is shown only while RUNNING),
+      // newest first, and an older finished task of the same DLQ below it that must not be taken for ours.
       .resolves({
         Results: [
           {
-            TaskHandle: 'h1',
             Status: 'COMPLETED',
+            StartedTimestamp: Date.now(),
             ApproximateNumberOfMessagesMoved: 30,
             ApproximateNumberOfMessagesToMove: 30,
+          },
+          {
+            Status: 'COMPLETED',
+            StartedTimestamp: Date.now() - 86_400_000,
+            ApproximateNumberOfMessagesMoved: 7,
+            ApproximateNumberOfMessagesToMove: 7,
           },
         ],
       });

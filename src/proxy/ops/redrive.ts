@@ -73,9 +73,10 @@ export async function redriveProxy(aws: Aws, proxy: Proxy, o: RedriveOptions = {
   else if (o.rate !== undefined && o.rate < 1)
     reason = 'StartMessageMoveTask cannot go slower than 1 message/s';
   else {
+    const startedAt = Date.now();
     const started = await startMoveTask(aws, dlq, queue, o.rate);
     if (started.ok) {
-      const moved = await followMoveTask(aws, dlq.arn, started.handle, o);
+      const moved = await followMoveTask(aws, dlq.arn, started.handle, startedAt, o);
       return { name: proxy.name, moved, path: 'move-task' };
     }
     reason = `this endpoint does not support StartMessageMoveTask (${started.why})`;
@@ -121,17 +122,40 @@ async function startMoveTask(
   }
 }
 
+/** How long a task may be missing from ListMessageMoveTasks before we stop looking for it. */
+const LOST_TASK_MS = 60_000;
+/** Allowance for the difference between this machine's clock and AWS's. */
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * Follow our task to its end. AWS shows TaskHandle only while a task is RUNNING, so a finished task is
+ * recognised as the newest one started after we asked (one task per queue at a time makes it ours).
+ */
 async function followMoveTask(
   aws: Aws,
   sourceArn: string,
   handle: string,
+  startedAt: number,
   o: RedriveOptions,
 ): Promise<number> {
   const { ListMessageMoveTasksCommand } = await import('@aws-sdk/client-sqs');
   const sqs = await aws.sqs();
+  let lastSeen = Date.now();
   for (;;) {
     const out = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: sourceArn, MaxResults: 10 }));
-    const task = (out.Results ?? []).find((t) => !handle || t.TaskHandle === handle) ?? out.Results?.[0];
+    const results = out.Results ?? [];
+    const task =
+      results.find((t) => handle && t.TaskHandle === handle) ??
+      results
+        .filter((t) => (t.StartedTimestamp ?? 0) >= startedAt - CLOCK_SKEW_MS)
+        .sort((a, b) => (b.StartedTimestamp ?? 0) - (a.StartedTimestamp ?? 0))[0];
+    if (task) lastSeen = Date.now();
+    else if (Date.now() - lastSeen > LOST_TASK_MS) {
+      throw new CliError(
+        'The move task no longer shows in ListMessageMoveTasks, so its outcome is unknown.',
+        'Messages not moved are still in the DLQ: check with "webhook-proxy status", and run redrive again if any remain.',
+      );
+    }
     const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
     o.onProgress?.({ path: 'move-task', moved, toMove: task?.ApproximateNumberOfMessagesToMove ?? null });
     switch (task?.Status) {
