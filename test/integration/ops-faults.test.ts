@@ -61,20 +61,20 @@ describe('redrive with the SQS move task', () => {
         ],
       })
       // As AWS answers once the task is done: no TaskHandle any more (it is shown only while RUNNING),
-      // newest first, and an older finished task of the same DLQ below it that must not be taken for ours.
+      // and an older finished task of the same DLQ (listed first here, so taking Results[0] would fail).
       .resolves({
         Results: [
-          {
-            Status: 'COMPLETED',
-            StartedTimestamp: Date.now(),
-            ApproximateNumberOfMessagesMoved: 30,
-            ApproximateNumberOfMessagesToMove: 30,
-          },
           {
             Status: 'COMPLETED',
             StartedTimestamp: Date.now() - 86_400_000,
             ApproximateNumberOfMessagesMoved: 7,
             ApproximateNumberOfMessagesToMove: 7,
+          },
+          {
+            Status: 'COMPLETED',
+            StartedTimestamp: Date.now(),
+            ApproximateNumberOfMessagesMoved: 30,
+            ApproximateNumberOfMessagesToMove: 30,
           },
         ],
       });
