@@ -49,11 +49,15 @@ export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
     if (!/^subnet-[0-9a-f]+$/.test(s)) throw new UsageError(`"${s}" is not a subnet id (subnet-…).`);
   for (const g of groups)
     if (!/^sg-[0-9a-f]+$/.test(g)) throw new UsageError(`"${g}" is not a security group id (sg-…).`);
-  if (o.ordered && o.batchSize > 10) {
+  if (o.ordered && o.batchSize > 1 && o.batchSize !== DEFAULTS.batchSize) {
     throw new UsageError(
-      `--batch-size ${o.batchSize} is too large for an --ordered (FIFO) proxy: at most 10.`,
+      `--batch-size ${o.batchSize} does not go with --ordered: an ordered proxy delivers one webhook per batch.`,
+      'Drop --batch-size. In a batch, the webhooks behind a failed one would have to be handed back untried, ' +
+        'and every hand-back counts as an attempt, so they could reach the DLQ without ever being delivered.',
     );
   }
+  // Ordered: one webhook per batch (see above). Commander cannot tell a default from an explicit 10.
+  if (o.ordered) o = { ...o, batchSize: 1 };
   const concurrency = o.ordered ? Math.max(2, o.concurrency) : o.concurrency;
   if (concurrency < 2) {
     throw new UsageError(
@@ -102,7 +106,7 @@ export const create: CommandSpec = {
         intInRange('--retention', 1, 14),
         DEFAULTS.retention,
       )
-      .option('--ordered', 'strictly one delivery at a time, in order (FIFO queue, one message group)')
+      .option('--ordered', 'strictly one delivery at a time, in order (FIFO queue, one message group, one webhook per batch)')
       .option(
         '--ingress-rate <r>',
         'API Gateway throttle: requests per second (with --ingress-burst)',

@@ -109,6 +109,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       const attempt = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
       const final = attempt >= config.maxAttempts;
       // An ordered (FIFO) proxy must not overtake a failed message: the rest of the batch waits too.
+      // create gives ordered proxies batches of one, so this only guards a mapping changed by hand.
       const fifo = Boolean(record.attributes?.MessageGroupId);
       if (stopRest) {
         // Available again at once, but SQS hands out nothing of the group while the failed one is hidden.

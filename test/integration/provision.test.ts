@@ -295,8 +295,6 @@ describe('create --ordered', () => {
       '--upstream',
       UPSTREAM,
       '--ordered',
-      '--batch-size',
-      '5',
       '--concurrency',
       '1',
       '--rate',
@@ -334,15 +332,13 @@ describe('create --ordered', () => {
       [ENV.backoffMax]: '900',
       [ENV.maxAttempts]: '10',
     });
-    // 5 × (10 s + 1/1 s) + 5 s = 60 s, and the queue's visibility follows from that same timeout.
-    expect(d.functions.deliver.config.Timeout).toBe(60);
-    expect(d.functions.deliver.config.Timeout).toBe(
-      deliverFunctionTimeout({ batchSize: 5, timeout: 10, concurrency: 1, rate: 1 }),
-    );
-    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 60));
+    // One webhook per batch (a failed one must not hand back, and wear out, the ones behind it):
+    // 1 × (10 s + 1/1 s) + 5 s = 16 s, and the queue's visibility follows from that same timeout.
+    expect(d.functions.deliver.config.Timeout).toBe(16);
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 16));
     // AWS's lowest mapping cap is 2; one message group already means one delivery at a time.
     expect(d.mappings).toHaveLength(1);
-    expect(d.mappings[0]).toMatchObject({ BatchSize: 5, ScalingConfig: { MaximumConcurrency: 2 } });
+    expect(d.mappings[0]).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: 2 } });
     // AWS supports no batching window on FIFO sources.
     expect(d.mappings[0]!.MaximumBatchingWindowInSeconds).toBeUndefined();
 
