@@ -106,7 +106,10 @@ export const create: CommandSpec = {
         intInRange('--retention', 1, 14),
         DEFAULTS.retention,
       )
-      .option('--ordered', 'strictly one delivery at a time, in order (FIFO queue, one message group, one webhook per batch)')
+      .option(
+        '--ordered',
+        'strictly one delivery at a time, in order (FIFO queue, one message group, one webhook per batch)',
+      )
       .option(
         '--ingress-rate <r>',
         'API Gateway throttle: requests per second (with --ingress-burst)',
