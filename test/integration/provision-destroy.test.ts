@@ -13,7 +13,8 @@ import {
   ResourceNotFoundException,
   ServiceException,
 } from '@aws-sdk/client-lambda';
-import { CreateQueueCommand, QueueDeletedRecently } from '@aws-sdk/client-sqs';
+import { DeleteApiCommand } from '@aws-sdk/client-apigatewayv2';
+import { CreateQueueCommand, QueueDeletedRecently, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resourceNames } from '../../src/proxy/names.js';
 import { recreate } from '../../src/proxy/provision/queues.js';
@@ -75,6 +76,38 @@ describe('destroy', () => {
     expect(deleted).toContain(`function ${n.deliverFunction}`);
     expect(deleted).toContain(`queue ${n.queue}`);
     expect(deleted).not.toContain(`function ${n.ingestFunction}`); // gone in the first run
+    expect(await leftovers(name)).toEqual([]);
+  });
+});
+
+describe('destroy while webhooks are still arriving', () => {
+  it('keeps the queues when one arrived after the first count, and says how to deliver or delete it', async () => {
+    const name = uniqueName('pdx');
+    const n = resourceNames(name);
+    expect((await runCli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    const queueUrl = (await describeProxy(name)).queue.url;
+    // A sender's webhook lands as the endpoint is being deleted, after destroy counted an empty queue.
+    inject(
+      await cliAws().apigw(),
+      async (cmd) => {
+        if (cmd instanceof DeleteApiCommand) {
+          await sdk().sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'late webhook' }));
+        }
+      },
+      restore,
+    );
+    const res = await runCli('destroy', name, '--yes');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/1 webhook\(s\) arrived in the queue and 0 in the dead-letter queue/);
+    expect(res.stderr).toContain(`webhook-proxy destroy ${name} --force`);
+    const left = await leftovers(name);
+    expect(left).toEqual(expect.arrayContaining([`queue ${n.queue}`, `queue ${n.dlq}`]));
+    expect(left.filter((l) => l.startsWith('function ') || l.startsWith('api '))).toEqual([]);
+
+    undoAll(restore);
+    expect((await runCli('destroy', name, '--yes')).code).toBe(1); // the first count now sees it
+    const forced = await runCli('destroy', name, '--yes', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
     expect(await leftovers(name)).toEqual([]);
   });
 });

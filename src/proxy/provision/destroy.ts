@@ -77,6 +77,7 @@ export async function destroyProxy(
   name: string,
   events: StepEvents,
   state: Awaited<ReturnType<typeof queueState>>,
+  force = false,
 ): Promise<DestroyResult> {
   const { names, urls } = state;
   const deleted: string[] = [];
@@ -170,7 +171,22 @@ export async function destroyProxy(
       ),
     ),
   ]);
-  // 4. Last, the queues: only now can nothing write to them or read from them.
+  // 4. Last, the queues: only now can nothing write to them or read from them. The count the caller
+  //    checked was taken while the endpoint still took webhooks; count again now that nothing can add
+  //    one, so a webhook that arrived meanwhile is not deleted without --force. (SQS counts are
+  //    approximate and lag by a few seconds; this closes the window of the steps above, not that one.)
+  if (!force) {
+    const [queued, dlq] = await Promise.all([depthOf(aws, urls.queue), depthOf(aws, urls.dlq)]);
+    if (queued + dlq > 0) {
+      throw new CliError(
+        `destroy stopped before the queues: ${queued} webhook(s) arrived in the queue and ${dlq} in the ` +
+          'dead-letter queue while the proxy was being destroyed. The endpoint and functions are gone; the ' +
+          'queues and their webhooks are kept.',
+        `To deliver them, run "webhook-proxy create ${name} --upstream URL" (it rebuilds the rest around ` +
+          `the queues), then "webhook-proxy drain ${name}". To delete them, "webhook-proxy destroy ${name} --force".`,
+      );
+    }
+  }
   for (const [label, url] of [
     [`queue ${names.queue}`, urls.queue],
     [`dead-letter queue ${names.dlq}`, urls.dlq],

@@ -89,7 +89,7 @@ export async function runDestroy(global: GlobalOptions, name: string, force: boo
   const renderer = await createStepRenderer(global, `Destroying ${name}…`);
   let result;
   try {
-    result = await destroyProxy(aws, name, renderer, state);
+    result = await destroyProxy(aws, name, renderer, state, force);
   } finally {
     await renderer.close();
   }
