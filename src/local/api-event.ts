@@ -9,9 +9,11 @@
  *   holds the decoded values, repeated keys comma-joined; both are absent when there is no query;
  * - it adds x-forwarded-for (appending the peer to any chain the sender brought), -port and -proto,
  *   and an x-amzn-trace-id;
- * - the body is a UTF-8 string only for text content types, otherwise base64 with isBase64Encoded.
+ * - the body is a UTF-8 string only for text content types, otherwise base64 with isBase64Encoded
+ *   (and base64 here too when a text body's bytes are not valid UTF-8, so dev never alters one).
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
 /**
@@ -130,7 +132,9 @@ export function buildHttpApiEvent(req: IncomingRequest): APIGatewayProxyEventV2 
   const queryStringParameters = queryParameters(rawQueryString);
   const domainName = headers.host ?? `127.0.0.1:${req.localPort}`;
   const hasBody = req.body.length > 0;
-  const text = isTextContentType(headers['content-type']);
+  // A text content type with bytes that are not UTF-8 (a latin-1 form post, say) would be altered by a
+  // string: base64 keeps it byte for byte. AWS's own handling of such bodies is undocumented (see README).
+  const text = isTextContentType(headers['content-type']) && isUtf8(req.body);
 
   return {
     version: '2.0',

@@ -100,6 +100,15 @@ describe('buildHttpApiEvent', () => {
     expect(text).toMatchObject({ body: 'héllo', isBase64Encoded: false });
   });
 
+  it('keeps a text body that is not valid UTF-8 byte for byte, as base64', () => {
+    const latin1 = Buffer.from('name=Jos\xe9&city=M\xfcnchen', 'latin1'); // 0xe9, 0xfc: not UTF-8
+    for (const ct of ['text/plain; charset=iso-8859-1', 'application/json']) {
+      const e = buildHttpApiEvent({ ...base, rawHeaders: ['Content-Type', ct], body: latin1 });
+      expect(e.isBase64Encoded, ct).toBe(true);
+      expect(Buffer.from(e.body!, 'base64').equals(latin1), ct).toBe(true);
+    }
+  });
+
   it('leaves out body, cookies and query parameters when there are none', () => {
     const e = buildHttpApiEvent({ ...base, method: 'GET', url: '/health' });
     expect(e.body).toBeUndefined();
