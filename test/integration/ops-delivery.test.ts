@@ -9,7 +9,6 @@ import {
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { deliverFunctionTimeout, queueVisibilityTimeout } from '../../src/proxy/limits.js';
 import { uniqueName, useMoto } from '../helpers/moto.js';
 import { createProxyFixture, runCli } from '../helpers/proxy-fixture.js';
 
@@ -67,8 +66,8 @@ describe('scale', () => {
     expect(JSON.parse(r2.stdout)).toMatchObject({ delivery: { concurrency: 4, rate: 2 } });
     expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(4);
     const after = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: f.deliverFunction }));
-    const limits = { batchSize: 5, timeout: 10, concurrency: 4, rate: 2 };
-    expect(after.Timeout).toBe(deliverFunctionTimeout(limits));
+    // The fixture's batch of 5 at 10 s per request, now paced at 4/2 s: 5 × (10 + 2) + 5 s slack = 65 s.
+    expect(after.Timeout).toBe(65);
     // Every other variable is kept as it was.
     expect(after.Environment?.Variables).toEqual({
       ...before.Environment?.Variables,
@@ -78,7 +77,7 @@ describe('scale', () => {
     const vis = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: f.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
     );
-    expect(Number(vis.Attributes?.VisibilityTimeout)).toBe(queueVisibilityTimeout(limits));
+    expect(Number(vis.Attributes?.VisibilityTimeout)).toBe(6 * 65);
   });
 
   it('refuses concurrency 1 on a standard proxy with exit 2 and the way out', async () => {

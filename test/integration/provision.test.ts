@@ -12,7 +12,6 @@
 import { GetFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../src/handlers/ports.js';
-import { deliverFunctionTimeout, queueVisibilityTimeout } from '../../src/proxy/limits.js';
 import { handlerZip } from '../../src/proxy/provision/bundle.js';
 import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import {
@@ -73,7 +72,6 @@ describe('create with every delivery flag → describe → converge → destroy'
     '--backoff-max', '120',
     '--tag', 'team=payments',
   ]; // prettier-ignore
-  const limits = { batchSize: 20, timeout: 15, concurrency: 3, rate: 20 };
   const tags = { team: 'payments', 'managed-by': 'webhook-proxy', 'webhook-proxy:name': name };
 
   it('makes every resource with the settings asked for, least privilege and tags', async () => {
@@ -103,7 +101,6 @@ describe('create with every delivery flag → describe → converge → destroy'
     }
     expect(ingest.Timeout).toBe(10);
     expect(deliver.Timeout).toBe(308);
-    expect(deliver.Timeout).toBe(deliverFunctionTimeout(limits));
     expect(ingest.Role).toBe(d.roles.ingest.arn);
     expect(deliver.Role).toBe(d.roles.deliver.arn);
     expect(ingest.CodeSha256).toBe(handlerZip('ingest').sha256);
@@ -135,8 +132,7 @@ describe('create with every delivery flag → describe → converge → destroy'
     expect(reserved.ReservedConcurrentExecutions).toBeUndefined();
 
     // Queues: redrive after --max-attempts receives, visibility = 6 × deliver's timeout, SSE, retention.
-    expect(d.queue.attributes.VisibilityTimeout).toBe(String(queueVisibilityTimeout(limits)));
-    expect(Number(d.queue.attributes.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * deliver.Timeout!);
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 308));
     expect(JSON.parse(d.queue.attributes.RedrivePolicy!)).toEqual({
       deadLetterTargetArn: d.dlq.attributes.QueueArn,
       maxReceiveCount: 6,
@@ -259,10 +255,10 @@ describe('create with every delivery flag → describe → converge → destroy'
     expect(d.mappings[0]!.UUID).toBe(before.mappings[0]!.UUID);
     expect(d.mappings[0]!.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
     expect(d.functions.deliver.config.Environment?.Variables?.[ENV.concurrency]).toBe('5');
-    // The pacing interval per invocation changed (5 / 20 s), so the deliver timeout followed.
-    const now = { ...limits, concurrency: 5 };
-    expect(d.functions.deliver.config.Timeout).toBe(deliverFunctionTimeout(now));
-    expect(d.queue.attributes.VisibilityTimeout).toBe(String(queueVisibilityTimeout(now)));
+    // The pacing interval per invocation changed (5 / 20 s), so the deliver timeout followed:
+    // 20 × (15 s + 5/20 s) + 5 s = 310 s, and the queue's visibility is 6 × that.
+    expect(d.functions.deliver.config.Timeout).toBe(310);
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 310));
     expect(d.apis).toHaveLength(1);
     expect(d.integrations).toHaveLength(1);
     expect(d.routes).toHaveLength(1);

@@ -89,9 +89,11 @@ describe('envelope', () => {
   });
 
   it('counts the encoded size in UTF-8 bytes, as SQS does', () => {
+    // 1 + 2 + 3 + 4 bytes: "a", "é", "€" and an emoji (a surrogate pair: 2 UTF-16 units, 4 bytes).
+    expect(encodedSize('aé€😀')).toBe(10);
+    expect('aé€😀'.length).toBe(5);
     const encoded = encodeEnvelope(createEnvelope({ ...base, body: Buffer.from('é'.repeat(100)) }));
-    expect(encodedSize(encoded)).toBe(Buffer.from(encoded, 'utf8').length);
-    expect(encodedSize(encoded)).toBeGreaterThan(encoded.length);
+    expect(encodedSize(encoded) - encoded.length).toBe(100); // each é: 1 UTF-16 unit, 2 bytes
   });
 
   it('escapes the XML-unsafe characters JSON leaves alone, and stays valid JSON', () => {

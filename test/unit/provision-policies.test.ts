@@ -193,6 +193,20 @@ describe('templates/operator-policy.json', () => {
     }
   });
 
+  it('understands every command the sources send (no other import style slips past the scan)', () => {
+    // Any `new XCommand(` whatever its spelling (`new sqs.XCommand(`, a namespace import, a dynamic
+    // import): each must be one the import scan above found, or this test cannot vouch for the policy.
+    const scanned = new Set([...used].map((op) => op.split(':')[1]));
+    const sent = new Set<string>();
+    for (const file of operatorSources()) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/new\s+(?:[\w$]+\.)*(\w+)Command\s*\(/g)) {
+        sent.add(m[1]!);
+      }
+    }
+    expect(sent.size).toBeGreaterThan(20);
+    expect([...sent].filter((op) => !scanned.has(op))).toEqual([]);
+  });
+
   it('allows every AWS action the CLI needs', () => {
     const needed = [...used].flatMap(iamActions);
     expect(needed.filter((a) => !allows(a))).toEqual([]);
