@@ -14,7 +14,12 @@ import {
   ServiceException,
 } from '@aws-sdk/client-lambda';
 import { DeleteApiCommand } from '@aws-sdk/client-apigatewayv2';
-import { CreateQueueCommand, QueueDeletedRecently, SendMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  QueueDeletedRecently,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resourceNames } from '../../src/proxy/names.js';
 import { recreate } from '../../src/proxy/provision/queues.js';
@@ -76,6 +81,28 @@ describe('destroy', () => {
     expect(deleted).toContain(`function ${n.deliverFunction}`);
     expect(deleted).toContain(`queue ${n.queue}`);
     expect(deleted).not.toContain(`function ${n.ingestFunction}`); // gone in the first run
+    expect(await leftovers(name)).toEqual([]);
+  });
+});
+
+describe('destroy of a proxy that is not there', () => {
+  it('says so without asking for confirmation; a part left behind is still asked about', async () => {
+    const name = uniqueName('pdn');
+    const res = await runCli('destroy', name, '--region', 'eu-west-1', '--json');
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout)).toEqual({ name, region: 'eu-west-1', deleted: [] });
+    const plain = await runCli('destroy', name, '--region', 'eu-west-1');
+    expect(plain.stdout).toContain(`Nothing to delete: there is no proxy "${name}" in eu-west-1.`);
+
+    // Queues deleted by hand, the functions still there: destroy is not a no-op, so it asks.
+    expect((await runCli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    const d = await describeProxy(name);
+    for (const url of [d.queue.url, d.dlq.url])
+      await sdk().sqs.send(new DeleteQueueCommand({ QueueUrl: url }));
+    const asked = await runCli('destroy', name);
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toMatch(/needs confirmation: pass --yes/);
+    expect((await runCli('destroy', name, '--yes')).code).toBe(0);
     expect(await leftovers(name)).toEqual([]);
   });
 });

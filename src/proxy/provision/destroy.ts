@@ -5,12 +5,18 @@
  */
 import { DeleteApiCommand } from '@aws-sdk/client-apigatewayv2';
 import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import {
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  ListRolePoliciesCommand,
+} from '@aws-sdk/client-iam';
 import {
   DeleteEventSourceMappingCommand,
   DeleteFunctionCommand,
   RemovePermissionCommand,
   GetEventSourceMappingCommand,
+  GetFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import type { Aws } from '../../aws/clients.js';
@@ -60,6 +66,33 @@ export async function queueState(
     }
   }
   return { names: resourceNames(name), urls: {}, queued: 0, dlq: 0 };
+}
+
+/**
+ * Whether anything of a proxy whose queues are gone is left. Both create (queues first) and destroy
+ * (queues last) leave the queues standing while any other part exists, so this is only asked when
+ * they are missing, and looks for the parts that outlive a queue deleted by hand.
+ */
+export async function anyPartLeft(aws: Aws, names: ResourceNames, name: string): Promise<boolean> {
+  const [lambda, iam, apigw] = await Promise.all([aws.lambda(), aws.iam(), aws.apigw()]);
+  const exists = (p: Promise<unknown>) =>
+    p.then(
+      (found) => Boolean(found),
+      (err) => {
+        if (isNotFound(err)) return false;
+        throw err;
+      },
+    );
+  const found = await Promise.all([
+    exists(findApi(apigw, names.api, name)),
+    ...[names.ingestFunction, names.deliverFunction].map((fn) =>
+      exists(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn }))),
+    ),
+    ...[names.ingestRole, names.deliverRole].map((role) =>
+      exists(iam.send(new GetRoleCommand({ RoleName: role }))),
+    ),
+  ]);
+  return found.some(Boolean);
 }
 
 async function gone(run: () => Promise<unknown>): Promise<StepAction> {

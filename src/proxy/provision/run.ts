@@ -9,7 +9,7 @@ import { confirm } from '../../ui/confirm.js';
 import { printResult } from '../../ui/output.js';
 import { createStepRenderer } from '../../ui/step-renderer.js';
 import { createProxy } from './create.js';
-import { destroyProxy, queueState } from './destroy.js';
+import { anyPartLeft, destroyProxy, queueState } from './destroy.js';
 import type { ProvisionSpec } from './types.js';
 
 export async function runCreate(
@@ -75,6 +75,17 @@ export async function runDestroy(global: GlobalOptions, name: string, force: boo
         'or pass --force to delete them with the proxy.',
     );
   }
+  const nothingThere = (r: { name: string; region: string }) =>
+    `Nothing to delete: there is no proxy "${r.name}" in ${r.region}.`;
+  if (!state.urls.queue && !state.urls.dlq && !(await anyPartLeft(aws, state.names, name))) {
+    // Nothing to confirm: a mistyped name or region should not be met with "Delete …?".
+    printResult(
+      global,
+      { name, region: aws.settings.region, deleted: [] },
+      nothingThere({ name, region: aws.settings.region }),
+    );
+    return 0;
+  }
   if (!global.yes) {
     const ok = await confirm(
       `Delete proxy "${name}" in ${aws.settings.region}` +
@@ -98,7 +109,7 @@ export async function runDestroy(global: GlobalOptions, name: string, force: boo
     result,
     result.deleted.length
       ? `Proxy "${name}" is gone from ${result.region} (${result.deleted.length} resources deleted).`
-      : `Nothing to delete: there is no proxy "${name}" in ${result.region}.`,
+      : nothingThere(result),
   );
   return 0;
 }
