@@ -28,6 +28,15 @@ export const purge: CommandSpec = {
     const queue = need(proxy, opts.dlq ? 'dlq' : 'queue');
     const label = opts.dlq ? 'dead-letter queue' : 'queue';
     const count = await countQueue(aws, queue.url);
+    if (count === 0) {
+      // Nothing to confirm, and no PurgeQueue: it would start SQS's one-purge-a-minute clock for nothing.
+      printResult(
+        ctx.global,
+        { name: proxy.name, queue: opts.dlq ? 'dlq' : 'queue', purged: 0 },
+        `${proxy.name}: the ${label} (${queue.name}) is empty; nothing to purge.`,
+      );
+      return;
+    }
     if (!ctx.global.yes) {
       const { confirm } = await import('../ui/confirm.js');
       const ok = await confirm(

@@ -92,6 +92,11 @@ describe('purge', () => {
     expect(d.code).toBe(0);
     expect(d.stdout).toContain('purged 2 message(s) from the dead-letter queue');
     expect((await counts(f.dlqUrl)).visible).toBe(0);
+    // Empty now: said so, without asking (no --yes, no terminal) and without a PurgeQueue call, whose
+    // one-a-minute limit would otherwise refuse the next real purge (moto does not enforce it).
+    const again = await runCli('purge', name, '--dlq');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('is empty; nothing to purge');
   });
 
   it('refuses without --yes when there is no terminal, deleting nothing', async () => {
