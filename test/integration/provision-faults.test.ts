@@ -18,7 +18,8 @@ import {
   ServiceException,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
+import { DeleteQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resourceNames } from '../../src/proxy/names.js';
 import { propagation } from '../../src/proxy/provision/functions.js';
@@ -190,6 +191,37 @@ describe('--dry-run', () => {
       MaximumBatchingWindowInSeconds: 0,
       ScalingConfig: { MaximumConcurrency: 2 },
     });
+    expect((await runCli('destroy', name, '--yes')).code).toBe(0);
+  });
+});
+
+describe('--dry-run after parts were deleted by hand', () => {
+  it('plans exactly what the real run then does (planned ARNs are the real ones)', async () => {
+    const name = uniqueName('drym');
+    const n = resourceNames(name);
+    expect((await runCli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    const { sqs, iam } = sdk();
+    await sqs.send(new DeleteQueueCommand({ QueueUrl: (await describeProxy(name)).dlq.url }));
+    const policies = await iam.send(new ListRolePoliciesCommand({ RoleName: n.ingestRole }));
+    for (const p of policies.PolicyNames ?? []) {
+      await iam.send(new DeleteRolePolicyCommand({ RoleName: n.ingestRole, PolicyName: p }));
+    }
+    await iam.send(new DeleteRoleCommand({ RoleName: n.ingestRole }));
+
+    const dry = await runCli('create', name, '--upstream', UPSTREAM, '--dry-run', '--json');
+    expect(dry.code, dry.stderr).toBe(0);
+    const plan = changes(dry.stdout);
+    // Re-made under the same names, they get the same ARNs: the queue's redrive policy and the
+    // function's role need no change, and the plan must not say they do.
+    expect(plan).toMatchObject({
+      [`dead-letter queue ${n.dlq}`]: 'created',
+      [`queue ${n.queue}`]: 'unchanged',
+      [`role ${n.ingestRole}`]: 'created',
+      [`function ${n.ingestFunction}`]: 'unchanged',
+    });
+    const real = await runCli('create', name, '--upstream', UPSTREAM, '--json');
+    expect(real.code, real.stderr).toBe(0);
+    expect(changes(real.stdout)).toEqual(plan);
     expect((await runCli('destroy', name, '--yes')).code).toBe(0);
   });
 });

@@ -18,7 +18,7 @@ import {
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
 import { NAME_TAG, proxyTags, TOOL_TAG, TOOL_TAG_VALUE } from '../names.js';
 import { includesAll, isNotFound } from './compare.js';
-import { partitionOf } from './roles.js';
+import { partitionOf } from './arns.js';
 import type { ChangeAction, StepContext } from './types.js';
 
 export const PERMISSION_SID = 'webhook-proxy-apigateway';

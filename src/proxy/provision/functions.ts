@@ -15,6 +15,7 @@ import {
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { isNotFound, sameJson } from './compare.js';
+import { plannedArn } from './arns.js';
 import type { HandlerZip } from './bundle.js';
 import type { ChangeAction, StepContext } from './types.js';
 import { proxyTags } from '../names.js';
@@ -110,8 +111,9 @@ export async function ensureFunction(
   } as const;
 
   if (!current?.Configuration) {
-    const planned = `arn:aws:lambda:${ctx.aws.settings.region}:000000000000:function:${wanted.name}`;
-    if (ctx.dryRun) return { action: 'created', arn: planned };
+    if (ctx.dryRun) {
+      return { action: 'created', arn: await plannedArn(ctx, 'lambda', `function:${wanted.name}`) };
+    }
     const created = await retryPropagation(() =>
       lambda.send(
         new CreateFunctionCommand({

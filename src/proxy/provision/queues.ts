@@ -15,6 +15,7 @@ import { CliError } from '../../errors.js';
 import { proxyTags, resourceNames } from '../names.js';
 import { queueVisibilityTimeout } from '../limits.js';
 import { includesAll, isNotFound } from './compare.js';
+import { plannedArn } from './arns.js';
 import type { ChangeAction, StepContext } from './types.js';
 
 export interface QueueRef {
@@ -32,10 +33,12 @@ export async function queueUrlIfExists(ctx: Pick<StepContext, 'aws'>, queueName:
   }
 }
 
-/** A dry run still needs ARNs to plan with; these placeholders never reach a mutating call. */
-function plannedRef(ctx: StepContext, queueName: string): QueueRef {
-  const region = ctx.aws.settings.region;
-  return { url: `(new queue ${queueName})`, arn: `arn:aws:sqs:${region}:000000000000:${queueName}` };
+/**
+ * A dry run still needs a ref to plan with: the real ARN the queue will have (so a queue whose DLQ is
+ * missing is not shown as "updated"), and a URL that never reaches a call.
+ */
+async function plannedRef(ctx: StepContext, queueName: string): Promise<QueueRef> {
+  return { url: `(new queue ${queueName})`, arn: await plannedArn(ctx, 'sqs', queueName) };
 }
 
 async function ensureQueue(
@@ -47,7 +50,7 @@ async function ensureQueue(
   const tags = proxyTags(ctx.spec.name, ctx.spec.tags);
   const url = await queueUrlIfExists(ctx, queueName);
   if (!url) {
-    if (ctx.dryRun) return { action: 'created', ref: plannedRef(ctx, queueName) };
+    if (ctx.dryRun) return { action: 'created', ref: await plannedRef(ctx, queueName) };
     const created = await retryDeletedRecently(() =>
       sqs.send(new CreateQueueCommand({ QueueName: queueName, Attributes: attributes, tags })),
     );

@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { templatePath } from '../../paths.js';
 import { proxyTags } from '../names.js';
 import { isNotFound, parsePolicyDocument, sameJson } from './compare.js';
+import { partitionOf, plannedArn } from './arns.js';
 import type { ChangeAction, StepContext } from './types.js';
 
 export const INLINE_POLICY_NAME = 'webhook-proxy';
@@ -31,12 +32,6 @@ export function renderTemplate(file: string, values: Record<string, string> = {}
 
 export function logGroupArn(ctx: StepContext, accountId: string, logGroup: string): string {
   return `arn:${partitionOf(ctx.aws.settings.region)}:logs:${ctx.aws.settings.region}:${accountId}:log-group:${logGroup}`;
-}
-
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }
 
 export function ingestPolicy(ctx: StepContext, queueArn: string, accountId: string) {
@@ -72,8 +67,7 @@ export async function ensureRole(
     if (!isNotFound(err)) throw err;
   }
   if (!role) {
-    const planned = `arn:aws:iam::000000000000:role/${roleName}`;
-    if (ctx.dryRun) return { action: 'created', arn: planned };
+    if (ctx.dryRun) return { action: 'created', arn: await plannedArn(ctx, 'iam', `role/${roleName}`) };
     const created = await iam.send(
       new CreateRoleCommand({
         RoleName: roleName,
