@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,6 +11,10 @@ export default defineConfig({
     // Integration and e2e tests share one moto server; they isolate themselves by unique proxy names.
     pool: 'forks',
     // The SDK's notice that its 2027 releases will need Node 22: true, known, and noise in test output.
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // The account cache (src/aws/account.ts) of this run, never the user's ~/.cache.
+      WEBHOOK_PROXY_CACHE_DIR: join(tmpdir(), `webhook-proxy-test-cache-${process.pid}`),
+    },
   },
 });

@@ -108,9 +108,16 @@ export async function controlPlane({ proxy, upstream, runs }) {
   if (hasCommand('status')) {
     const status = await measure(proxy, ['status', name, ...common], env);
     const slow = await measure(proxy, ['status', name, ...common], env, DELAY_MS);
+    // The same, with no account id known (new credentials, cache off): ListQueues, then the queue reads.
+    const cold = await measure(
+      proxy,
+      ['status', name, ...common],
+      { ...env, WEBHOOK_PROXY_CACHE_DIR: '' },
+      DELAY_MS,
+    );
     proxy.reset(DELAY_MS);
     const baseSlowMs = await oneCallMs(env, Math.min(runs, 3));
-    details.status = { status, slow, baseSlowMs };
+    details.status = { status, slow, cold, baseSlowMs };
     rows.push(
       {
         section,
@@ -139,7 +146,17 @@ export async function controlPlane({ proxy, upstream, runs }) {
         baseline: 1,
         baselineLabel: 'one parallel round',
         ratio: ratio(slow.rounds, 1),
-        note: `${slow.calls} calls, max ${slow.maxInFlight} at once`,
+        note: `${slow.calls} calls, max ${slow.maxInFlight} at once (account id known, as after create)`,
+      },
+      {
+        section,
+        metric: `status, account id not known yet: sequential rounds (${DELAY_MS} ms added)`,
+        value: cold.rounds,
+        unit: 'rounds',
+        baseline: 1,
+        baselineLabel: 'one parallel round',
+        ratio: ratio(cold.rounds, 1),
+        note: `${cold.calls} calls; first run with new credentials that do not carry the account id`,
       },
       {
         section,

@@ -1,6 +1,8 @@
 // Shared helpers for the benchmark: timing child processes, statistics, loopback servers, the CLI.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -144,5 +146,7 @@ export function fakeAwsEnv(endpoint) {
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
     // The SDK warns on Node 20 that 2027 releases will need Node 22: noise in a benchmark's output.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The CLI's account cache (src/aws/account.ts) for this run only, not the user's.
+    WEBHOOK_PROXY_CACHE_DIR: mkdtempSync(join(tmpdir(), 'webhook-proxy-bench-cache-')),
   };
 }

@@ -36,6 +36,10 @@ export interface Aws {
   route53(): Promise<Route53Client>;
   /** The account id (cached), for ARNs the APIs do not return. */
   accountId(): Promise<string>;
+  /** The account id when known without a call (src/aws/account.ts), else undefined. */
+  knownAccountId(): Promise<string | undefined>;
+  /** Remember the account id read from an ARN, for the next run with these credentials. */
+  rememberAccountId(accountId: string | undefined): Promise<void>;
 }
 
 // AWS region names: two letters, a direction, a number (us-east-1, ap-southeast-2, us-gov-west-1, eu-isoe-west-1).
@@ -101,6 +105,7 @@ export function createAws(settings: AwsSettings): Aws {
     return () => (p ??= make());
   };
   let account: Promise<string> | undefined;
+  let known: Promise<string | undefined> | undefined;
   const aws: Aws = {
     settings,
     sqs: once(async () => new (await import('@aws-sdk/client-sqs')).SQSClient(await common())),
@@ -121,10 +126,25 @@ export function createAws(settings: AwsSettings): Aws {
     route53: once(async () => new (await import('@aws-sdk/client-route-53')).Route53Client(await common())),
     accountId: () =>
       (account ??= (async () => {
+        const known = await aws.knownAccountId();
+        if (known) return known;
         const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
         const out = await (await aws.sts()).send(new GetCallerIdentityCommand({}));
+        await aws.rememberAccountId(out.Account);
         return out.Account!;
       })()),
+    // Asked once per process (it reads the credentials and a file), so callers in one round agree.
+    knownAccountId: () =>
+      (known ??= (async () => {
+        const { knownAccountId } = await import('./account.js');
+        return knownAccountId(settings, await aws.sqs());
+      })()),
+    rememberAccountId: async (accountId) => {
+      if (!accountId) return;
+      known = Promise.resolve(accountId);
+      const { rememberAccountId } = await import('./account.js');
+      await rememberAccountId(settings, await aws.sqs(), accountId);
+    },
   };
   cache.set(key, aws);
   return aws;

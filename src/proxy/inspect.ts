@@ -137,6 +137,7 @@ export async function inspectProxy(aws: Aws, name: string, deliver?: DeliverRef)
     aws.lambda(),
     aws.apigw(),
     aws.cloudwatch(),
+    aws.knownAccountId(), // resolves the credentials, and says whether the queues can be read at once
   ]);
   const [proxy, age] = await Promise.all([
     locateProxy(aws, name, { deliver }),

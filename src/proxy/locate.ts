@@ -1,18 +1,20 @@
 /**
- * Find an existing proxy in AWS by its deterministic names (src/proxy/names.ts): no local state.
+ * Find an existing proxy in AWS by its deterministic names (src/proxy/names.ts).
  *
- * One round of independent calls, all started at once (depth 1), then one dependent call per queue
- * (depth 2, GetQueueAttributes needs the URL that ListQueues gave):
+ * One round of independent calls, all started at once:
  *
- *   depth 1: GetFunctionConfiguration(deliver) · ListEventSourceMappings(deliver) · GetApis (paged,
- *            by name) · ListQueues(prefix webhook-proxy-NAME) · GetDomainNames (the custom domain, by tags)
- *   depth 2: GetQueueAttributes(queue) · GetQueueAttributes(dlq)
+ *   GetFunctionConfiguration(deliver) · ListEventSourceMappings(deliver) · GetApis (paged, by name) ·
+ *   GetDomainNames (the custom domain, by tags) · the queues
  *
- * ListQueues with the name prefix finds the queue and the DLQ in one call whether the proxy is
- * ordered (.fifo) or not, so we never guess the suffix (GetQueueUrl would need one call per candidate
- * name, and fails for the wrong one).
+ * A queue is addressed by a URL that holds the account id. When the account is known without a call
+ * (the credentials carry it, or the account cache: src/aws/account.ts), the queues are read in that
+ * same round: GetQueueAttributes on the URLs of both kinds (standard and .fifo, for the queue and the
+ * DLQ; the two of the other kind answer "does not exist"). Otherwise ListQueues (prefix
+ * webhook-proxy-NAME, one call for both kinds) goes in the round, and the two GetQueueAttributes follow
+ * it: a second round, once per set of credentials, as the queue's ARN then fills the cache.
  */
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
+import { accountOfArn } from '../aws/account.js';
 import type { Aws } from '../aws/clients.js';
 import { isNotFound } from '../aws/errors.js';
 import { CliError, ProxyNotFoundError } from '../errors.js';
@@ -112,9 +114,56 @@ const queueNameOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 async function findQueue(aws: Aws, urls: Promise<string[]>, names: string[]): Promise<QueueRef | undefined> {
   const url = (await urls).find((u) => names.includes(queueNameOf(u)));
-  if (!url) return undefined;
-  const attributes = await getQueueAttributes(aws, url);
-  return { url, name: queueNameOf(url), arn: attributes.QueueArn ?? '', attributes };
+  return url ? readQueue(aws, url) : undefined;
+}
+
+/** A queue's attributes, or undefined when it does not exist (or, for a guessed URL, is not ours to read). */
+async function readQueue(aws: Aws, url: string, guessed = false): Promise<QueueRef | undefined> {
+  try {
+    const attributes = await getQueueAttributes(aws, url);
+    return { url, name: queueNameOf(url), arn: attributes.QueueArn ?? '', attributes };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    // A URL under another account's id: the fallback below asks ListQueues, which says what is ours.
+    if (guessed && /AccessDenied/.test((err as { name?: string }).name ?? '')) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The URL AWS gives a queue: https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (amazonaws.com.cn in China).
+ * With --endpoint-url (an emulator), that endpoint in place of AWS's.
+ */
+export function queueUrlOf(aws: Aws, account: string, queueName: string): string {
+  const { region, endpoint } = aws.settings;
+  const base = endpoint
+    ? endpoint.replace(/\/+$/, '')
+    : `https://sqs.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  return `${base}/${account}/${queueName}`;
+}
+
+/** Both queues of a proxy, of whichever kind exists; see the module comment for the one or two rounds. */
+async function findQueues(aws: Aws, name: string): Promise<[QueueRef | undefined, QueueRef | undefined]> {
+  const plain = resourceNames(name);
+  const fifo = resourceNames(name, { ordered: true });
+  const account = await aws.knownAccountId();
+  if (account) {
+    const [q, d, fq, fd] = await Promise.all(
+      [plain.queue, plain.dlq, fifo.queue, fifo.dlq].map((n) =>
+        readQueue(aws, queueUrlOf(aws, account, n), true),
+      ),
+    );
+    // None found: a proxy without queues, or an account id that is not these queues' (a stale
+    // AWS_ACCOUNT_ID, say). ListQueues settles it, in a second round only in this case.
+    if (q || d || fq || fd) return [q ?? fq, d ?? fd];
+  }
+  const urls = listQueueUrls(aws, plain.queue);
+  const found = await Promise.all([
+    findQueue(aws, urls, [plain.queue, fifo.queue]),
+    findQueue(aws, urls, [plain.dlq, fifo.dlq]),
+  ]);
+  await aws.rememberAccountId(accountOfArn(found[0]?.arn ?? found[1]?.arn));
+  return found;
 }
 
 export function deliverRefOf(config: FunctionConfiguration): DeliverRef {
@@ -173,17 +222,13 @@ export interface LocateOptions {
 /** Describe one proxy; throws ProxyNotFoundError when none of its parts exist. */
 export async function locateProxy(aws: Aws, name: string, options: LocateOptions = {}): Promise<Proxy> {
   const plain = resourceNames(name);
-  const fifo = resourceNames(name, { ordered: true });
-  // Build the clients first so every call below really starts at once.
-  await Promise.all([aws.sqs(), aws.lambda(), aws.apigw()]);
-  // Everything at depth 1 starts now; the queue lookups chain one GetQueueAttributes each (depth 2).
-  const urls = listQueueUrls(aws, plain.queue);
-  const [deliver, mapping, endpoint, queue, dlq, domain] = await Promise.all([
+  // Build the clients (and resolve the credentials) first so every call below really starts at once.
+  await Promise.all([aws.sqs(), aws.lambda(), aws.apigw(), aws.knownAccountId()]);
+  const [deliver, mapping, endpoint, [queue, dlq], domain] = await Promise.all([
     options.deliver ?? getDeliver(aws, plain.deliverFunction),
     getMapping(aws, plain.deliverFunction),
     getEndpoint(aws, plain.api, name),
-    findQueue(aws, urls, [plain.queue, fifo.queue]),
-    findQueue(aws, urls, [plain.dlq, fifo.dlq]),
+    findQueues(aws, name),
     findProxyDomain(aws, name),
   ]);
   if (!deliver && !queue && !mapping && !endpoint) {

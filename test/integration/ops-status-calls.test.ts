@@ -1,11 +1,18 @@
 /**
- * status is one parallel round: count its AWS calls and check that only the queue reads wait for
- * another call (critical path depth 2). Every SDK call is recorded by a middleware on the clients.
+ * status is one parallel round when the account id is known without a call (credentials that carry
+ * it, or the account cache filled by an earlier run), and at most two otherwise. Every SDK call is
+ * recorded by a middleware on the clients; a call's depth is how many calls had answered before it
+ * started.
  */
-import { describe, expect, it } from 'vitest';
-import { createAws } from '../../src/aws/clients.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GetQueueAttributesCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
+import { createAws, type Aws } from '../../src/aws/clients.js';
 import { inspectProxy } from '../../src/proxy/inspect.js';
 import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
+import { inject, undoAll, type Restore } from '../helpers/provision.js';
 import { createProxyFixture } from '../helpers/proxy-fixture.js';
 
 const endpoint = useMoto();
@@ -18,50 +25,133 @@ interface Stack {
   ): void;
 }
 
+const saved = { cache: process.env.WEBHOOK_PROXY_CACHE_DIR, account: process.env.AWS_ACCOUNT_ID };
+afterEach(() => {
+  process.env.WEBHOOK_PROXY_CACHE_DIR = saved.cache;
+  if (saved.account === undefined) delete process.env.AWS_ACCOUNT_ID;
+  else process.env.AWS_ACCOUNT_ID = saved.account;
+});
+
+let variant = 0;
+/** status of `name` with a fresh client set (a distinct settings key), recording every call. */
+async function recordStatus(name: string, prepare?: (aws: Aws) => Promise<void>) {
+  const aws = createAws({ region: TEST_REGION, endpoint: `${endpoint}${'/'.repeat(++variant)}` });
+  await prepare?.(aws);
+  const calls: { command: string; startedAfter: number; failed?: boolean }[] = [];
+  let finished = 0;
+  const finishedNames: string[] = [];
+  for (const client of await Promise.all([aws.sqs(), aws.lambda(), aws.apigw(), aws.cloudwatch()])) {
+    (client.middlewareStack as unknown as Stack).add(
+      (next, context) => async (args) => {
+        const call = { command: String(context.commandName).replace(/Command$/, ''), startedAfter: finished };
+        calls.push(call);
+        try {
+          return await next(args);
+        } catch (err) {
+          Object.assign(call, { failed: true });
+          throw err;
+        } finally {
+          finished++;
+          finishedNames.push(call.command);
+        }
+      },
+      { step: 'initialize', name: 'countCalls' },
+    );
+  }
+  const s = await inspectProxy(aws, name);
+  return { s, calls, finishedNames };
+}
+
+const freshCache = () => {
+  process.env.WEBHOOK_PROXY_CACHE_DIR = mkdtempSync(join(tmpdir(), 'wp-cache-'));
+};
+
 describe('status API calls', () => {
-  it('8 calls; 6 start before any answer, the 2 queue reads after ListQueues', async () => {
+  it('account unknown: 8 calls, the 2 queue reads after ListQueues; the next status is one round', async () => {
     const name = uniqueName('calls');
     await createProxyFixture(name);
-    // A fresh client set (a distinct settings key), so nothing is shared with other tests.
-    const aws = createAws({ region: TEST_REGION, endpoint: `${endpoint}/` });
-    const calls: { command: string; startedAfter: number }[] = [];
-    let finished = 0;
-    const finishedNames: string[] = [];
-    for (const client of await Promise.all([aws.sqs(), aws.lambda(), aws.apigw(), aws.cloudwatch()])) {
-      (client.middlewareStack as unknown as Stack).add(
-        (next, context) => async (args) => {
-          const command = String(context.commandName);
-          calls.push({ command, startedAfter: finished });
-          try {
-            return await next(args);
-          } finally {
-            finished++;
-            finishedNames.push(command);
-          }
-        },
-        { step: 'initialize', name: 'countCalls' },
-      );
-    }
-    const s = await inspectProxy(aws, name);
-    expect(s.name).toBe(name);
-    expect(calls.map((c) => c.command).sort()).toEqual(
+    freshCache();
+    delete process.env.AWS_ACCOUNT_ID;
+    const first = await recordStatus(name);
+    expect(first.s.name).toBe(name);
+    expect(first.calls.map((c) => c.command).sort()).toEqual(
       [
-        'GetApisCommand',
-        'GetDomainNamesCommand',
-        'GetFunctionConfigurationCommand',
-        'GetMetricDataCommand',
-        'GetQueueAttributesCommand',
-        'GetQueueAttributesCommand',
-        'ListEventSourceMappingsCommand',
-        'ListQueuesCommand',
+        'GetApis',
+        'GetDomainNames',
+        'GetFunctionConfiguration',
+        'GetMetricData',
+        'GetQueueAttributes',
+        'GetQueueAttributes',
+        'ListEventSourceMappings',
+        'ListQueues',
       ].sort(),
     );
-    const depth1 = calls.filter((c) => c.startedAfter === 0).map((c) => c.command);
+    const depth1 = first.calls.filter((c) => c.startedAfter === 0).map((c) => c.command);
     expect(depth1).toHaveLength(6);
-    expect(depth1).not.toContain('GetQueueAttributesCommand');
-    // Each queue read starts once ListQueues has answered, not later than needed for anything else.
-    for (const c of calls.filter((x) => x.command === 'GetQueueAttributesCommand')) {
-      expect(finishedNames.slice(0, c.startedAfter)).toContain('ListQueuesCommand');
+    expect(depth1).not.toContain('GetQueueAttributes');
+    for (const c of first.calls.filter((x) => x.command === 'GetQueueAttributes')) {
+      expect(first.finishedNames.slice(0, c.startedAfter)).toContain('ListQueues');
     }
+
+    // The queue's ARN filled the account cache: the same credentials now read the queues at once.
+    const next = await recordStatus(name);
+    expect(next.calls.every((c) => c.startedAfter === 0)).toBe(true);
+    expect(next.calls.map((c) => c.command)).not.toContain('ListQueues');
+    expect(next.s.queue).toEqual(first.s.queue);
+    expect(next.s.dlq).toEqual(first.s.dlq);
+  });
+
+  it('account in the credentials (AWS_ACCOUNT_ID): one round of 9 calls; the other kind is absent', async () => {
+    const name = uniqueName('calls1');
+    await createProxyFixture(name);
+    process.env.WEBHOOK_PROXY_CACHE_DIR = ''; // no cache: the credentials alone
+    process.env.AWS_ACCOUNT_ID = '123456789012'; // moto's account
+    const { s, calls } = await recordStatus(name);
+    expect(calls.every((c) => c.startedAfter === 0)).toBe(true);
+    const reads = calls.filter((c) => c.command === 'GetQueueAttributes');
+    // Standard and FIFO candidates for the queue and the DLQ: the two .fifo ones do not exist.
+    expect(reads).toHaveLength(4);
+    expect(reads.filter((c) => c.failed)).toHaveLength(2);
+    expect(calls).toHaveLength(9);
+    expect(s.queue).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
+    expect(s.ordered).toBe(false);
+  });
+
+  it('finds an ordered proxy the same way', async () => {
+    const name = uniqueName('callsf');
+    await createProxyFixture(name, { ordered: true });
+    process.env.WEBHOOK_PROXY_CACHE_DIR = '';
+    process.env.AWS_ACCOUNT_ID = '123456789012';
+    const { s, calls } = await recordStatus(name);
+    expect(calls.every((c) => c.startedAfter === 0)).toBe(true);
+    expect(s.ordered).toBe(true);
+  });
+});
+
+describe('an account id that is not the queues’ own', () => {
+  const restore: Restore = [];
+  afterEach(() => undoAll(restore));
+
+  it('falls back to ListQueues and still finds them', async () => {
+    const name = uniqueName('callsx');
+    await createProxyFixture(name);
+    process.env.WEBHOOK_PROXY_CACHE_DIR = '';
+    process.env.AWS_ACCOUNT_ID = '000011112222'; // wrong: moto's account is 123456789012
+    // AWS answers QueueDoesNotExist for a URL under another account (AccessDenied if that account has
+    // such a queue); moto ignores the account in the URL, so the answer is injected.
+    const { s, calls } = await recordStatus(name, async (aws) => {
+      inject(
+        await aws.sqs(),
+        (cmd) => {
+          if (cmd instanceof GetQueueAttributesCommand && cmd.input.QueueUrl?.includes('/000011112222/')) {
+            throw new QueueDoesNotExist({ message: 'The specified queue does not exist.', $metadata: {} });
+          }
+        },
+        restore,
+      );
+    });
+    expect(calls.map((c) => c.command)).toContain('ListQueues');
+    expect(s.queue).toMatchObject({ visible: 0 });
+    expect(s.dlq).toEqual({ visible: 0 });
   });
 });

@@ -110,6 +110,8 @@ export async function createProxy(
   const dlq = await step(`dead-letter queue ${names.dlq}`, () => ensureDlq(ctx));
   const queue = await step(`queue ${names.queue}`, () => ensureMainQueue(ctx, dlq.ref));
   const account = queue.ref.arn.split(':')[4]!;
+  // So that status, right after, reads the queues in its one round (src/aws/account.ts).
+  if (!ctx.dryRun) await aws.rememberAccountId(account);
 
   const accessLogArn = spec.accessLogs ? logGroupArn(ctx, account, names.accessLogGroup) : undefined;
   const [, , ingestRole, deliverRole] = await settleAll([
