@@ -9,7 +9,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slackSignature, xResponseToken, zoomEncryptedToken } from '../helpers/edge.js';
+import { slackSignature, xResponseToken, zoomEncryptedToken, zoomSignature } from '../helpers/edge.js';
 import { sha256, startUpstream } from '../helpers/upstream.js';
 
 const SECRETS = {
@@ -72,6 +72,8 @@ beforeAll(async () => {
       `stripe=${SECRETS.stripe}`,
       '--verify',
       `slack=${SECRETS.slack}`,
+      '--verify',
+      `zoom=${SECRETS.zoom}`,
       '--verify',
       `hmac-sha256=${SECRETS.dropbox}:x-dropbox-signature`,
     ],
@@ -180,6 +182,8 @@ describe('webhook-proxy dev --handshake --verify', () => {
       },
       slackSignature('guessed', now, body),
       slackSignature(SECRETS.slack, now - 600, body), // genuine, but too old
+      zoomSignature('guessed', now, body),
+      zoomSignature(SECRETS.zoom, now - 600, body), // genuine, but too old
       { 'x-dropbox-signature': createHmac('sha256', 'guessed').update(body).digest('hex') },
       {}, // unsigned
     ];
@@ -196,6 +200,8 @@ describe('webhook-proxy dev --handshake --verify', () => {
     const stBody = JSON.stringify({ id: 'evt_e2e', object: 'event', type: 'payment_intent.succeeded' });
     const slBody = 'payload=%7B%22type%22%3A%22block_actions%22%7D';
     const dbBody = Buffer.concat([Buffer.from('{"list_folder":{"accounts":["dbid:A"]}}'), randomBytes(64)]);
+    const zmBody =
+      '{"event":"meeting.ended","payload":{"object":{"id":"85012345678"}},"event_ts":1764000000000}';
     const now = Math.floor(Date.now() / 1000);
     const sent = [
       await post('/github', ghBody, {
@@ -217,14 +223,18 @@ describe('webhook-proxy dev --handshake --verify', () => {
         'content-type': 'application/octet-stream',
         'x-dropbox-signature': createHmac('sha256', SECRETS.dropbox).update(dbBody).digest('hex'),
       }),
+      await post('/zoom', zmBody, {
+        'content-type': 'application/json',
+        ...zoomSignature(SECRETS.zoom, now, zmBody),
+      }),
     ];
-    expect(sent.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    expect(sent.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     const ids = await Promise.all(sent.map(async (r) => ((await r.json()) as { id: string }).id));
     for (const id of ids) await waitFor((e) => e.event === 'delivered' && e.id === id);
 
-    // Only these four reached the upstream: no handshake, no forgery.
+    // Only these five reached the upstream: no handshake, no forgery.
     expect(upstream.received.map((r) => r.sha256).sort()).toEqual(
-      [ghBody, stBody, slBody, dbBody].map((b) => sha256(b)).sort(),
+      [ghBody, stBody, slBody, dbBody, zmBody].map((b) => sha256(b)).sort(),
     );
     const byId = new Map(upstream.received.map((r) => [r.headers['x-webhook-proxy-id'], r]));
     expect(byId.get(ids[0])!.headers['x-hub-signature-256']).toBe(await githubSign(SECRETS.github, ghBody));

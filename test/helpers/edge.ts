@@ -29,6 +29,13 @@ export function slackSignature(
   return { 'x-slack-signature': `v0=${mac}`, 'x-slack-request-timestamp': String(timestamp) };
 }
 
+/** Zoom's webhook signature, as its documentation computes it (Zoom publishes no npm library for it). */
+export function zoomSignature(secret: string, timestamp: number, body: string): Record<string, string> {
+  const message = `v0:${timestamp}:${body}`;
+  const hash = createHmac('sha256', secret).update(message).digest('hex');
+  return { 'x-zm-signature': `v0=${hash}`, 'x-zm-request-timestamp': String(timestamp) };
+}
+
 /** Zoom's url_validation answer: hex HMAC-SHA256(secret token, plainToken). */
 export function zoomEncryptedToken(secret: string, plainToken: string): string {
   return createHmac('sha256', secret).update(plainToken).digest('hex');

@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { createEdge, type EdgeOutcome } from '../../src/handlers/edge/index.js';
 import type { VerifySpec } from '../../src/handlers/edge/types.js';
-import { edgeRequest, slackSignature } from '../helpers/edge.js';
+import { edgeRequest, slackSignature, zoomSignature } from '../helpers/edge.js';
 
 const stripe = new Stripe('sk_test_not_used_offline');
 const NOW = 1_780_000_000_000; // a fixed "now" in ms: tolerances are tested against this clock
@@ -139,6 +139,38 @@ describe('slack (x-slack-signature, x-slack-request-timestamp), signed by the do
     const headers = slackSignature(secret, nowS - 1000, body);
     headers['x-slack-request-timestamp'] = String(nowS);
     expect(refusedReasons(edge(edgeRequest({ headers, body })))).toEqual(['slack: signature mismatch']);
+  });
+});
+
+describe('zoom (x-zm-signature, x-zm-request-timestamp), signed as Zoom documents it', () => {
+  const secret = 'zoom-secret-token-0a1b';
+  const edge = edgeWith([{ name: 'zoom', secret }]);
+  const body =
+    '{"event":"meeting.started","payload":{"account_id":"AAA","object":{"id":"85012345678"}},"event_ts":1764000000000}';
+  const nowS = NOW / 1000;
+
+  it('accepts a genuine event within five minutes either way', () => {
+    for (const ts of [nowS, nowS - 300, nowS + 300]) {
+      expect(edge(edgeRequest({ headers: zoomSignature(secret, ts, body), body }))).toMatchObject({
+        kind: 'pass',
+        verifiedBy: 'zoom',
+      });
+    }
+  });
+
+  it('refuses an old timestamp, a forged signature, a Slack-named header, a missing timestamp', () => {
+    expect(
+      refusedReasons(edge(edgeRequest({ headers: zoomSignature(secret, nowS - 301, body), body }))),
+    ).toEqual(['zoom: timestamp more than 300 s from now']);
+    expect(refusedReasons(edge(edgeRequest({ headers: zoomSignature('wrong', nowS, body), body })))).toEqual([
+      'zoom: signature mismatch',
+    ]);
+    // The same bytes under Slack's header names are not a Zoom signature.
+    expect(edge(edgeRequest({ headers: slackSignature(secret, nowS, body), body })).kind).toBe('refused');
+    const { 'x-zm-signature': sig } = zoomSignature(secret, nowS, body);
+    expect(refusedReasons(edge(edgeRequest({ headers: { 'x-zm-signature': sig! }, body })))).toEqual([
+      'zoom: no x-zm-request-timestamp',
+    ]);
   });
 });
 

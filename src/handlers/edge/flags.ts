@@ -60,7 +60,7 @@ const HANDSHAKE_HINTS: Record<string, string> = {
   graph: 'Graph sends no signature; your application checks the clientState of each notification.',
   dropbox: "To check Dropbox's signatures as well, add --verify hmac-sha256=APP_SECRET:x-dropbox-signature.",
   meta: "The verify token is the one you type into the app dashboard's Webhooks callback settings.",
-  zoom: "The secret token is on your Zoom app's Features → Access page.",
+  zoom: "The secret token is on your Zoom app's Features → Access page. To check Zoom's signatures as well, add --verify zoom=SECRET_TOKEN.",
   x: "The consumer secret is your X app's API Key Secret.",
 };
 

@@ -24,6 +24,7 @@ export const VERIFY_SECRETS: Record<VerifierName, string> = {
   github: 'WEBHOOK_SECRET',
   stripe: 'SIGNING_SECRET',
   slack: 'SIGNING_SECRET',
+  zoom: 'SECRET_TOKEN',
   'hmac-sha256': 'SECRET:HEADER',
 };
 

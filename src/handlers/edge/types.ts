@@ -25,7 +25,7 @@ export interface EdgeResponse {
 export type Clock = () => number;
 
 export type HandshakeName = 'slack' | 'meta' | 'zoom' | 'graph' | 'dropbox' | 'x';
-export type VerifierName = 'github' | 'stripe' | 'slack' | 'hmac-sha256';
+export type VerifierName = 'github' | 'stripe' | 'slack' | 'zoom' | 'hmac-sha256';
 
 export interface HandshakeSpec {
   name: HandshakeName;

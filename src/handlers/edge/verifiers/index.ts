@@ -4,8 +4,9 @@ import { github, GITHUB_HEADER } from './github.js';
 import { hmac } from './hmac.js';
 import { slack, SLACK_HEADER } from './slack.js';
 import { stripe, STRIPE_HEADER } from './stripe.js';
+import { zoom, ZOOM_HEADER } from './zoom.js';
 
-export const VERIFIERS: Record<VerifierName, Verifier> = { github, stripe, slack, 'hmac-sha256': hmac };
+export const VERIFIERS: Record<VerifierName, Verifier> = { github, stripe, slack, zoom, 'hmac-sha256': hmac };
 
 /** The header a verifier reads its signature from. */
 export function signatureHeader(spec: VerifySpec): string {
@@ -16,6 +17,8 @@ export function signatureHeader(spec: VerifySpec): string {
       return STRIPE_HEADER;
     case 'slack':
       return SLACK_HEADER;
+    case 'zoom':
+      return ZOOM_HEADER;
     case 'hmac-sha256':
       return spec.header ?? '';
   }
