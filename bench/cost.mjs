@@ -96,7 +96,7 @@ export async function costModel({ proxy, n, design, appMs, paced }) {
     calls.filter((c) => c.at >= m.windows.ingest.from && c.at <= m.windows.ingest.to),
   );
 
-  const ours = model({
+  const oursInputs = {
     ingestMs: d.ingest.median,
     ingestMb: design.ingestMb,
     deliverMsPerBatch: d.deliver10.median,
@@ -104,27 +104,11 @@ export async function costModel({ proxy, n, design, appMs, paced }) {
     batch: design.batchSize,
     appMs,
     sends,
-  });
-  const oursPaced = model({
-    ingestMs: d.ingest.median,
-    ingestMb: design.ingestMb,
-    deliverMsPerBatch: d.deliver10.median,
-    deliverMb: design.deliverMb,
-    batch: design.batchSize,
-    appMs,
-    pacedMs: (1000 * paced.concurrency) / paced.rate,
-    sends,
-  });
+  };
+  const ours = model(oursInputs);
+  const oursPaced = model({ ...oursInputs, pacedMs: (1000 * paced.concurrency) / paced.rate });
   // The same design at the original's 128 MB: what batching does, apart from the memory choice.
-  const ours128 = model({
-    ingestMs: d.ingest.median,
-    ingestMb: 128,
-    deliverMsPerBatch: d.deliver10.median,
-    deliverMb: 128,
-    batch: design.batchSize,
-    appMs,
-    sends,
-  });
+  const ours128 = model({ ...oursInputs, ingestMb: 128, deliverMb: 128 });
   const original = model({
     ingestMs: d.ingest.median,
     ingestMb: 128,

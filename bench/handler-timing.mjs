@@ -12,7 +12,7 @@ import {
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from './lib.mjs';
+import { ROOT, SAMPLE_WEBHOOK_BODY } from './lib.mjs';
 
 const N = Number(process.env.BENCH_N ?? 200);
 const WARMUP = 5;
@@ -25,15 +25,7 @@ const load = (name) => import(pathToFileURL(join(ROOT, `dist/handlers/${name}/in
 const ingest = await load('ingest');
 const deliver = await load('deliver');
 
-const body = JSON.stringify({
-  event: 'delivered',
-  email: 'user@example.com',
-  timestamp: 1_700_000_000,
-  sg_event_id: 'evt-bench-xxxxxxxxxxxxxxxxxxxxxxxx',
-  sg_message_id: 'msg-bench.filter0001.example.com',
-  category: ['newsletter', 'bench'],
-  response: '250 OK',
-});
+const body = SAMPLE_WEBHOOK_BODY;
 
 /** The payload-2.0 event API Gateway hands ingest for one JSON webhook. */
 function httpApiEvent(i) {

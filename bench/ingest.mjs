@@ -3,17 +3,9 @@
 // 127.0.0.1 in the same run. dev delivers to another bare server, so its queue drains meanwhile.
 import autocannon from 'autocannon';
 import { startDevProcess } from './dev-process.mjs';
-import { percentile, ratio, round, startNodeServer } from './lib.mjs';
+import { percentile, ratio, round, SAMPLE_WEBHOOK_BODY, startNodeServer } from './lib.mjs';
 
-const BODY = JSON.stringify({
-  event: 'delivered',
-  email: 'user@example.com',
-  timestamp: 1_700_000_000,
-  sg_event_id: 'evt-bench-xxxxxxxxxxxxxxxxxxxxxxxx',
-  sg_message_id: 'msg-bench.filter0001.example.com',
-  category: ['newsletter', 'bench'],
-  response: '250 OK',
-});
+const BODY = SAMPLE_WEBHOOK_BODY;
 
 /** autocannon's own histogram keeps whole milliseconds; its 'response' events carry exact times. */
 function cannon(url, { seconds, connections }) {

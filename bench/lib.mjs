@@ -150,3 +150,14 @@ export function fakeAwsEnv(endpoint) {
     WEBHOOK_PROXY_CACHE_DIR: mkdtempSync(join(tmpdir(), 'webhook-proxy-bench-cache-')),
   };
 }
+
+/** A typical webhook body (a SendGrid-style event), the same for every figure that sends one. */
+export const SAMPLE_WEBHOOK_BODY = JSON.stringify({
+  event: 'delivered',
+  email: 'user@example.com',
+  timestamp: 1_700_000_000,
+  sg_event_id: 'evt-bench-xxxxxxxxxxxxxxxxxxxxxxxx',
+  sg_message_id: 'msg-bench.filter0001.example.com',
+  category: ['newsletter', 'bench'],
+  response: '250 OK',
+});

@@ -6,6 +6,7 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoEnv, uniqueName, useMoto } from '../helpers/moto.js';
+import { counts } from '../helpers/proxy-fixture.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { blast, startDev } from './dev-harness.js';
 
@@ -38,19 +39,6 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-async function depth(): Promise<{ visible: number; hidden: number }> {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(out.Attributes!.ApproximateNumberOfMessages),
-    hidden: Number(out.Attributes!.ApproximateNumberOfMessagesNotVisible),
-  };
-}
-
 describe('dev --queue-url (moto SQS)', () => {
   it('keeps what is queued across a stop, and delivers all of it on the next start', async () => {
     const common = ['--upstream', upstream.url, '--queue-url', queueUrl, '--endpoint-url', endpoint];
@@ -77,7 +65,7 @@ describe('dev --queue-url (moto SQS)', () => {
     expect(Number(stopped.queued)).toBe(WEBHOOKS - deliveredFirst);
     expect(Number(stopped.queued)).toBeGreaterThan(WEBHOOKS / 2);
     // The batch that was being paced was handed back, not left hidden for the visibility timeout.
-    expect(await depth()).toEqual({ visible: WEBHOOKS - deliveredFirst, hidden: 0 });
+    expect(await counts(queueUrl)).toEqual({ visible: WEBHOOKS - deliveredFirst, inFlight: 0, delayed: 0 });
 
     const second = await startDev([...common, '--concurrency', '2'], motoEnv());
     await second.waitFor((e) => e.event === 'delivered', WEBHOOKS - deliveredFirst, 30_000);
@@ -86,6 +74,6 @@ describe('dev --queue-url (moto SQS)', () => {
 
     const arrived = upstream.received.map((r) => String(r.headers['x-webhook-proxy-id']));
     expect(arrived.sort()).toEqual([...ids].sort());
-    expect(await depth()).toEqual({ visible: 0, hidden: 0 });
+    expect(await counts(queueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 });

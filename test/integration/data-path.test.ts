@@ -6,7 +6,6 @@
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SQSClient,
   type Message,
@@ -20,6 +19,7 @@ import { createIngestHandler } from '../../src/handlers/ingest.js';
 import { createSqsQueuePort } from '../../src/handlers/sqs-port.js';
 import { httpApiEvent, sqsEvent, sqsRecord } from '../helpers/events.js';
 import { uniqueName, useMoto } from '../helpers/moto.js';
+import { counts } from '../helpers/proxy-fixture.js';
 import { sha256, startUpstream } from '../helpers/upstream.js';
 
 useMoto();
@@ -83,19 +83,6 @@ async function runDeliver(queueUrl: string, messages: Message[], config: Deliver
     );
   }
   return { res, events };
-}
-
-async function depth(queueUrl: string) {
-  const out = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(out.Attributes!.ApproximateNumberOfMessages),
-    inFlight: Number(out.Attributes!.ApproximateNumberOfMessagesNotVisible),
-  };
 }
 
 const config = (upstream: string): DeliverConfig => ({
@@ -183,7 +170,7 @@ describe('data path through moto SQS', () => {
       expect(r.headers['content-type']).toBe(c.type);
     }
     expect(verified).toEqual(cases.map(() => true));
-    expect(await depth(queueUrl)).toEqual({ visible: 0, inFlight: 0 });
+    expect(await counts(queueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 
   it('an upstream 500, a timeout and a refused connection are batch item failures; nothing is deleted', async () => {
@@ -223,7 +210,7 @@ describe('data path through moto SQS', () => {
         expect(res.batchItemFailures, label).toHaveLength(3);
         expect(events.map((e) => e.event)).toEqual(['failed', 'failed', 'failed']);
         // All three are still in the queue, hidden for their backoff.
-        expect(await depth(queueUrl), label).toEqual({ visible: 0, inFlight: 3 });
+        expect(await counts(queueUrl), label).toEqual({ visible: 0, inFlight: 3, delayed: 0 });
       }
     } finally {
       await failing.close();
