@@ -189,6 +189,40 @@ describe('custom domain and access logs', () => {
     });
   });
 
+  it('with nested zones, creates the record in the most specific one and destroy deletes it there', async () => {
+    const name = uniqueName('domn');
+    const parent = `${name}.example`;
+    const child = `sub.${parent}`;
+    const domain = `hooks.${child}`;
+    const parentId = await zoneWithRecords(parent); // listed first: the one a careless lookup would pick
+    const childId = await zoneWithRecords(child);
+    const [parentBefore, childBefore] = [await records(parentId), await records(childId)];
+    const cert = await certificate(`*.${child}`);
+    const res = await runCli(
+      'create',
+      name,
+      '--upstream',
+      'https://app.example.com/hooks',
+      '--domain',
+      domain,
+      '--certificate-arn',
+      cert,
+      '--json',
+    );
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).hostedZone).toMatchObject({ id: childId, found: 'matched' });
+    expect((await records(childId)).some((r) => r.Name === `${domain}.` && r.Type === 'A')).toBe(true);
+
+    const gone = await runCli('destroy', name, '--yes', '--json');
+    expect(gone.code, gone.stderr).toBe(0);
+    const deleted: string[] = JSON.parse(gone.stdout).deleted;
+    expect(deleted.filter((d) => d === `DNS record ${domain}`)).toHaveLength(1);
+    expect(new Set(deleted).size).toBe(deleted.length);
+    expect(deleted).not.toContain('custom domain'); // its parts are listed, not the step too
+    expect(await records(childId)).toEqual(childBefore);
+    expect(await records(parentId)).toEqual(parentBefore);
+  });
+
   it('without a hosted zone for the domain, says where to point a CNAME', async () => {
     const name = uniqueName('cname');
     const domain = `hooks.${name}.nozone.example`;

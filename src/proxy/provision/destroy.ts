@@ -114,7 +114,8 @@ export async function destroyProxy(
 ): Promise<DestroyResult> {
   const { names, urls } = state;
   const deleted: string[] = [];
-  const step = async (label: string, run: () => Promise<StepAction>) => {
+  // `listed: false` for a step that lists what it deleted itself (the custom domain's three parts).
+  const step = async (label: string, run: () => Promise<StepAction>, listed = true) => {
     events.start(label, label);
     let action: StepAction;
     try {
@@ -130,7 +131,7 @@ export async function destroyProxy(
       );
     }
     events.done(label, action);
-    if (action === 'deleted') deleted.push(label);
+    if (action === 'deleted' && listed) deleted.push(label);
   };
   const [lambda, iam, apigw, logs, sqs] = await Promise.all([
     aws.lambda(),
@@ -142,11 +143,15 @@ export async function destroyProxy(
 
   // 1. The public endpoint: senders get an error (and retry later) instead of reaching a half-deleted proxy.
   //    The custom domain first (its DNS record, mapping and name), so the hostname stops resolving to us.
-  await step('custom domain', async () => {
-    const removed = await destroyDomain(aws, name);
-    for (const r of removed) deleted.push(r.label);
-    return removed.length ? 'deleted' : 'absent';
-  });
+  await step(
+    'custom domain',
+    async () => {
+      const removed = await destroyDomain(aws, name);
+      for (const r of removed) deleted.push(r.label);
+      return removed.length ? 'deleted' : 'absent';
+    },
+    false,
+  );
   await step(`HTTP API ${names.api}`, async () => {
     const api = await findApi(apigw, names.api, name);
     if (!api) return 'absent';

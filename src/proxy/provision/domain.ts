@@ -22,6 +22,7 @@ import {
   ListResourceRecordSetsCommand,
   paginateListHostedZones,
   type ResourceRecordSet,
+  type Route53Client,
 } from '@aws-sdk/client-route-53';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, UsageError } from '../../errors.js';
@@ -100,15 +101,27 @@ export async function checkDomain(aws: Aws, spec: DomainSpec): Promise<DomainPla
     }
     return { ...spec, zone: { id: spec.hostedZoneId, name: zoneName, found: 'given' } };
   }
-  let best: { id: string; name: string } | undefined;
+  // The most specific zone, as DNS resolves it (hooks.example.com before example.com).
+  const best = (await publicZonesHolding(route53, spec.domain)).sort(
+    (a, b) => b.name.length - a.name.length,
+  )[0];
+  return { ...spec, ...(best ? { zone: { ...best, found: 'matched' as const } } : {}) };
+}
+
+/** Every public hosted zone the domain falls within. */
+async function publicZonesHolding(
+  route53: Route53Client,
+  domain: string,
+): Promise<{ id: string; name: string }[]> {
+  const zones: { id: string; name: string }[] = [];
   for await (const page of paginateListHostedZones({ client: route53 }, {})) {
     for (const z of page.HostedZones ?? []) {
-      if (z.Config?.PrivateZone || !withinZone(spec.domain, z.Name!)) continue;
-      if (!best || z.Name!.length > best.name.length)
-        best = { id: z.Id!.replace('/hostedzone/', ''), name: z.Name! };
+      if (!z.Config?.PrivateZone && withinZone(domain, z.Name!)) {
+        zones.push({ id: z.Id!.replace('/hostedzone/', ''), name: z.Name! });
+      }
     }
   }
-  return { ...spec, ...(best ? { zone: { ...best, found: 'matched' as const } } : {}) };
+  return zones;
 }
 
 /** Our domain name: made by this tool for this proxy (tags), so a user's own domain is never touched. */
@@ -249,22 +262,16 @@ export async function destroyDomain(
   const results: { label: string; action: StepAction }[] = [];
   const target = aliasTarget(domain);
   const route53 = await aws.route53();
-  let zoneId: string | undefined;
-  for await (const page of paginateListHostedZones({ client: route53 }, {})) {
-    for (const z of page.HostedZones ?? [])
-      if (!z.Config?.PrivateZone && withinZone(name, z.Name!)) zoneId ??= z.Id!.replace('/hostedzone/', '');
-  }
-  const record = zoneId ? await findRecord(aws, zoneId, name) : undefined;
-  if (
-    zoneId &&
-    record &&
-    target &&
-    record.AliasTarget?.DNSName?.replace(/\.$/, '').toLowerCase() === target.DNSName.toLowerCase()
-  ) {
+  // Our alias record, in whichever zone holds it: create used the most specific zone, or the one
+  // --hosted-zone-id named, so look in every zone the name falls within (nested zones exist).
+  for (const zone of target ? await publicZonesHolding(route53, name) : []) {
+    const record = await findRecord(aws, zone.id, name);
+    if (record?.AliasTarget?.DNSName?.replace(/\.$/, '').toLowerCase() !== target!.DNSName.toLowerCase())
+      continue;
     await route53.send(
       new ChangeResourceRecordSetsCommand({
-        HostedZoneId: zoneId,
-        ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: record }] },
+        HostedZoneId: zone.id,
+        ChangeBatch: { Changes: [{ Action: 'DELETE', ResourceRecordSet: record! }] },
       }),
     );
     results.push({ label: `DNS record ${name}`, action: 'deleted' });
