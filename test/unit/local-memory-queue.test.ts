@@ -2,7 +2,11 @@
  * The embedded queue of `dev` against the SQS semantics the handlers and the poller rely on.
  * Time is real but short (visibility in tens of milliseconds), so nothing here depends on fake timers.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 import { SQS_MAX_MESSAGE_BYTES } from '../../src/envelope.js';
 import { MemoryQueue } from '../../src/local/memory-queue.js';
 import type { DeadLetter } from '../../src/local/queue.js';
@@ -121,31 +125,41 @@ describe('MemoryQueue', () => {
   });
 
   it('long-polls: a waiting receive returns as soon as a message is sent or becomes visible', async () => {
+    // Fake clock: "as soon as" means on the tick that makes a message available, long before the
+    // 5 s wait, whatever the machine's speed.
+    vi.useFakeTimers();
     const q = new MemoryQueue({ visibilityTimeout: 0.08 });
-    const t0 = Date.now();
-    const waiting = q.receive({ max: 10, waitSeconds: 5 });
+    const settled = <T>(p: Promise<T>) => {
+      const state: { value?: T } = {};
+      void p.then((v) => (state.value = v));
+      return state;
+    };
+    const first = settled(q.receive({ max: 10, waitSeconds: 5 }));
     setTimeout(() => void q.send('late'), 30);
-    const got = await waiting;
-    expect(got.map((m) => m.body)).toEqual(['late']);
-    expect(Date.now() - t0).toBeLessThan(2000);
-    // Nothing visible now; the message comes back when its visibility timeout runs out.
-    const again = await q.receive({ max: 10, waitSeconds: 5 });
-    expect(again[0]!.attributes.ApproximateReceiveCount).toBe('2');
-    expect(Date.now() - t0).toBeLessThan(2000);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(first.value?.map((m) => m.body)).toEqual(['late']);
+    // Nothing visible now; the message comes back when its visibility timeout (80 ms) runs out.
+    const again = settled(q.receive({ max: 10, waitSeconds: 5 }));
+    await vi.advanceTimersByTimeAsync(50);
+    expect(again.value).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(40);
+    expect(again.value?.[0]!.attributes.ApproximateReceiveCount).toBe('2');
   });
 
   it('returns an empty list after waitSeconds, or at once when aborted or closed', async () => {
+    vi.useFakeTimers();
     const q = new MemoryQueue({ visibilityTimeout: 30 });
-    expect(await q.receive({ max: 1, waitSeconds: 0.05 })).toEqual([]);
+    const timedOut = q.receive({ max: 1, waitSeconds: 0.05 });
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await timedOut).toEqual([]);
     const abort = new AbortController();
-    const t0 = Date.now();
     const waiting = q.receive({ max: 1, waitSeconds: 20, signal: abort.signal });
     setTimeout(() => abort.abort(), 20);
+    await vi.advanceTimersByTimeAsync(20); // 20 ms of the 20 s: the abort, not the wait, ends it
     expect(await waiting).toEqual([]);
     const closing = q.receive({ max: 1, waitSeconds: 20 });
     await q.close();
     expect(await closing).toEqual([]);
-    expect(Date.now() - t0).toBeLessThan(2000);
     await expect(q.send('after close')).rejects.toMatchObject({ name: 'QueueDoesNotExist' });
   });
 });
