@@ -1,16 +1,17 @@
 /**
  * Handshakes and signature checks through the built `webhook-proxy dev`, with real HTTP on both sides:
  * every handshake is answered by the proxy and never reaches the upstream, forgeries are refused 401
- * and never delivered, genuine webhooks arrive byte-for-byte. (`npm test` builds before it tests.)
+ * and never delivered, genuine webhooks arrive byte-for-byte. (startDev builds first if dist/ is older
+ * than src/.)
  */
 import { sign as githubSign } from '@octokit/webhooks-methods';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { slackSignature, xResponseToken, zoomEncryptedToken, zoomSignature } from '../helpers/edge.js';
 import { sha256, startUpstream } from '../helpers/upstream.js';
+import { startDev, type DevProcess } from './dev-harness.js';
 
 const SECRETS = {
   meta: 'meta-verify-token-e2e',
@@ -22,83 +23,43 @@ const SECRETS = {
   dropbox: 'dropbox-app-secret-e2e',
 };
 
-type Event = Record<string, unknown> & { event: string };
-
 let upstream: Awaited<ReturnType<typeof startUpstream>>;
-let child: ChildProcess;
+let dev: DevProcess;
 let base: string;
-const events: Event[] = [];
-let stderr = '';
-
-/** Resolves with the first event matching, waiting for it as long as the test allows. */
-function waitFor(match: (e: Event) => boolean): Promise<Event> {
-  return new Promise((resolve) => {
-    const check = () => {
-      const found = events.find(match);
-      if (found) resolve(found);
-      else setTimeout(check, 20);
-    };
-    check();
-  });
-}
 
 beforeAll(async () => {
   upstream = await startUpstream((_r, res) => res.end('ok'));
-  child = spawn(
-    process.execPath,
-    [
-      'bin/webhook-proxy.js',
-      'dev',
-      '--upstream',
-      upstream.url,
-      '--port',
-      '0',
-      '--json',
-      '--handshake',
-      'slack',
-      '--handshake',
-      `meta=${SECRETS.meta}`,
-      '--handshake',
-      `zoom=${SECRETS.zoom}`,
-      '--handshake',
-      'graph',
-      '--handshake',
-      'dropbox',
-      '--handshake',
-      `x=${SECRETS.x}`,
-      '--verify',
-      `github=${SECRETS.github}`,
-      '--verify',
-      `stripe=${SECRETS.stripe}`,
-      '--verify',
-      `slack=${SECRETS.slack}`,
-      '--verify',
-      `zoom=${SECRETS.zoom}`,
-      '--verify',
-      `hmac-sha256=${SECRETS.dropbox}:x-dropbox-signature`,
-    ],
-    { env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  child.stderr!.on('data', (d) => (stderr += d));
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      events.push(JSON.parse(line) as Event);
-    } catch {
-      // not an event line
-    }
-  });
-  const listening = await Promise.race([
-    waitFor((e) => e.event === 'listening'),
-    new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`dev exited ${code}: ${stderr}`))),
-    ),
+  dev = await startDev([
+    '--upstream',
+    upstream.url,
+    '--handshake',
+    'slack',
+    '--handshake',
+    `meta=${SECRETS.meta}`,
+    '--handshake',
+    `zoom=${SECRETS.zoom}`,
+    '--handshake',
+    'graph',
+    '--handshake',
+    'dropbox',
+    '--handshake',
+    `x=${SECRETS.x}`,
+    '--verify',
+    `github=${SECRETS.github}`,
+    '--verify',
+    `stripe=${SECRETS.stripe}`,
+    '--verify',
+    `slack=${SECRETS.slack}`,
+    '--verify',
+    `zoom=${SECRETS.zoom}`,
+    '--verify',
+    `hmac-sha256=${SECRETS.dropbox}:x-dropbox-signature`,
   ]);
-  base = String(listening.url).replace(/\/$/, '');
+  base = dev.url.replace(/\/$/, '');
 });
 
 afterAll(async () => {
-  child?.kill('SIGINT');
-  await new Promise((r) => (child?.exitCode !== null ? r(null) : child.once('exit', r)));
+  await dev?.stop('SIGINT');
   await upstream?.close();
 });
 
@@ -230,7 +191,7 @@ describe('webhook-proxy dev --handshake --verify', () => {
     ];
     expect(sent.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     const ids = await Promise.all(sent.map(async (r) => ((await r.json()) as { id: string }).id));
-    for (const id of ids) await waitFor((e) => e.event === 'delivered' && e.id === id);
+    for (const id of ids) await dev.waitFor((e) => e.event === 'delivered' && e.id === id);
 
     // Only these five reached the upstream: no handshake, no forgery.
     expect(upstream.received.map((r) => r.sha256).sort()).toEqual(
@@ -242,10 +203,10 @@ describe('webhook-proxy dev --handshake --verify', () => {
   });
 
   it('never prints a secret', () => {
-    const output = JSON.stringify(events) + stderr;
+    const output = JSON.stringify(dev.events) + dev.stderr();
     for (const secret of Object.values(SECRETS)) expect(output).not.toContain(secret);
     // The refusals were reported (as events), with the verifier that failed.
-    expect(events.some((e) => e.event === 'rejected' && e.status === 401)).toBe(true);
+    expect(dev.events.some((e) => e.event === 'rejected' && e.status === 401)).toBe(true);
   });
 });
 
