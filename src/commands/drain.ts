@@ -49,9 +49,12 @@ export const drain: CommandSpec = {
     let unmount = () => {};
     let last: import('../proxy/ops/drain.js').DrainProgress | undefined;
     if (mode === 'ink') {
-      const ink = await import('ink');
-      const React = await import('react');
-      const { DrainView } = await import('../ui/drain-progress.js');
+      // ink and react load only here: the plain and --json paths never need them.
+      const [ink, React, { DrainView }] = await Promise.all([
+        import('ink'),
+        import('react'),
+        import('../ui/drain-progress.js'),
+      ]);
       const view = () => React.createElement(DrainView, { name: proxy.name, p: last, notes: [...notes] });
       const app = ink.render(view(), { stdout: process.stderr, exitOnCtrlC: false, patchConsole: false });
       render = () => app.rerender(view());
@@ -61,7 +64,7 @@ export const drain: CommandSpec = {
         mounted = false;
       };
     }
-    const { drainLine } = await import('../ui/drain-progress.js');
+    const { drainLine } = await import('../ui/drain-lines.js');
     let lastLine = 0;
     try {
       const result = await drainProxy(aws, proxy, {

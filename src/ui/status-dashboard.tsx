@@ -1,14 +1,13 @@
 /**
  * `status --watch` on a terminal: the proxy's state, its depth over time as a sparkline, the measured
- * drain rate and the time until the queue is empty, refreshed every --interval seconds.
+ * drain rate and the time until the queue is empty, refreshed every --interval seconds. Loaded only in
+ * ink mode (src/ui/status-watch.ts imports it lazily).
  */
 import { Box, Text } from 'ink';
 import type { ProxyStatus } from '../proxy/inspect.js';
 import { drainRate, etaSeconds, formatDuration, type DepthSample } from '../proxy/trend.js';
 import { sparkline } from './sparkline.js';
-import { deliveryLine } from './status-text.js';
-
-export const depthOf = (s: ProxyStatus) => s.queue.visible + s.queue.inFlight + s.queue.delayed;
+import { deliveryLine, depthOf } from './status-text.js';
 
 export function StatusDashboard({
   status,

@@ -1,9 +1,12 @@
 /**
- * Plain-text renderings of status and list (stdout, when not --json). Shared by the one-shot commands
- * and by the watch dashboard's first lines.
+ * Plain-text renderings of status and list (stdout, when not --json). Shared by the one-shot commands,
+ * by the plain `status --watch` line and by the watch dashboard's first lines.
  */
 import type { ProxyStatus } from '../proxy/inspect.js';
-import { formatDuration } from '../proxy/trend.js';
+import { drainRate, etaSeconds, formatDuration, type DepthSample } from '../proxy/trend.js';
+
+/** Everything still in the queue: waiting, in flight and delayed. */
+export const depthOf = (s: ProxyStatus) => s.queue.visible + s.queue.inFlight + s.queue.delayed;
 
 export function deliveryLine(s: ProxyStatus): string {
   const d = s.delivery;
@@ -22,6 +25,17 @@ export function deliveryLine(s: ProxyStatus): string {
         ? 'ordered: one at a time'
         : `concurrency ${d.concurrency}`;
   return `${state}, ${conc}, ${d.rate === null ? 'unpaced' : `at most ${d.rate}/s`}`;
+}
+
+/** The plain `status --watch` line for one refresh. */
+export function watchLine(s: ProxyStatus, samples: DepthSample[]): string {
+  const depth = depthOf(s);
+  const rate = drainRate(samples);
+  return (
+    `${new Date().toISOString()} ${s.name} ${s.delivery.state} waiting=${s.queue.visible} ` +
+    `inFlight=${s.queue.inFlight} delayed=${s.queue.delayed} dlq=${s.dlq.visible} ` +
+    `drain=${rate === null ? 'unknown' : `${rate.toFixed(1)}/s`} eta=${formatDuration(etaSeconds(depth, rate))}`
+  );
 }
 
 export function formatStatus(s: ProxyStatus): string {

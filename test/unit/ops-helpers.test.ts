@@ -9,7 +9,7 @@ import { deliveryState, rateOf, statusOf } from '../../src/proxy/inspect.js';
 import { fifoIdsFor, isUnsupported } from '../../src/proxy/ops/redrive.js';
 import { bodyPreview, formatPeeked, previewMessage } from '../../src/proxy/preview.js';
 import { drainRate, etaSeconds, formatDuration } from '../../src/proxy/trend.js';
-import { progressBar } from '../../src/ui/drain-progress.js';
+import { progressBar } from '../../src/ui/drain-lines.js';
 import { sparkline } from '../../src/ui/sparkline.js';
 import { formatList, formatStatus } from '../../src/ui/status-text.js';
 import { testEnvelope } from '../helpers/proxy-fixture.js';

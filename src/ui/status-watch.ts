@@ -3,13 +3,12 @@
  * (stdout, since the dashboard is the command's output); otherwise one plain line per refresh, or one
  * JSON object per line with --json, so it can be piped into a log or a graph.
  */
-import { render } from 'ink';
 import type { Aws } from '../aws/clients.js';
 import type { GlobalOptions } from '../options.js';
 import { inspectProxy, type ProxyStatus } from '../proxy/inspect.js';
-import { drainRate, etaSeconds, formatDuration, type DepthSample } from '../proxy/trend.js';
+import type { DepthSample } from '../proxy/trend.js';
 import { outputMode } from './output.js';
-import { depthOf, StatusDashboard } from './status-dashboard.js';
+import { depthOf, watchLine } from './status-text.js';
 
 export interface WatchOptions {
   /** Stop after this many refreshes (tests); default: until Ctrl-C. */
@@ -19,15 +18,14 @@ export interface WatchOptions {
 
 const MAX_SAMPLES = 120;
 
-/** The plain line for one refresh. */
-export function watchLine(s: ProxyStatus, samples: DepthSample[]): string {
-  const depth = depthOf(s);
-  const rate = drainRate(samples);
-  return (
-    `${new Date().toISOString()} ${s.name} ${s.delivery.state} waiting=${s.queue.visible} ` +
-    `inFlight=${s.queue.inFlight} delayed=${s.queue.delayed} dlq=${s.dlq.visible} ` +
-    `drain=${rate === null ? 'unknown' : `${rate.toFixed(1)}/s`} eta=${formatDuration(etaSeconds(depth, rate))}`
-  );
+/** ink, react and the dashboard: loaded only on a terminal, so plain and --json watches never load them. */
+async function loadDashboard() {
+  const [{ render }, { createElement }, { StatusDashboard }] = await Promise.all([
+    import('ink'),
+    import('react'),
+    import('./status-dashboard.js'),
+  ]);
+  return { render, createElement, StatusDashboard };
 }
 
 export async function watchStatus(
@@ -43,7 +41,8 @@ export async function watchStatus(
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   options.signal?.addEventListener('abort', onSignal);
-  let app: ReturnType<typeof render> | undefined;
+  const ui = mode === 'ink' ? await loadDashboard() : undefined;
+  let app: import('ink').Instance | undefined;
   let last: ProxyStatus | undefined;
   try {
     for (let n = 0; !stop.signal.aborted; n++) {
@@ -61,12 +60,15 @@ export async function watchStatus(
         process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...last })}\n`);
       else if (mode === 'plain')
         process.stdout.write(`${error ? `refresh failed: ${error}` : watchLine(last!, samples)}\n`);
-      else {
-        const view = (
-          <StatusDashboard status={last!} samples={[...samples]} interval={interval} error={error} />
-        );
+      else if (ui) {
+        const view = ui.createElement(ui.StatusDashboard, {
+          status: last!,
+          samples: [...samples],
+          interval,
+          error,
+        });
         if (app) app.rerender(view);
-        else app = render(view, { exitOnCtrlC: false, patchConsole: false });
+        else app = ui.render(view, { exitOnCtrlC: false, patchConsole: false });
       }
       if (options.maxRefreshes !== undefined && n + 1 >= options.maxRefreshes) break;
       await sleep(interval * 1000, stop.signal);
