@@ -240,14 +240,39 @@ export const cliAws = (): Aws =>
 export type Restore = (() => void)[];
 export const undoAll = (restore: Restore) => restore.splice(0).forEach((undo) => undo());
 
+/** One API call: its operation (`GetApis`), how many calls had answered when it started, whether it threw. */
+export interface RecordedCall {
+  command: string;
+  startedAfter: number;
+  failed?: boolean;
+}
+
+/** Everything `recordCallLog` sees, filled in as the calls happen. */
+export interface CallLog {
+  /** Each call's command name as the SDK gives it (`GetApisCommand`), in the order they started. */
+  names: string[];
+  /** Each call in the order they started. */
+  calls: RecordedCall[];
+  /** The operations in the order they answered (or threw). */
+  finished: string[];
+}
+
+/** Which clients to record, and of which client set (by default the CLI's own cached one, see cliAws). */
+export interface RecordOptions {
+  aws?: Aws;
+  clients?: readonly ClientName[];
+}
+type ClientName = 'sqs' | 'lambda' | 'iam' | 'apigw' | 'logs' | 'cloudwatch' | 'sts' | 'acm' | 'route53';
+
 /**
- * Record the name of every API call the CLI makes in this process (one middleware on each of its
- * cached clients); the undo goes onto `restore`.
+ * Record every API call made through the clients of `o.aws` (by default its sqs, lambda, iam, apigw,
+ * logs and sts clients): one middleware on each client, whose undo goes onto `restore`.
  */
-export async function recordCalls(restore: Restore): Promise<string[]> {
-  const aws = cliAws();
-  const clients = await Promise.all([aws.sqs(), aws.lambda(), aws.iam(), aws.apigw(), aws.logs(), aws.sts()]);
-  const calls: string[] = [];
+export async function recordCallLog(restore: Restore, o: RecordOptions = {}): Promise<CallLog> {
+  const aws = o.aws ?? cliAws();
+  const which = o.clients ?? (['sqs', 'lambda', 'iam', 'apigw', 'logs', 'sts'] as const);
+  const clients = await Promise.all(which.map((c) => aws[c]()));
+  const log: CallLog = { names: [], calls: [], finished: [] };
   // The one shape every client's middleware stack shares (each client types its own inputs).
   type Handler = (args: unknown) => Promise<unknown>;
   type Stack = {
@@ -257,14 +282,34 @@ export async function recordCalls(restore: Restore): Promise<string[]> {
   for (const c of clients as unknown as { middlewareStack: Stack }[]) {
     c.middlewareStack.add(
       (next, context) => async (args) => {
-        calls.push(context.commandName ?? '?');
-        return next(args);
+        log.names.push(context.commandName ?? '?');
+        const call: RecordedCall = {
+          command: String(context.commandName).replace(/Command$/, ''),
+          startedAfter: log.finished.length,
+        };
+        log.calls.push(call);
+        try {
+          return await next(args);
+        } catch (err) {
+          call.failed = true;
+          throw err;
+        } finally {
+          log.finished.push(call.command);
+        }
       },
       { step: 'initialize', name: 'testRecordCalls' },
     );
     restore.push(() => c.middlewareStack.remove('testRecordCalls'));
   }
-  return calls;
+  return log;
+}
+
+/**
+ * The command name (`CreateQueueCommand`) of every API call the CLI makes in this process, in the order
+ * they start (recordCallLog's `names`); the undo goes onto `restore`.
+ */
+export async function recordCalls(restore: Restore, o: RecordOptions = {}): Promise<string[]> {
+  return (await recordCallLog(restore, o)).names;
 }
 
 /** The calls that are not plainly reads (Get*, List*, Describe*): any of them may change something. */

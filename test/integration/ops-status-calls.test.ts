@@ -12,18 +12,10 @@ import { GetQueueAttributesCommand, QueueDoesNotExist } from '@aws-sdk/client-sq
 import { createAws, type Aws } from '../../src/aws/clients.js';
 import { inspectProxy } from '../../src/proxy/inspect.js';
 import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
-import { inject, undoAll, type Restore } from '../helpers/provision.js';
+import { inject, recordCallLog, undoAll, type Restore } from '../helpers/provision.js';
 import { createProxyFixture } from '../helpers/proxy-fixture.js';
 
 const endpoint = useMoto();
-
-type Handler = (args: unknown) => Promise<unknown>;
-interface Stack {
-  add(
-    mw: (next: Handler, context: { commandName?: string }) => Handler,
-    options: { step: 'initialize'; name: string },
-  ): void;
-}
 
 const saved = { cache: process.env.WEBHOOK_PROXY_CACHE_DIR, account: process.env.AWS_ACCOUNT_ID };
 afterEach(() => {
@@ -32,32 +24,18 @@ afterEach(() => {
   else process.env.AWS_ACCOUNT_ID = saved.account;
 });
 
+const restore: Restore = [];
+afterEach(() => undoAll(restore));
+
 let variant = 0;
 /** status of `name` with a fresh client set (a distinct settings key), recording every call. */
 async function recordStatus(name: string, prepare?: (aws: Aws) => Promise<void>) {
   const aws = createAws({ region: TEST_REGION, endpoint: `${endpoint}${'/'.repeat(++variant)}` });
   await prepare?.(aws);
-  const calls: { command: string; startedAfter: number; failed?: boolean }[] = [];
-  let finished = 0;
-  const finishedNames: string[] = [];
-  for (const client of await Promise.all([aws.sqs(), aws.lambda(), aws.apigw(), aws.cloudwatch()])) {
-    (client.middlewareStack as unknown as Stack).add(
-      (next, context) => async (args) => {
-        const call = { command: String(context.commandName).replace(/Command$/, ''), startedAfter: finished };
-        calls.push(call);
-        try {
-          return await next(args);
-        } catch (err) {
-          Object.assign(call, { failed: true });
-          throw err;
-        } finally {
-          finished++;
-          finishedNames.push(call.command);
-        }
-      },
-      { step: 'initialize', name: 'countCalls' },
-    );
-  }
+  const { calls, finished: finishedNames } = await recordCallLog(restore, {
+    aws,
+    clients: ['sqs', 'lambda', 'apigw', 'cloudwatch'],
+  });
   const s = await inspectProxy(aws, name);
   return { s, calls, finishedNames };
 }
@@ -129,9 +107,6 @@ describe('status API calls', () => {
 });
 
 describe('an account id that is not the queues’ own', () => {
-  const restore: Restore = [];
-  afterEach(() => undoAll(restore));
-
   it('falls back to ListQueues and still finds them', async () => {
     const name = uniqueName('callsx');
     await createProxyFixture(name);
