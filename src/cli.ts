@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { commands } from './commands/index.js';
-import { CliError, describeAwsError, EXIT, UsageError } from './errors.js';
+import { CliError, describeAwsError, EXIT } from './errors.js';
 import type { GlobalOptions } from './options.js';
 import { packageVersion } from './paths.js';
 
@@ -69,7 +69,7 @@ function reportError(err: unknown, verbose: boolean): number {
     // commander already printed its message; an unknown flag or a missing argument is a usage error.
     return EXIT.usage;
   }
-  if (err instanceof UsageError || err instanceof CliError) {
+  if (err instanceof CliError) {
     process.stderr.write(`error: ${err.message}\n`);
     if (err.hint) process.stderr.write(`${err.hint}\n`);
     if (verbose && err.cause) process.stderr.write(`cause: ${formatCause(err.cause)}\n`);

@@ -5,18 +5,6 @@
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, timeout: 3 } as const;
 
-/** Something the user can fix in the command line: bad flag, bad name, bad URL. Exit 2. */
-export class UsageError extends Error {
-  readonly exitCode: number = EXIT.usage;
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
 /** A runtime failure: AWS refused, the proxy does not exist, the upstream is unreachable. Exit 1. */
 export class CliError extends Error {
   readonly exitCode: number;
@@ -28,6 +16,17 @@ export class CliError extends Error {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CliError';
     this.exitCode = options?.exitCode ?? EXIT.failure;
+  }
+}
+
+/**
+ * Something the user can fix in the command line: bad flag, bad name, bad URL. Exit 2. A CliError
+ * too, so every "our own error, pass it on" check needs one instanceof.
+ */
+export class UsageError extends CliError {
+  constructor(message: string, hint?: string) {
+    super(message, hint, { exitCode: EXIT.usage });
+    this.name = 'UsageError';
   }
 }
 

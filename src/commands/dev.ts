@@ -4,7 +4,7 @@
  * The engine is src/local/runtime.ts; this file parses flags, picks a renderer and waits for Ctrl-C.
  */
 import type { Command } from 'commander';
-import { CliError, describeAwsError, UsageError } from '../errors.js';
+import { CliError, describeAwsError } from '../errors.js';
 import { addEdgeOptions, edgeSettingsFromOptions, type EdgeOptions } from '../handlers/edge/flags.js';
 import { httpUrl, intInRange } from '../options.js';
 import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
@@ -79,7 +79,7 @@ export const dev: CommandSpec = {
       );
     } catch (err) {
       await output.close();
-      if (err instanceof UsageError || err instanceof CliError || !sqs) throw err;
+      if (err instanceof CliError || !sqs) throw err;
       const name = (err as { name?: string }).name;
       if (name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue') {
         throw new CliError(

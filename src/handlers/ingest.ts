@@ -9,6 +9,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createEnvelope, encodeEnvelope, encodedSize, SQS_MAX_MESSAGE_BYTES } from '../envelope.js';
 import { createEdge, edgeLogFields, type Clock } from './edge/index.js';
+import { json } from './edge/util.js';
 import { edgeSettingsFromEnv } from './edge/settings.js';
 import type { HandshakeSpec, VerifySpec } from './edge/types.js';
 import { DEFAULTS, ENV, type QueuePort } from './ports.js';
@@ -50,16 +51,6 @@ export interface IngestDeps {
 
 type Result = APIGatewayProxyStructuredResultV2;
 
-function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): Result {
-  // 204/205/304 must not carry a body.
-  const empty = statusCode === 204 || statusCode === 205 || statusCode === 304;
-  return {
-    statusCode,
-    headers: { ...(empty ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: empty ? '' : JSON.stringify(body),
-  };
-}
-
 /** The body's original bytes: API Gateway base64-encodes anything that is not text. */
 function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
   if (event.body === undefined || event.body === null) return Buffer.alloc(0);
@@ -90,6 +81,32 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
       log({ ...edgeLogFields(outcome), requestId, method: http.method, path, sourceIp: http.sourceIp, ms });
       return outcome.response;
     }
+    // One log line and a 413 that says the limit; nothing stored, so the sender knows.
+    const tooLarge = (line: Record<string, unknown>, size?: number) => {
+      log({ ...line, level: 'warn', status: 413, ms: Date.now() - started, error: 'too large for SQS' });
+      return json(413, {
+        error: 'payload_too_large',
+        message:
+          `The webhook is ${body.length} bytes; stored with its headers it would take ` +
+          `${size ?? 'more than that'}${size ? ' bytes' : ''}, over the queue's limit of ` +
+          `${SQS_MAX_MESSAGE_BYTES} bytes (1 MiB). It was not stored.`,
+        limit: SQS_MAX_MESSAGE_BYTES,
+        ...(size ? { size } : {}),
+      });
+    };
+    // No encoding is smaller than the bytes themselves: a body over the limit is refused before the
+    // work of building its envelope (bodies up to Lambda's 6 MB payload reach this point).
+    if (body.length > SQS_MAX_MESSAGE_BYTES) {
+      const { requestId, http } = ctx;
+      return tooLarge({
+        msg: 'ingest',
+        requestId,
+        method: http.method,
+        path: event.rawPath ?? http.path,
+        sourceIp: http.sourceIp,
+        bytes: body.length,
+      });
+    }
     const envelope = createEnvelope({
       method: ctx.http.method,
       rawPath: event.rawPath ?? ctx.http.path,
@@ -116,17 +133,7 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
       ...(outcome?.kind === 'pass' && outcome.verifiedBy ? { verifiedBy: outcome.verifiedBy } : {}),
     };
 
-    if (size > SQS_MAX_MESSAGE_BYTES) {
-      log({ ...line, level: 'warn', status: 413, ms: Date.now() - started, error: 'too large for SQS' });
-      return json(413, {
-        error: 'payload_too_large',
-        message:
-          `The webhook is ${body.length} bytes; stored with its headers it would take ${size} bytes, ` +
-          `over the queue's limit of ${SQS_MAX_MESSAGE_BYTES} bytes (1 MiB). It was not stored.`,
-        limit: SQS_MAX_MESSAGE_BYTES,
-        size,
-      });
-    }
+    if (size > SQS_MAX_MESSAGE_BYTES) return tooLarge(line, size);
 
     try {
       await deps.queue.send(

@@ -81,6 +81,24 @@ describe('ingest handler', () => {
     expect(logs[0]).toMatchObject({ status: 413 });
   });
 
+  it('refuses a body already over the limit before building its envelope (binary, 3 MB)', async () => {
+    const { handler, sent, logs } = setup();
+    const big = Buffer.alloc(3_000_000, 0xff);
+    const res = await handler(
+      httpApiEvent({
+        headers: { 'content-type': 'application/octet-stream' },
+        body: big, // the helper base64-encodes a binary body, as API Gateway does
+      }),
+    );
+    expect(res.statusCode).toBe(413);
+    const err = JSON.parse(res.body!);
+    expect(err).toMatchObject({ error: 'payload_too_large', limit: 1_048_576 });
+    expect(err.message).toContain('The webhook is 3000000 bytes');
+    expect(sent).toHaveLength(0);
+    expect(logs).toEqual([expect.objectContaining({ status: 413, bytes: 3_000_000, level: 'warn' })]);
+    expect(logs[0]).not.toHaveProperty('id'); // no envelope was made
+  });
+
   it('accepts a body just under the limit', async () => {
     const { handler, sent } = setup();
     const res = await handler(

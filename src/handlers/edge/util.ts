@@ -67,11 +67,16 @@ export function text(statusCode: number, body: string): EdgeResponse {
   };
 }
 
-export function json(statusCode: number, body: unknown): EdgeResponse {
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): EdgeResponse {
+  // 204/205/304 must not carry a body (ingest's --response-status may be one of them).
+  const empty = statusCode === 204 || statusCode === 205 || statusCode === 304;
   return {
     statusCode,
-    headers: { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' },
-    body: JSON.stringify(body),
+    headers: {
+      ...(empty ? {} : { 'content-type': 'application/json', 'x-content-type-options': 'nosniff' }),
+      ...headers,
+    },
+    body: empty ? '' : JSON.stringify(body),
   };
 }
 
