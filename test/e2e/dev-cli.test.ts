@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { closedPort } from '../helpers/net.js';
 import { ensureBuilt, post, startDev } from './dev-harness.js';
 
 beforeAll(ensureBuilt);
@@ -16,15 +17,6 @@ const run = (...args: string[]) =>
     env: { ...process.env, CI: '1' },
     timeout: 20_000,
   });
-
-/** A port nothing listens on (bound, then released). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as { port: number };
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('dev flags', () => {
   it.each([

@@ -11,7 +11,6 @@ import {
   type Message,
 } from '@aws-sdk/client-sqs';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../../src/handlers/deliver.js';
@@ -19,6 +18,7 @@ import { createIngestHandler } from '../../src/handlers/ingest.js';
 import { createSqsQueuePort } from '../../src/handlers/sqs-port.js';
 import { httpApiEvent, sqsEvent, sqsRecord } from '../helpers/events.js';
 import { uniqueName, useMoto } from '../helpers/moto.js';
+import { closedPort } from '../helpers/net.js';
 import { counts } from '../helpers/proxy-fixture.js';
 import { sha256, startUpstream } from '../helpers/upstream.js';
 
@@ -174,12 +174,7 @@ describe('data path through moto SQS', () => {
   });
 
   it('an upstream 500, a timeout and a refused connection are batch item failures; nothing is deleted', async () => {
-    const refusedPort = await new Promise<number>((r) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => r(p));
-      });
-    });
+    const refusedPort = await closedPort();
     const failing = await startUpstream((r, res) => {
       if (r.url.startsWith('/slow')) setTimeout(() => res.end(), 3000);
       else {

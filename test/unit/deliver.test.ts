@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEnvelope, encodeEnvelope } from '../../src/envelope.js';
 import {
@@ -8,6 +7,7 @@ import {
 } from '../../src/handlers/deliver.js';
 import { sqsEvent, sqsRecord } from '../helpers/events.js';
 import { recordingPort } from '../helpers/memory-port.js';
+import { closedPort } from '../helpers/net.js';
 import { startUpstream, type Responder } from '../helpers/upstream.js';
 
 const closers: (() => Promise<void>)[] = [];
@@ -133,12 +133,7 @@ describe('deliver handler', () => {
 
   it('fails on a refused connection', async () => {
     // A port that was free a moment ago: nothing listens there.
-    const port = await new Promise<number>((r) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => r(p));
-      });
-    });
+    const port = await closedPort();
     const rec = recordingPort();
     const events: DeliveryEvent[] = [];
     const handler = createDeliverHandler({
