@@ -3,7 +3,6 @@
  * a terminal; without one, refuses unless --yes is given.
  */
 import type { Command } from 'commander';
-import { CliError, UsageError } from '../errors.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
 interface PurgeOptions {
@@ -37,19 +36,18 @@ export const purge: CommandSpec = {
       );
       return;
     }
-    if (!ctx.global.yes) {
-      const { confirm } = await import('../ui/confirm.js');
-      const ok = await confirm(
-        `Delete all ${count} message(s) in the ${label} of "${proxy.name}" (${queue.name})? They cannot be recovered.`,
-      );
-      if (ok === undefined) {
-        throw new UsageError(
-          `purge deletes ${count} message(s) and there is no terminal to confirm on.`,
-          'Pass --yes to confirm.',
-        );
-      }
-      if (!ok) throw new CliError('Nothing purged.', undefined);
-    }
+    const { confirmOrThrow } = await import('../ui/confirm.js');
+    await confirmOrThrow(
+      ctx.global,
+      `Delete all ${count} message(s) in the ${label} of "${proxy.name}" (${queue.name})? They cannot be recovered.`,
+      {
+        noTty: {
+          message: `purge deletes ${count} message(s) and there is no terminal to confirm on.`,
+          hint: 'Pass --yes to confirm.',
+        },
+        declined: 'Nothing purged.',
+      },
+    );
     await purgeQueue(aws, queue.url, label);
     printResult(
       ctx.global,

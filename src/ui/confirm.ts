@@ -1,9 +1,12 @@
 /**
  * A yes/no question on the terminal. Resolves undefined when there is no terminal to ask on, so
  * the caller can refuse instead of guessing. Only "y" or "yes" is a yes; anything else, or the end
- * of input, is a no.
+ * of input, is a no. `confirmOrThrow` is the whole "--yes, or ask, or refuse" step of a destructive
+ * command.
  */
 import { createInterface } from 'node:readline/promises';
+import { CliError, UsageError } from '../errors.js';
+import type { GlobalOptions } from '../options.js';
 
 export interface PromptIo {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -25,4 +28,27 @@ export async function confirm(
   } finally {
     rl.close();
   }
+}
+
+export interface ConfirmRefusals {
+  /** The usage error when there is no --yes and no terminal to ask on (exit 2). */
+  noTty: { message: string; hint?: string };
+  /** The error when the answer is no (exit 1). */
+  declined: string;
+}
+
+/**
+ * Go on with --yes; else ask `question`, and throw when there is no terminal to ask on or the answer
+ * is no. Resolves only when the caller may go ahead.
+ */
+export async function confirmOrThrow(
+  global: GlobalOptions,
+  question: string,
+  refusals: ConfirmRefusals,
+  io?: PromptIo,
+): Promise<void> {
+  if (global.yes) return;
+  const ok = await confirm(question, io);
+  if (ok === undefined) throw new UsageError(refusals.noTty.message, refusals.noTty.hint);
+  if (!ok) throw new CliError(refusals.declined);
 }

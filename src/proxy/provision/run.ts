@@ -3,9 +3,9 @@
  * engine, print the result (JSON on --json, else a summary ending with what to do next).
  */
 import { awsFor } from '../../aws/clients.js';
-import { CliError, UsageError } from '../../errors.js';
+import { CliError } from '../../errors.js';
 import type { GlobalOptions } from '../../options.js';
-import { confirm } from '../../ui/confirm.js';
+import { confirmOrThrow } from '../../ui/confirm.js';
 import { printResult } from '../../ui/output.js';
 import { createStepRenderer } from '../../ui/step-renderer.js';
 import { createProxy } from './create.js';
@@ -86,17 +86,16 @@ export async function runDestroy(global: GlobalOptions, name: string, force: boo
     );
     return 0;
   }
-  if (!global.yes) {
-    const ok = await confirm(
-      `Delete proxy "${name}" in ${aws.settings.region}` +
-        (state.queued + state.dlq ? `, with the ${state.queued + state.dlq} webhook(s) it still holds` : '') +
-        '?',
-    );
-    if (ok === undefined) {
-      throw new UsageError('destroy needs confirmation: pass --yes (there is no terminal to ask on).');
-    }
-    if (!ok) throw new CliError('Nothing was deleted.');
-  }
+  await confirmOrThrow(
+    global,
+    `Delete proxy "${name}" in ${aws.settings.region}` +
+      (state.queued + state.dlq ? `, with the ${state.queued + state.dlq} webhook(s) it still holds` : '') +
+      '?',
+    {
+      noTty: { message: 'destroy needs confirmation: pass --yes (there is no terminal to ask on).' },
+      declined: 'Nothing was deleted.',
+    },
+  );
   const renderer = await createStepRenderer(global, `Destroying ${name}…`);
   let result;
   try {
