@@ -1,16 +1,12 @@
 /**
  * The built CLI run as a user runs it (`npm test` builds before it tests).
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { handlerBundlePath, packageVersion } from '../../src/paths.js';
+import { runBin } from '../helpers/bin.js';
 
-const bin = (...args: string[]) =>
-  spawnSync(process.execPath, ['bin/webhook-proxy.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, CI: '1' },
-  });
+const bin = (...args: string[]) => runBin(args);
 
 describe('built binary', () => {
   it('answers --version and --help', () => {

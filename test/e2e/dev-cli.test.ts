@@ -3,20 +3,15 @@
  * upstream that is down at start (a warning, and webhooks still queue), a webhook too large for SQS,
  * a stop with webhooks still in the in-memory queue, and plain lines when stderr is not a terminal.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runBin, spawnBin } from '../helpers/bin.js';
 import { closedPort } from '../helpers/net.js';
 import { ensureBuilt, post, startDev } from './dev-harness.js';
 
 beforeAll(ensureBuilt);
 
-const run = (...args: string[]) =>
-  spawnSync(process.execPath, ['bin/webhook-proxy.js', 'dev', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, CI: '1' },
-    timeout: 20_000,
-  });
+const run = (...args: string[]) => runBin(['dev', ...args], {}, { timeout: 20_000 });
 
 describe('dev flags', () => {
   it.each([
@@ -70,11 +65,7 @@ describe('dev with its upstream down', () => {
 
 describe('dev without --json on a pipe', () => {
   it('writes plain lines on stderr and nothing on stdout', async () => {
-    const child = spawn(
-      process.execPath,
-      ['bin/webhook-proxy.js', 'dev', '--port', '0', '--upstream', `http://127.0.0.1:${await closedPort()}`],
-      { env: { ...process.env, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnBin(['dev', '--port', '0', '--upstream', `http://127.0.0.1:${await closedPort()}`]);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -5,10 +5,10 @@
  * than src/.)
  */
 import { sign as githubSign } from '@octokit/webhooks-methods';
-import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBin } from '../helpers/bin.js';
 import { slackSignature, xResponseToken, zoomEncryptedToken, zoomSignature } from '../helpers/edge.js';
 import { sha256, startUpstream } from '../helpers/upstream.js';
 import { startDev, type DevProcess } from './dev-harness.js';
@@ -213,11 +213,7 @@ describe('webhook-proxy dev --handshake --verify', () => {
 describe('webhook-proxy dev with a bad --verify', () => {
   it('exits 2 saying what to do, without repeating the secret', () => {
     const secret = 'sk_live_' + randomBytes(12).toString('hex');
-    const r = spawnSync(
-      process.execPath,
-      ['bin/webhook-proxy.js', 'dev', '--upstream', 'http://127.0.0.1:9', '--verify', `stripe=${secret}`],
-      { encoding: 'utf8', env: { ...process.env, CI: '1' } },
-    );
+    const r = runBin(['dev', '--upstream', 'http://127.0.0.1:9', '--verify', `stripe=${secret}`]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/--verify stripe: that is a Stripe API key, not a webhook signing secret/);
     expect(r.stderr).toMatch(/whsec_/);

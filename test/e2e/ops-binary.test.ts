@@ -2,26 +2,14 @@
  * The runbook commands through the built binary (`npm run build` first), as an operator runs them:
  * a real process, its exit codes, stdout for results and stderr for progress. Against moto.
  */
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runBinAsync } from '../helpers/bin.js';
 import { motoEnv, TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import { counts, createProxyFixture, fillQueue } from '../helpers/proxy-fixture.js';
 
 useMoto();
 
-function bin(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/webhook-proxy.js', ...args], {
-      env: { ...process.env, ...motoEnv(), CI: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const bin = (...args: string[]) => runBinAsync(args, motoEnv());
 
 describe('built binary: runbook', () => {
   it('status, pause, redrive, drain timeout and an unknown proxy', async () => {

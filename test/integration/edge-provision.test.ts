@@ -4,12 +4,12 @@
  * no secret is ever printed by `create` (plain, --json, --dry-run, --verbose). The built CLI is run as a user runs it (`npm test` builds first).
  */
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { edgeEnv } from '../../src/handlers/edge/flags.js';
 import { ingestConfigFromEnv } from '../../src/handlers/ingest.js';
 import { resourceNames } from '../../src/proxy/names.js';
+import { runBin } from '../helpers/bin.js';
 import { motoEnv, uniqueName, useMoto } from '../helpers/moto.js';
 
 useMoto();
@@ -24,10 +24,7 @@ const SECRETS = {
 };
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['bin/webhook-proxy.js', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...motoEnv(), CI: '1' },
-  });
+  const r = runBin(args, motoEnv());
   for (const s of Object.values(SECRETS)) {
     expect(r.stdout, 'stdout leaks a secret').not.toContain(s);
     expect(r.stderr, 'stderr leaks a secret').not.toContain(s);
