@@ -20,13 +20,14 @@ export const purge: CommandSpec = {
   async run(ctx: CommandContext) {
     const opts = ctx.opts as unknown as PurgeOptions;
     const { openProxy } = await import('../proxy/ops/open.js');
-    const { need } = await import('../proxy/locate.js');
-    const { countQueue, purgeQueue } = await import('../proxy/ops/purge.js');
+    const { need, queueCounts, totalOf } = await import('../proxy/locate.js');
+    const { purgeQueue } = await import('../proxy/ops/purge.js');
     const { printResult } = await import('../ui/output.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     const queue = need(proxy, opts.dlq ? 'dlq' : 'queue');
     const label = opts.dlq ? 'dead-letter queue' : 'queue';
-    const count = await countQueue(aws, queue.url);
+    // openProxy has just read the queue's attributes, counts included: no second GetQueueAttributes.
+    const count = totalOf(queueCounts(queue.attributes));
     if (count === 0) {
       // Nothing to confirm, and no PurgeQueue: it would start SQS's one-purge-a-minute clock for nothing.
       printResult(
