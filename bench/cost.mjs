@@ -16,11 +16,17 @@ export const PRICES = {
   sqsStandardPerMillion: 0.4, // each 64 KB chunk of a payload is one request
 };
 
-function measureHandlers(endpoint, upstream, n) {
+function measureHandlers(endpoint, upstream, n, batch) {
   return new Promise((resolve, reject) => {
     const child = fork(join(ROOT, 'bench/handler-timing.mjs'), {
       cwd: ROOT,
-      env: { ...process.env, ...fakeAwsEnv(endpoint), WP_UPSTREAM: upstream, BENCH_N: String(n) },
+      env: {
+        ...process.env,
+        ...fakeAwsEnv(endpoint),
+        WP_UPSTREAM: upstream,
+        BENCH_N: String(n),
+        BENCH_BATCH: String(batch),
+      },
       // The handlers log a JSON line per webhook (CloudWatch on Lambda): not needed here.
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
@@ -82,7 +88,7 @@ export async function costModel({ proxy, n, design, appMs, paced }) {
   proxy.reset(0);
   let m;
   try {
-    m = await measureHandlers(proxy.url, `${sink.url}/hooks`, n);
+    m = await measureHandlers(proxy.url, `${sink.url}/hooks`, n, design.batchSize);
   } finally {
     await sink.stop();
   }
@@ -91,7 +97,7 @@ export async function costModel({ proxy, n, design, appMs, paced }) {
     Object.entries(m.durations).map(([k, v]) => [k, { median: median(v), p99: percentile(v, 99) }]),
   );
   const sends = perWebhook(calls, m.windows.ingest, m.n);
-  const deliverCalls = perWebhook(calls, m.windows.deliver10, Math.floor(m.n / 10) * 10);
+  const deliverCalls = perWebhook(calls, m.windows.deliverBatch, Math.floor(m.n / m.batch) * m.batch);
   const ingestWindowCalls = breakdown(
     calls.filter((c) => c.at >= m.windows.ingest.from && c.at <= m.windows.ingest.to),
   );
@@ -99,9 +105,9 @@ export async function costModel({ proxy, n, design, appMs, paced }) {
   const oursInputs = {
     ingestMs: d.ingest.median,
     ingestMb: design.ingestMb,
-    deliverMsPerBatch: d.deliver10.median,
+    deliverMsPerBatch: d.deliverBatch.median,
     deliverMb: design.deliverMb,
-    batch: design.batchSize,
+    batch: m.batch,
     appMs,
     sends,
   };
@@ -137,12 +143,12 @@ export async function costModel({ proxy, n, design, appMs, paced }) {
     },
     {
       section: 'handler in-process time',
-      metric: `deliver, batch of ${design.batchSize} (median)`,
-      value: round(d.deliver10.median, 2),
+      metric: `deliver, batch of ${m.batch} (median)`,
+      value: round(d.deliverBatch.median, 2),
       unit: 'ms',
-      baseline: round(10 * d.post.median, 2),
-      baselineLabel: '10 bare keep-alive POSTs to the same upstream',
-      ratio: ratio(d.deliver10.median, 10 * d.post.median),
+      baseline: round(m.batch * d.post.median, 2),
+      baselineLabel: `${m.batch} bare keep-alive POSTs to the same upstream`,
+      ratio: ratio(d.deliverBatch.median, m.batch * d.post.median),
       note: `AWS calls per delivered webhook: ${round(deliverCalls, 3)}; failures ${m.failures}`,
     },
     {

@@ -1,6 +1,7 @@
 // Child process of bench/cost.mjs: times the built handler bundles in process, as Lambda runs them,
 // against a real SQS API (moto, through the counting proxy) and a real upstream on 127.0.0.1.
-// Environment: AWS_ENDPOINT_URL, WP_UPSTREAM, BENCH_N; reports over IPC (stdout is the handlers' log).
+// Environment: AWS_ENDPOINT_URL, WP_UPSTREAM, BENCH_N, BENCH_BATCH (deliver's batch size, as the design
+// deploys it); reports over IPC (stdout is the handlers' log).
 import {
   CreateQueueCommand,
   DeleteQueueCommand,
@@ -15,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { ROOT, SAMPLE_WEBHOOK_BODY } from './lib.mjs';
 
 const N = Number(process.env.BENCH_N ?? 200);
+const BATCH = Number(process.env.BENCH_BATCH ?? 10);
 const WARMUP = 5;
 const sqs = new SQSClient({});
 const queueName = `bench-cost-${Date.now().toString(36)}`;
@@ -62,7 +64,7 @@ function httpApiEvent(i) {
 }
 
 const windows = {};
-const durations = { ingest: [], deliver10: [], deliver1: [], sendMessage: [], post: [] };
+const durations = { ingest: [], deliverBatch: [], deliver1: [], sendMessage: [], post: [] };
 const timed = async (list, fn) => {
   const t0 = performance.now();
   await fn();
@@ -109,11 +111,12 @@ const run = async (batch) => {
 };
 for (let i = 0; i < WARMUP; i++) await run([records[i]]);
 const usable = records.slice(WARMUP);
-windows.deliver10 = { from: Date.now() };
-for (let i = 0; i + 10 <= usable.length; i += 10) {
-  await timed(durations.deliver10, () => run(usable.slice(i, i + 10)));
+// Full batches of BATCH (a backlog), then the same messages one per invocation.
+windows.deliverBatch = { from: Date.now() };
+for (let i = 0; i + BATCH <= usable.length; i += BATCH) {
+  await timed(durations.deliverBatch, () => run(usable.slice(i, i + BATCH)));
 }
-windows.deliver10.to = Date.now();
+windows.deliverBatch.to = Date.now();
 windows.deliver1 = { from: Date.now() };
 for (const r of usable) await timed(durations.deliver1, () => run([r]));
 windows.deliver1.to = Date.now();
@@ -141,6 +144,7 @@ for (let i = 0; i < N; i++) await timed(durations.post, post);
 agent.destroy();
 
 await sqs.send(new DeleteQueueCommand({ QueueUrl }));
-process.send({ n: N, received: records.length, failures: failures.length, durations, windows }, () =>
-  process.exit(0),
+process.send(
+  { n: N, batch: BATCH, received: records.length, failures: failures.length, durations, windows },
+  () => process.exit(0),
 );
