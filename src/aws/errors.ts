@@ -8,6 +8,7 @@ const NOT_FOUND = new Set([
   'NotFoundException', // API Gateway
   'QueueDoesNotExist', // SQS (JSON protocol)
   'AWS.SimpleQueueService.NonExistentQueue', // SQS (query protocol)
+  'NoSuchHostedZone', // Route 53
 ]);
 
 export function isNotFound(err: unknown): boolean {

@@ -11,7 +11,15 @@
  */
 import type { Aws } from '../aws/clients.js';
 import { ENV } from '../handlers/ports.js';
-import { locateProxy, listProxies, proxyNameOf, queueCounts, type DeliverRef, type Proxy } from './locate.js';
+import {
+  locateProxy,
+  listProxies,
+  proxyNameOf,
+  queueCounts,
+  totalOf,
+  type DeliverRef,
+  type Proxy,
+} from './locate.js';
 import { resourceNames } from './names.js';
 
 export type DeliveryState = 'enabled' | 'paused' | 'transitioning' | 'missing';
@@ -173,7 +181,7 @@ export function listEntry(s: ProxyStatus) {
     endpoint: s.endpoint,
     customUrl: s.customUrl,
     upstream: s.upstream,
-    queued: s.queue.visible + s.queue.inFlight + s.queue.delayed,
+    queued: totalOf(s.queue),
     dlq: s.dlq.visible,
     state: s.delivery.state,
   };

@@ -143,7 +143,10 @@ export function queueUrlOf(aws: Aws, account: string, queueName: string): string
 }
 
 /** Both queues of a proxy, of whichever kind exists; see the module comment for the one or two rounds. */
-async function findQueues(aws: Aws, name: string): Promise<[QueueRef | undefined, QueueRef | undefined]> {
+export async function findQueues(
+  aws: Aws,
+  name: string,
+): Promise<[QueueRef | undefined, QueueRef | undefined]> {
   const plain = resourceNames(name);
   const fifo = resourceNames(name, { ordered: true });
   const account = await aws.knownAccountId();

@@ -5,6 +5,7 @@
  * minutes. A failure names the step and the AWS error; nothing is rolled back, because a re-run of the
  * same command continues from where it stopped.
  */
+import { accountOfArn } from '../../aws/account.js';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
 import { ENV } from '../../handlers/ports.js';
@@ -109,7 +110,7 @@ export async function createProxy(
   await refuseKindSwitch(ctx);
   const dlq = await step(`dead-letter queue ${names.dlq}`, () => ensureDlq(ctx));
   const queue = await step(`queue ${names.queue}`, () => ensureMainQueue(ctx, dlq.ref));
-  const account = queue.ref.arn.split(':')[4]!;
+  const account = accountOfArn(queue.ref.arn)!;
   // So that status, right after, reads the queues in its one round (src/aws/account.ts).
   if (!ctx.dryRun) await aws.rememberAccountId(account);
 

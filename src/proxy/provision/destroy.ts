@@ -15,19 +15,17 @@ import {
   DeleteEventSourceMappingCommand,
   DeleteFunctionCommand,
   RemovePermissionCommand,
-  GetEventSourceMappingCommand,
   GetFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
-import { readCounts, totalOf } from '../locate.js';
+import { findQueues, queueCounts, readCounts, totalOf } from '../locate.js';
 import { resourceNames, type ResourceNames } from '../names.js';
 import { findApi, PERMISSION_SID } from './api.js';
 import { destroyDomain } from './domain.js';
 import { isNotFound } from './compare.js';
-import { findMapping } from './mapping.js';
-import { queueUrlIfExists } from './queues.js';
+import { findMapping, waitMappingGone } from './mapping.js';
 import { settleAll, stepHint } from './settle.js';
 import type { StepAction, StepEvents } from './types.js';
 
@@ -37,35 +35,28 @@ export interface DestroyResult {
   deleted: string[];
 }
 
-export interface QueueCounts {
-  queue?: string;
-  dlq?: string;
-  queued: number;
-  dlqCount: number;
-}
-
 /** Webhooks a queue still holds: waiting, in flight and delayed. */
 async function depthOf(aws: Aws, url: string | undefined): Promise<number> {
   return url ? totalOf(await readCounts(aws, url)) : 0;
 }
 
-/** Which of the two kinds (ordered or not) this proxy's queues are, and how many webhooks they still hold. */
+/**
+ * Which of the two kinds (ordered or not) this proxy's queues are, and how many webhooks they still
+ * hold: located as every command locates them (one round when the account id is known).
+ */
 export async function queueState(
   aws: Aws,
   name: string,
 ): Promise<{ names: ResourceNames; urls: { queue?: string; dlq?: string }; queued: number; dlq: number }> {
-  for (const ordered of [false, true]) {
-    const names = resourceNames(name, { ordered });
-    const [queue, dlq] = await Promise.all([
-      queueUrlIfExists({ aws }, names.queue),
-      queueUrlIfExists({ aws }, names.dlq),
-    ]);
-    if (queue || dlq) {
-      const [queued, dlqCount] = await Promise.all([depthOf(aws, queue), depthOf(aws, dlq)]);
-      return { names, urls: { queue, dlq }, queued, dlq: dlqCount };
-    }
-  }
-  return { names: resourceNames(name), urls: {}, queued: 0, dlq: 0 };
+  const [queue, dlq] = await findQueues(aws, name);
+  const ordered = (queue ?? dlq)?.name.endsWith('.fifo') ?? false;
+  const held = (q: typeof queue) => (q ? totalOf(queueCounts(q.attributes)) : 0);
+  return {
+    names: resourceNames(name, { ordered }),
+    urls: { queue: queue?.url, dlq: dlq?.url },
+    queued: held(queue),
+    dlq: held(dlq),
+  };
 }
 
 /**
@@ -174,15 +165,7 @@ export async function destroyProxy(
       lambda.send(new DeleteEventSourceMappingCommand({ UUID: mapping.UUID! })),
     );
     // Deleting is asynchronous; wait (bounded) so the function is not deleted under a live mapping.
-    for (let i = 0; i < 60; i++) {
-      try {
-        await lambda.send(new GetEventSourceMappingCommand({ UUID: mapping.UUID! }));
-      } catch (err) {
-        if (isNotFound(err)) break;
-        throw err;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    await waitMappingGone(lambda, mapping.UUID!, 'destroy');
     return action;
   });
   await settleAll(

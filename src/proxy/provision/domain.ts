@@ -26,7 +26,6 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, UsageError } from '../../errors.js';
-export { validateDomainFlags } from './domain-flags.js';
 import { NAME_TAG, proxyTags, TOOL_TAG, TOOL_TAG_VALUE } from '../names.js';
 import { isNotFound } from './compare.js';
 import { findProxyDomain } from '../domain-lookup.js';
@@ -88,7 +87,7 @@ export async function checkDomain(aws: Aws, spec: DomainSpec): Promise<DomainPla
       const out = await route53.send(new GetHostedZoneCommand({ Id: spec.hostedZoneId }));
       zoneName = out.HostedZone!.Name!;
     } catch (err) {
-      if ((err as Error).name === 'NoSuchHostedZone') {
+      if (isNotFound(err)) {
         throw new UsageError(`There is no hosted zone ${spec.hostedZoneId} in this account.`);
       }
       throw err;

@@ -14,7 +14,7 @@ import {
   type FunctionConfiguration,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
-import { isNotFound, sameJson } from './compare.js';
+import { includesAll, isNotFound, sameJson } from './compare.js';
 import { plannedArn } from './arns.js';
 import type { HandlerZip } from './bundle.js';
 import type { ChangeAction, StepContext } from './types.js';
@@ -137,7 +137,7 @@ export async function ensureFunction(
   const arn = config.FunctionArn!;
   const codeChanged = config.CodeSha256 !== wanted.code.sha256;
   const configChanged = configDiffers(config, wanted);
-  const tagsChanged = Object.entries(tags).some(([k, v]) => current.Tags?.[k] !== v);
+  const tagsChanged = !includesAll(current.Tags, tags);
   if (!codeChanged && !configChanged && !tagsChanged) return { action: 'unchanged', arn };
   if (ctx.dryRun) return { action: 'updated', arn };
 

@@ -53,8 +53,13 @@ export async function waitMappingSettled(
   }
 }
 
-/** Wait (bounded) until a mapping that is being deleted has gone. */
-async function waitMappingGone(lambda: LambdaClient, uuid: string, maxWaitMs = 120_000): Promise<void> {
+/** Wait (bounded) until a mapping that is being deleted has gone; `command` is the one to re-run. */
+export async function waitMappingGone(
+  lambda: LambdaClient,
+  uuid: string,
+  command: 'create' | 'destroy' = 'create',
+  maxWaitMs = 120_000,
+): Promise<void> {
   const deadline = Date.now() + maxWaitMs;
   for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
     try {
@@ -66,7 +71,7 @@ async function waitMappingGone(lambda: LambdaClient, uuid: string, maxWaitMs = 1
     if (Date.now() > deadline) {
       throw new CliError(
         `The event source mapping ${uuid} is still being deleted.`,
-        'Run the same create command again in a minute: it continues from here.',
+        `Run the same ${command} command again in a minute: it continues from here.`,
       );
     }
     await new Promise((r) => setTimeout(r, delay));

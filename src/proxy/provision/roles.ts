@@ -14,7 +14,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { templatePath } from '../../paths.js';
 import { proxyTags } from '../names.js';
-import { isNotFound, parsePolicyDocument, sameJson } from './compare.js';
+import { includesAll, isNotFound, parsePolicyDocument, sameJson } from './compare.js';
 import { partitionOf, plannedArn } from './arns.js';
 import type { ChangeAction, StepContext } from './types.js';
 
@@ -117,7 +117,7 @@ export async function ensureRole(
     }
   }
   const currentTags = Object.fromEntries((role.Tags ?? []).map((t) => [t.Key, t.Value]));
-  if (Object.entries(tags).some(([k, v]) => currentTags[k] !== v)) {
+  if (!includesAll(currentTags, tags)) {
     changed = true;
     if (!ctx.dryRun) await iam.send(new TagRoleCommand({ RoleName: roleName, Tags: tagList }));
   }
