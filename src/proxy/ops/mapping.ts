@@ -55,6 +55,8 @@ export async function updateMapping(
   aws: Aws,
   uuid: string,
   change: { Enabled?: boolean; ScalingConfig?: { MaximumConcurrency: number } },
+  /** false when the caller waits for the new state itself (with progress and its own bound). */
+  settleAfter = true,
 ): Promise<void> {
   const [{ UpdateEventSourceMappingCommand }, { waitMappingSettled }] = await Promise.all([
     import('@aws-sdk/client-lambda'),
@@ -72,7 +74,7 @@ export async function updateMapping(
       await new Promise((r) => setTimeout(r, delay));
     }
   }
-  await waitMappingSettled(lambda, uuid);
+  if (settleAfter) await waitMappingSettled(lambda, uuid);
 }
 
 /** Enable or disable delivery and wait until the state holds. */
@@ -84,7 +86,8 @@ export async function setDelivery(
 ): Promise<{ changed: boolean; mapping: MappingRef }> {
   const want = enabled ? 'Enabled' : 'Disabled';
   if (mapping.state === want) return { changed: false, mapping };
-  await updateMapping(aws, mapping.uuid, { Enabled: enabled });
+  // Not updateMapping's silent settle: this wait reports Disabling/Enabling and errors at its bound.
+  await updateMapping(aws, mapping.uuid, { Enabled: enabled }, false);
   return { changed: true, mapping: await waitForMappingState(aws, mapping.uuid, want, o) };
 }
 
