@@ -36,17 +36,8 @@ export const peek: CommandSpec = {
     const messages = await peekQueue(aws, queue.url, opts.limit);
     printResult(
       ctx.global,
-      messages.map(({ id, attempts, receivedAt, method, path, headers, bodyPreview, bodyBytes, error }) => ({
-        id,
-        attempts,
-        receivedAt,
-        method,
-        path,
-        headers,
-        bodyPreview,
-        bodyBytes,
-        ...(error ? { error } : {}),
-      })),
+      // The JSON leaves out the SQS MessageId: `id` is the one that stays stable across retries.
+      messages.map(({ messageId: _messageId, ...m }) => m),
       formatPeeked(messages, label),
     );
   },
