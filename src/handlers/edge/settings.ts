@@ -138,33 +138,3 @@ export function edgeSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): EdgeS
   });
   return normaliseEdgeSettings({ handshakes, verify });
 }
-
-/** What may be shown about the settings (status output, logs): names and headers, never secrets. */
-export function describeEdgeSettings(settings: Partial<EdgeSettings>): {
-  handshakes: string[];
-  verify: string[];
-} {
-  const s = normaliseEdgeSettings(settings);
-  return {
-    handshakes: [...new Set(s.handshakes.map((h) => h.name))],
-    verify: [
-      ...new Set(s.verify.map((v) => (v.name === 'hmac-sha256' ? `hmac-sha256:${v.header}` : v.name))),
-    ],
-  };
-}
-
-/**
- * For `status`/`list`, from a deployed function's environment: the names only. Never throws; a
- * malformed value (the function then refuses every request) is reported as such.
- */
-export function describeEdgeEnv(env: Record<string, string | undefined>): {
-  handshakes: string[];
-  verify: string[];
-  error?: string;
-} {
-  try {
-    return describeEdgeSettings(edgeSettingsFromEnv(env));
-  } catch (err) {
-    return { handshakes: [], verify: [], error: err instanceof Error ? err.message : String(err) };
-  }
-}
