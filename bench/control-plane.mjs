@@ -1,17 +1,14 @@
 // Control plane: the built CLI's `create`, `create` again (converge), `status` and `destroy` against
 // moto, through the counting proxy (bench/aws-proxy.mjs): AWS API calls, wall time next to a fresh Node
-// process making one AWS call, and whether status's calls form one parallel round.
+// process making one AWS call, and whether status's calls form one parallel round. The read-only
+// status is timed over several runs interleaved with that baseline; create and destroy change what
+// they find, so each is one run.
 import { breakdown } from './aws-proxy.mjs';
-import { fakeAwsEnv, hasCommand, median, ratio, round, runCli, timeProcess } from './lib.mjs';
+import { CLI, fakeAwsEnv, hasCommand, ratio, round, runCli, timeInterleaved } from './lib.mjs';
 
 /** Injected per-call latency for the rounds measurement: larger than any gap between calls issued together. */
 const DELAY_MS = 300;
-
-async function oneCallMs(env, runs) {
-  const times = [];
-  for (let i = 0; i < runs; i++) times.push(await timeProcess(['bench/one-call.mjs'], env));
-  return median(times);
-}
+const ONE_RUN = '1 run';
 
 async function measure(proxy, args, env, delay = 0) {
   proxy.reset(delay);
@@ -48,13 +45,24 @@ export async function controlPlane({ proxy, upstream, runs }) {
   if (!hasCommand('create'))
     return { rows, details, skipped: ['create/status: the create command does not exist yet'] };
 
-  proxy.reset(0);
-  const baseMs = await oneCallMs(env, runs);
   const name = `bench-${Date.now().toString(36)}`;
   const common = ['--region', 'us-east-1', '--json'];
-  const oneCall = { baseline: round(baseMs, 0), baselineLabel: 'fresh node making 1 AWS call' };
-
   const created = await measure(proxy, ['create', name, '--upstream', upstream, ...common], env);
+  const again = await measure(proxy, ['create', name, '--upstream', upstream, ...common], env);
+
+  // The baseline, and (once the proxy exists) status, over `runs` interleaved rounds.
+  const haveStatus = hasCommand('status');
+  const oneCallCmd = { args: ['bench/one-call.mjs'], env };
+  const statusCmd = { args: [CLI, 'status', name, ...common], env: { ...env, CI: '1' } };
+  const interleaved = (r) => timeInterleaved(haveStatus ? [oneCallCmd, statusCmd] : [oneCallCmd], r);
+  proxy.reset(0);
+  const [base, statusTime] = await interleaved(runs);
+  const baseMs = base.median;
+  const oneCall = {
+    baseline: round(baseMs, 0),
+    baselineLabel: `fresh node making 1 AWS call (median of ${base.runs})`,
+  };
+
   const changes = created.json?.changes ?? [];
   const made = changes.filter((c) => c.action !== 'unchanged').length;
   details.create = created;
@@ -76,11 +84,10 @@ export async function controlPlane({ proxy, upstream, runs }) {
       unit: 'ms',
       ...oneCall,
       ratio: ratio(created.ms, baseMs),
-      note: '',
+      note: ONE_RUN,
     },
   );
 
-  const again = await measure(proxy, ['create', name, '--upstream', upstream, ...common], env);
   const changedAgain = (again.json?.changes ?? []).filter((c) => c.action !== 'unchanged').length;
   details.createAgain = again;
   rows.push(
@@ -101,11 +108,12 @@ export async function controlPlane({ proxy, upstream, runs }) {
       unit: 'ms',
       ...oneCall,
       ratio: ratio(again.ms, baseMs),
-      note: '',
+      note: ONE_RUN,
     },
   );
 
-  if (hasCommand('status')) {
+  if (haveStatus) {
+    // One run each through the counting proxy for the calls and rounds; wall times from the interleaved runs.
     const status = await measure(proxy, ['status', name, ...common], env);
     const slow = await measure(proxy, ['status', name, ...common], env, DELAY_MS);
     // The same, with no account id known (new credentials, cache off): ListQueues, then the queue reads.
@@ -116,8 +124,15 @@ export async function controlPlane({ proxy, upstream, runs }) {
       DELAY_MS,
     );
     proxy.reset(DELAY_MS);
-    const baseSlowMs = await oneCallMs(env, Math.min(runs, 3));
-    details.status = { status, slow, cold, baseSlowMs };
+    const [baseSlow, statusSlowTime] = await interleaved(Math.min(runs, 3));
+    const baseSlowMs = baseSlow.median;
+    details.status = {
+      status,
+      slow,
+      cold,
+      baseSlowMs,
+      times: { base, statusTime, baseSlow, statusSlowTime },
+    };
     rows.push(
       {
         section,
@@ -132,11 +147,11 @@ export async function controlPlane({ proxy, upstream, runs }) {
       {
         section,
         metric: 'status: wall time',
-        value: round(status.ms, 0),
+        value: round(statusTime.median, 0),
         unit: 'ms',
         ...oneCall,
-        ratio: ratio(status.ms, baseMs),
-        note: '',
+        ratio: ratio(statusTime.median, baseMs),
+        note: `median of ${statusTime.runs} runs, interleaved with the baseline`,
       },
       {
         section,
@@ -161,12 +176,12 @@ export async function controlPlane({ proxy, upstream, runs }) {
       {
         section,
         metric: `status: wall time (${DELAY_MS} ms added per call)`,
-        value: round(slow.ms, 0),
+        value: round(statusSlowTime.median, 0),
         unit: 'ms',
         baseline: round(baseSlowMs, 0),
-        baselineLabel: `fresh node making 1 AWS call (${DELAY_MS} ms added)`,
-        ratio: ratio(slow.ms, baseSlowMs),
-        note: `+${round((slow.ms - status.ms) / DELAY_MS, 1)} × the added latency`,
+        baselineLabel: `fresh node making 1 AWS call (${DELAY_MS} ms added, median of ${baseSlow.runs})`,
+        ratio: ratio(statusSlowTime.median, baseSlowMs),
+        note: `median of ${statusSlowTime.runs} runs, interleaved; +${round((statusSlowTime.median - statusTime.median) / DELAY_MS, 1)} × the added latency`,
       },
     );
   } else skipped.push('status: the status command does not exist yet');
@@ -185,7 +200,7 @@ export async function controlPlane({ proxy, upstream, runs }) {
         baseline: slow.maxInFlight,
         baselineLabel: `max at once, ${DELAY_MS} ms added per call`,
         ratio: ratio(slow.calls, slow.maxInFlight),
-        note: `wall time ${round(list.ms, 0)} ms (${ratio(list.ms, baseMs)} × one call)`,
+        note: `wall time ${round(list.ms, 0)} ms, ${ONE_RUN} (${ratio(list.ms, baseMs)} × one call)`,
       },
       {
         section,
@@ -195,7 +210,7 @@ export async function controlPlane({ proxy, upstream, runs }) {
         baseline: 1,
         baselineLabel: 'one parallel round',
         ratio: ratio(slow.rounds, 1),
-        note: `wall time ${round(slow.ms, 0)} ms with the added latency`,
+        note: `wall time ${round(slow.ms, 0)} ms with the added latency, ${ONE_RUN}`,
       },
     );
   }
@@ -221,7 +236,7 @@ export async function controlPlane({ proxy, upstream, runs }) {
         unit: 'ms',
         ...oneCall,
         ratio: ratio(destroyed.ms, baseMs),
-        note: '',
+        note: ONE_RUN,
       },
     );
   } else
