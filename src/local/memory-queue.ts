@@ -179,11 +179,6 @@ export class MemoryQueue implements LocalQueue {
     return { visible, inFlight, delayed, dlq: this.dlq ? (await this.dlq.stats()).visible : undefined };
   }
 
-  /** Every message still held (queue and DLQ): what a stop would lose. */
-  size(): number {
-    return this.messages.size;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     this.wake();

@@ -29,8 +29,6 @@ export interface PollerOptions {
 }
 
 export interface Poller {
-  /** Invocations running now. */
-  readonly running: number;
   stop(): Promise<void>;
 }
 
@@ -76,7 +74,6 @@ export function startPoller(options: PollerOptions): Poller {
   const functionTimeoutMs = options.functionTimeoutSeconds * 1000;
   const abort = new AbortController();
   let stopping = false;
-  let running = 0;
   const report = (where: Parameters<NonNullable<PollerOptions['onError']>>[0], err: unknown) =>
     options.onError?.(where, err);
 
@@ -100,7 +97,6 @@ export function startPoller(options: PollerOptions): Poller {
     const context = {
       getRemainingTimeInMillis: () => (stopping ? 0 : Math.max(0, deadline - Date.now())),
     };
-    running++;
     options.onInvoke?.({ slot, messageIds });
     let toDelete: string[] | undefined;
     let error: string | undefined;
@@ -111,8 +107,6 @@ export function startPoller(options: PollerOptions): Poller {
     } catch (err) {
       error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       report('invoke', err);
-    } finally {
-      running--;
     }
     if (toDelete?.length) {
       try {
@@ -156,9 +150,6 @@ export function startPoller(options: PollerOptions): Poller {
 
   const loops = options.handlers.map((_h, slot) => loop(slot));
   return {
-    get running() {
-      return running;
-    },
     async stop() {
       stopping = true;
       abort.abort();
