@@ -19,15 +19,13 @@ export async function toggle(ctx: CommandContext, enabled: boolean): Promise<voi
   const { need } = await import('../proxy/locate.js');
   const { setDelivery } = await import('../proxy/ops/mapping.js');
   const { deliveryState } = await import('../proxy/inspect.js');
-  const { printResult, note } = await import('../ui/output.js');
+  const { printResult, progress } = await import('../ui/output.js');
   const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
   const mapping = need(proxy, 'mapping');
   const verb = enabled ? 'Resuming' : 'Pausing';
-  if (!ctx.global.json) note(`${verb} delivery for "${proxy.name}"…`);
+  progress(ctx.global, `${verb} delivery for "${proxy.name}"…`);
   const { changed, mapping: after } = await setDelivery(aws, mapping, enabled, {
-    onProgress: (s) => {
-      if (!ctx.global.json) note(`  mapping is ${s}…`);
-    },
+    onProgress: (s) => progress(ctx.global, `  mapping is ${s}…`),
   });
   const state = deliveryState(after.state);
   const human = enabled

@@ -26,12 +26,15 @@ export const peek: CommandSpec = {
     const { need } = await import('../proxy/locate.js');
     const { peekQueue } = await import('../proxy/ops/peek.js');
     const { formatPeeked } = await import('../proxy/preview.js');
-    const { printResult, note } = await import('../ui/output.js');
+    const { printResult, progress } = await import('../ui/output.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     const queue = need(proxy, opts.dlq ? 'dlq' : 'queue');
     const label = opts.dlq ? 'dead-letter queue' : 'queue';
-    if (!opts.dlq && !ctx.global.json) {
-      note('Peeking counts as a receive: each one raises the attempts shown (and nears the DLQ limit).');
+    if (!opts.dlq) {
+      progress(
+        ctx.global,
+        'Peeking counts as a receive: each one raises the attempts shown (and nears the DLQ limit).',
+      );
     }
     const messages = await peekQueue(aws, queue.url, opts.limit);
     printResult(

@@ -28,20 +28,18 @@ export const redrive: CommandSpec = {
     const opts = ctx.opts as unknown as RedriveOptions;
     const { openProxy } = await import('../proxy/ops/open.js');
     const { redriveProxy } = await import('../proxy/ops/redrive.js');
-    const { printResult, note, outputMode } = await import('../ui/output.js');
+    const { printResult, progress } = await import('../ui/output.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
-    const quiet = outputMode(ctx.global) === 'json';
     let lastLine = 0;
     const r = await redriveProxy(aws, proxy, {
       rate: opts.rate,
       limit: opts.limit,
-      onNote: (m) => {
-        if (!quiet) note(m);
-      },
+      onNote: (m) => progress(ctx.global, m),
       onProgress: (p) => {
-        if (quiet || Date.now() - lastLine < 2000) return;
+        if (Date.now() - lastLine < 2000) return;
         lastLine = Date.now();
-        note(
+        progress(
+          ctx.global,
           `redrive ${proxy.name}: ${p.moved}${p.toMove === null ? '' : ` of ~${p.toMove}`} moved (${p.path})`,
         );
       },

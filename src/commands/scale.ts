@@ -43,9 +43,10 @@ export const scale: CommandSpec = {
       );
     }
     const { scaleProxy } = await import('../proxy/ops/scale.js');
-    const { printResult, note } = await import('../ui/output.js');
-    if (proxy.ordered && opts.concurrency !== 1 && !ctx.global.json) {
-      note(
+    const { printResult, progress } = await import('../ui/output.js');
+    if (proxy.ordered && opts.concurrency !== 1) {
+      progress(
+        ctx.global,
         `"${proxy.name}" is ordered: its single FIFO message group is delivered one at a time whatever the ` +
           "concurrency, so the mapping keeps AWS's minimum of 2.",
       );

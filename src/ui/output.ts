@@ -25,6 +25,7 @@ export function note(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
-export function warn(message: string): void {
-  process.stderr.write(`warning: ${message}\n`);
+/** A progress line for people: `note` it, except with --json, where only the result is written. */
+export function progress(global: GlobalOptions, message: string): void {
+  if (!global.json) note(message);
 }
