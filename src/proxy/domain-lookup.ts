@@ -4,7 +4,7 @@
  */
 import type { DomainName } from '@aws-sdk/client-apigatewayv2';
 import type { Aws } from '../aws/clients.js';
-import { NAME_TAG, TOOL_TAG, TOOL_TAG_VALUE } from './names.js';
+import { isOurs } from './names.js';
 
 export async function findProxyDomain(aws: Aws, proxy: string): Promise<DomainName | undefined> {
   const { GetDomainNamesCommand } = await import('@aws-sdk/client-apigatewayv2');
@@ -12,9 +12,7 @@ export async function findProxyDomain(aws: Aws, proxy: string): Promise<DomainNa
   let NextToken: string | undefined;
   do {
     const page = await apigw.send(new GetDomainNamesCommand({ NextToken }));
-    const hit = page.Items?.find(
-      (d) => d.Tags?.[TOOL_TAG] === TOOL_TAG_VALUE && d.Tags?.[NAME_TAG] === proxy,
-    );
+    const hit = page.Items?.find((d) => isOurs(d.Tags, proxy));
     if (hit) return hit;
     NextToken = page.NextToken;
   } while (NextToken);

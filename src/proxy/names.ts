@@ -7,6 +7,11 @@ import { UsageError } from '../errors.js';
 export const TOOL_TAG = 'managed-by';
 export const TOOL_TAG_VALUE = 'webhook-proxy';
 export const NAME_TAG = 'webhook-proxy:name';
+
+/** Made by this tool for this proxy (its tags), so a same-named resource of someone else is never touched. */
+export function isOurs(tags: Record<string, string> | undefined, proxy: string): boolean {
+  return tags?.[TOOL_TAG] === TOOL_TAG_VALUE && tags?.[NAME_TAG] === proxy;
+}
 export const PREFIX = 'webhook-proxy-';
 
 /**

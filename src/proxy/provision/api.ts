@@ -16,7 +16,7 @@ import {
   type ApiGatewayV2Client,
 } from '@aws-sdk/client-apigatewayv2';
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
-import { NAME_TAG, proxyTags, TOOL_TAG, TOOL_TAG_VALUE } from '../names.js';
+import { isOurs, proxyTags } from '../names.js';
 import { includesAll, isNotFound } from './compare.js';
 import { partitionOf } from './arns.js';
 import type { ChangeAction, StepContext } from './types.js';
@@ -32,9 +32,7 @@ export async function findApi(
   let NextToken: string | undefined;
   do {
     const page = await apigw.send(new GetApisCommand({ NextToken, MaxResults: '100' }));
-    const hit = page.Items?.find(
-      (a) => a.Name === apiName && a.Tags?.[TOOL_TAG] === TOOL_TAG_VALUE && a.Tags?.[NAME_TAG] === proxyName,
-    );
+    const hit = page.Items?.find((a) => a.Name === apiName && isOurs(a.Tags, proxyName));
     if (hit) return hit;
     NextToken = page.NextToken;
   } while (NextToken);

@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, UsageError } from '../../errors.js';
-import { NAME_TAG, proxyTags, TOOL_TAG, TOOL_TAG_VALUE } from '../names.js';
+import { isOurs, proxyTags } from '../names.js';
 import { isNotFound } from './compare.js';
 import { findProxyDomain } from '../domain-lookup.js';
 import { STAGE } from './stage.js';
@@ -125,7 +125,7 @@ async function publicZonesHolding(
 
 /** Our domain name: made by this tool for this proxy (tags), so a user's own domain is never touched. */
 function ours(d: DomainName | undefined, proxy: string): boolean {
-  return d?.Tags?.[TOOL_TAG] === TOOL_TAG_VALUE && d?.Tags?.[NAME_TAG] === proxy;
+  return isOurs(d?.Tags, proxy);
 }
 
 export async function ensureDomainName(ctx: StepContext, plan: DomainPlan) {

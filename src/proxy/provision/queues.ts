@@ -56,9 +56,12 @@ async function ensureQueue(
     );
     return { action: 'created', ref: await refOf(ctx, created.QueueUrl!) };
   }
-  const current = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] as QueueAttributeName[] }),
-  );
+  const [current, { Tags: currentTags }] = await Promise.all([
+    sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] as QueueAttributeName[] }),
+    ),
+    sqs.send(new ListQueueTagsCommand({ QueueUrl: url })),
+  ]);
   const actual: Record<string, string | undefined> = current.Attributes ?? {};
   // FifoQueue and ContentBasedDeduplication cannot change (and the name already pins FIFO-ness).
   const mutable = Object.fromEntries(
@@ -69,7 +72,6 @@ async function ensureQueue(
       k === 'RedrivePolicy' ? !sameRedrive(actual[k], v) : actual[k] !== v,
     ),
   );
-  const currentTags = (await sqs.send(new ListQueueTagsCommand({ QueueUrl: url }))).Tags;
   const tagsChanged = !includesAll(currentTags, tags);
   const ref = { url, arn: actual.QueueArn! };
   if (!Object.keys(changed).length && !tagsChanged) return { action: 'unchanged', ref };
