@@ -49,15 +49,15 @@ export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
     if (!/^subnet-[0-9a-f]+$/.test(s)) throw new UsageError(`"${s}" is not a subnet id (subnet-…).`);
   for (const g of groups)
     if (!/^sg-[0-9a-f]+$/.test(g)) throw new UsageError(`"${g}" is not a security group id (sg-…).`);
-  if (o.ordered && o.batchSize > 1 && o.batchSize !== DEFAULTS.batchSize) {
+  // Ordered: one webhook per batch. An explicit --batch-size other than 1 is refused, never changed.
+  if (o.ordered && o.batchSize !== undefined && o.batchSize !== 1) {
     throw new UsageError(
       `--batch-size ${o.batchSize} does not go with --ordered: an ordered proxy delivers one webhook per batch.`,
       'Drop --batch-size. In a batch, the webhooks behind a failed one would have to be handed back untried, ' +
         'and every hand-back counts as an attempt, so they could reach the DLQ without ever being delivered.',
     );
   }
-  // Ordered: one webhook per batch (see above). Commander cannot tell a default from an explicit 10.
-  if (o.ordered) o = { ...o, batchSize: 1 };
+  const batchSize = o.ordered ? 1 : (o.batchSize ?? DEFAULTS.batchSize);
   const concurrency = o.ordered ? Math.max(2, o.concurrency) : o.concurrency;
   if (concurrency < 2) {
     throw new UsageError(
@@ -65,14 +65,14 @@ export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
       'For strictly one delivery at a time, in order, create the proxy with --ordered (a FIFO queue with one message group).',
     );
   }
-  const upstream = checkDeliveryOptions(o, 'create', o.ordered ? 1 : concurrency);
+  const upstream = checkDeliveryOptions({ ...o, batchSize }, 'create', o.ordered ? 1 : concurrency);
   const domain = validateDomainFlags(o);
   return {
     name,
     upstream,
     concurrency,
     ...(o.rate !== undefined ? { rate: o.rate } : {}),
-    batchSize: o.batchSize,
+    batchSize,
     timeout: o.timeout,
     maxAttempts: o.maxAttempts,
     backoffBase: o.backoffBase,

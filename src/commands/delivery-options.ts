@@ -13,7 +13,11 @@ export interface DeliveryOptions {
   upstream?: string;
   concurrency: number;
   rate?: number;
-  batchSize: number;
+  /**
+   * No commander default, so undefined when --batch-size was not given: `create --ordered` refuses an
+   * explicit one, even an explicit 10. Resolve with `?? DEFAULTS.batchSize`.
+   */
+  batchSize?: number;
   timeout: number;
   maxAttempts: number;
   backoffBase: number;
@@ -48,9 +52,8 @@ export function addDeliveryOptions(cmd: Command, where: 'aws' | 'dev'): Command 
     )
     .option(
       '--batch-size <n>',
-      'messages per deliver invocation',
+      `messages per deliver invocation (default: ${DEFAULTS.batchSize})`,
       intInRange('--batch-size', 1, 10_000),
-      DEFAULTS.batchSize,
     )
     .option(
       '--timeout <s>',
@@ -105,10 +108,11 @@ export function checkDeliveryOptions(
       `--backoff-max (${o.backoffMax}) must not be below --backoff-base (${o.backoffBase}).`,
     );
   }
+  const batchSize = o.batchSize ?? DEFAULTS.batchSize;
   const fits = maxBatchSizeFor({ timeout: o.timeout, concurrency: pacingConcurrency, rate: o.rate });
-  if (o.batchSize > fits) {
+  if (batchSize > fits) {
     throw new UsageError(
-      `--batch-size ${o.batchSize} cannot be delivered within Lambda's 15-minute limit at --timeout ${o.timeout}` +
+      `--batch-size ${batchSize} cannot be delivered within Lambda's 15-minute limit at --timeout ${o.timeout}` +
         (o.rate ? ` and --rate ${o.rate}` : '') +
         '.',
       `Use --batch-size ${fits} or less, a shorter --timeout, or a higher --rate.`,

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { CliError, describeAwsError } from '../errors.js';
 import { addEdgeOptions, edgeSettingsFromOptions, type EdgeOptions } from '../handlers/edge/flags.js';
+import { DEFAULTS } from '../handlers/ports.js';
 import { httpUrl, intInRange } from '../options.js';
 import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
 import type { CommandContext, CommandSpec } from './types.js';
@@ -68,7 +69,7 @@ export const dev: CommandSpec = {
           backoffBase: opts.backoffBase,
           backoffMax: opts.backoffMax,
           timeout: opts.timeout,
-          batchSize: opts.batchSize,
+          batchSize: opts.batchSize ?? DEFAULTS.batchSize,
           preservePath: Boolean(opts.preservePath),
           responseStatus: opts.responseStatus,
           handshakes: edge.handshakes,

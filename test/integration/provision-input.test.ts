@@ -27,6 +27,11 @@ const BAD: [string, string[], RegExp][] = [
   ['concurrency not a number', ['--upstream', U, '--concurrency', 'lots'], /--concurrency must be/],
   ['batch size 0', ['--upstream', U, '--batch-size', '0'], /--batch-size must be/],
   ['ordered batch over 1', ['--upstream', U, '--ordered', '--batch-size', '5'], /one webhook per batch/],
+  [
+    'ordered, explicit batch of 10',
+    ['--upstream', U, '--ordered', '--batch-size', '10'],
+    /one webhook per batch/,
+  ],
   ['batch beyond 15 minutes', ['--upstream', U, '--batch-size', '200', '--timeout', '30'], /15-minute/],
   [
     'max attempts 1',
