@@ -92,7 +92,7 @@ export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
   };
 }
 
-export const create: CommandSpec = {
+export const create: CommandSpec<CreateOptions> = {
   name: 'create',
   summary: 'Provision a proxy in your AWS account, or converge an existing one to these flags',
   configure(cmd: Command) {
@@ -137,10 +137,10 @@ export const create: CommandSpec = {
       .option('--dry-run', 'print what would change, and change nothing');
     return addEdgeOptions(cmd);
   },
-  async run(ctx: CommandContext) {
+  async run(ctx: CommandContext<CreateOptions>) {
     const name = ctx.args[0] ?? 'default';
-    const spec = specFromOptions(name, ctx.opts as unknown as CreateOptions);
+    const spec = specFromOptions(name, ctx.opts);
     const { runCreate } = await import('../proxy/provision/run.js');
-    return runCreate(ctx.global, spec, Boolean((ctx.opts as { dryRun?: boolean }).dryRun));
+    return runCreate(ctx.global, spec, Boolean(ctx.opts.dryRun));
   },
 };

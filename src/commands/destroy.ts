@@ -6,7 +6,11 @@ import type { Command } from 'commander';
 import { validateName } from '../proxy/names.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-export const destroy: CommandSpec = {
+interface DestroyOptions {
+  force?: boolean;
+}
+
+export const destroy: CommandSpec<DestroyOptions> = {
   name: 'destroy',
   summary: 'Delete a proxy and everything it is made of (asks first; refuses while webhooks are queued)',
   configure(cmd: Command) {
@@ -17,9 +21,9 @@ export const destroy: CommandSpec = {
         'delete even though webhooks are still queued or in the dead-letter queue (they are lost)',
       );
   },
-  async run(ctx: CommandContext) {
+  async run(ctx: CommandContext<DestroyOptions>) {
     const name = validateName(ctx.args[0] ?? 'default');
     const { runDestroy } = await import('../proxy/provision/run.js');
-    return runDestroy(ctx.global, name, Boolean((ctx.opts as { force?: boolean }).force));
+    return runDestroy(ctx.global, name, Boolean(ctx.opts.force));
   },
 };

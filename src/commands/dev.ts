@@ -16,7 +16,7 @@ interface DevOptions extends EdgeOptions, DeliveryOptions {
   queueUrl?: string;
 }
 
-export const dev: CommandSpec = {
+export const dev: CommandSpec<DevOptions> = {
   name: 'dev',
   summary: 'Run the whole proxy on this machine (same handlers, no AWS) in front of a local upstream',
   configure(cmd: Command) {
@@ -34,8 +34,8 @@ export const dev: CommandSpec = {
       );
     return addEdgeOptions(cmd);
   },
-  async run(ctx: CommandContext) {
-    const opts = ctx.opts as unknown as DevOptions;
+  async run(ctx: CommandContext<DevOptions>) {
+    const { opts } = ctx;
     const upstream = checkDeliveryOptions(opts, 'dev');
     const edge = edgeSettingsFromOptions(opts);
 

@@ -13,7 +13,7 @@ interface DrainOptions {
   interval: number;
 }
 
-export const drain: CommandSpec = {
+export const drain: CommandSpec<DrainOptions> = {
   name: 'drain',
   summary: 'Wait until the queue is empty (exit 3 on --timeout); optionally boost concurrency meanwhile',
   configure(cmd: Command) {
@@ -27,8 +27,8 @@ export const drain: CommandSpec = {
       )
       .option('--interval <s>', 'seconds between queue readings', numberInRange('--interval', 0.1, 300), 5);
   },
-  async run(ctx: CommandContext) {
-    const opts = ctx.opts as unknown as DrainOptions;
+  async run(ctx: CommandContext<DrainOptions>) {
+    const { opts } = ctx;
     const { openProxy } = await import('../proxy/ops/open.js');
     const { drainProxy } = await import('../proxy/ops/drain.js');
     const { outputMode, printResult, note } = await import('../ui/output.js');

@@ -15,7 +15,10 @@ import { scale } from './scale.js';
 import { status } from './status.js';
 import type { CommandSpec } from './types.js';
 
-export const commands: CommandSpec[] = [
+// Each command declares its own options type; the registry holds them side by side, and cli.ts passes
+// each one the options its own `configure` declared.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandSpec<any>[] = [
   create,
   destroy,
   dev,

@@ -11,7 +11,7 @@ interface PeekOptions {
   limit: number;
 }
 
-export const peek: CommandSpec = {
+export const peek: CommandSpec<PeekOptions> = {
   name: 'peek',
   summary: 'Show queued or failed webhooks without consuming them',
   configure(cmd: Command) {
@@ -20,8 +20,8 @@ export const peek: CommandSpec = {
       .option('--dlq', 'look at the dead-letter queue (webhooks that failed every attempt)')
       .option('--limit <n>', 'at most N messages', intInRange('--limit', 1, 1000), 10);
   },
-  async run(ctx: CommandContext) {
-    const opts = ctx.opts as unknown as PeekOptions;
+  async run(ctx: CommandContext<PeekOptions>) {
+    const { opts } = ctx;
     const { openProxy } = await import('../proxy/ops/open.js');
     const { need } = await import('../proxy/locate.js');
     const { peekQueue } = await import('../proxy/ops/peek.js');

@@ -9,7 +9,7 @@ interface PurgeOptions {
   dlq?: boolean;
 }
 
-export const purge: CommandSpec = {
+export const purge: CommandSpec<PurgeOptions> = {
   name: 'purge',
   summary: 'Delete every queued webhook (or, with --dlq, every failed one); asks first unless --yes',
   configure(cmd: Command) {
@@ -17,8 +17,8 @@ export const purge: CommandSpec = {
       .argument('[name]', 'proxy name', 'default')
       .option('--dlq', 'purge the dead-letter queue instead of the queue');
   },
-  async run(ctx: CommandContext) {
-    const opts = ctx.opts as unknown as PurgeOptions;
+  async run(ctx: CommandContext<PurgeOptions>) {
+    const { opts } = ctx;
     const { openProxy } = await import('../proxy/ops/open.js');
     const { need, queueCounts, totalOf } = await import('../proxy/locate.js');
     const { purgeQueue } = await import('../proxy/ops/purge.js');

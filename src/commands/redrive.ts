@@ -11,7 +11,7 @@ interface RedriveOptions {
   limit?: number;
 }
 
-export const redrive: CommandSpec = {
+export const redrive: CommandSpec<RedriveOptions> = {
   name: 'redrive',
   summary: 'Move failed webhooks from the dead-letter queue back to the queue (ids kept)',
   configure(cmd: Command) {
@@ -24,8 +24,8 @@ export const redrive: CommandSpec = {
       )
       .option('--limit <n>', 'move at most N messages', intInRange('--limit', 1, 10_000_000));
   },
-  async run(ctx: CommandContext) {
-    const opts = ctx.opts as unknown as RedriveOptions;
+  async run(ctx: CommandContext<RedriveOptions>) {
+    const { opts } = ctx;
     const { openProxy } = await import('../proxy/ops/open.js');
     const { redriveProxy } = await import('../proxy/ops/redrive.js');
     const { printResult, progress } = await import('../ui/output.js');

@@ -12,7 +12,7 @@ interface ScaleOptions {
   rate?: number;
 }
 
-export const scale: CommandSpec = {
+export const scale: CommandSpec<ScaleOptions> = {
   name: 'scale',
   aliases: ['set-concurrency'],
   summary: 'Change delivery limits live: concurrent deliveries (2–1000) and requests per second',
@@ -30,8 +30,8 @@ export const scale: CommandSpec = {
         numberInRange('--rate', 0.01, 100_000),
       );
   },
-  async run(ctx: CommandContext) {
-    const opts = ctx.opts as unknown as ScaleOptions;
+  async run(ctx: CommandContext<ScaleOptions>) {
+    const { opts } = ctx;
     const { openProxy } = await import('../proxy/ops/open.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     if (opts.concurrency < 2 && !proxy.ordered) {

@@ -13,7 +13,7 @@ interface StatusOptions {
   interval: number;
 }
 
-export const status: CommandSpec = {
+export const status: CommandSpec<StatusOptions> = {
   name: 'status',
   summary: 'Show a proxy: endpoint, upstream, delivery state and limits, queue depth, DLQ, oldest message',
   configure(cmd: Command) {
@@ -27,8 +27,8 @@ export const status: CommandSpec = {
         5,
       );
   },
-  async run(ctx: CommandContext) {
-    const opts = ctx.opts as unknown as StatusOptions;
+  async run(ctx: CommandContext<StatusOptions>) {
+    const { opts } = ctx;
     const given = ctx.args[0];
     if (given !== undefined) validateName(given);
     const { awsFor } = await import('../aws/clients.js');
