@@ -1,14 +1,9 @@
 /**
- * Delete every message of the queue or the DLQ (PurgeQueue). The count reported is measured just
+ * Delete every message of the queue or the DLQ (PurgeQueue). The count reported is the one read just
  * before the purge: SQS does not say how many it deleted. SQS allows one purge per queue per 60 s.
  */
 import type { Aws } from '../../aws/clients.js';
 import { CliError } from '../../errors.js';
-import { readCounts, totalOf } from '../locate.js';
-
-export async function countQueue(aws: Aws, url: string): Promise<number> {
-  return totalOf(await readCounts(aws, url));
-}
 
 export async function purgeQueue(aws: Aws, url: string, label: string): Promise<void> {
   const { PurgeQueueCommand } = await import('@aws-sdk/client-sqs');
