@@ -10,6 +10,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { createEnvelope, encodeEnvelope, encodedSize, SQS_MAX_MESSAGE_BYTES } from '../envelope.js';
 import { createEdge, edgeLogFields, type Clock } from './edge/index.js';
 import { json } from './edge/util.js';
+import type { Methods } from './edge/methods.js';
+import { publicUrl } from './edge/public-url.js';
 import { edgeSettingsFromEnv } from './edge/settings.js';
 import type { HandshakeSpec, VerifySpec } from './edge/types.js';
 import { DEFAULTS, ENV, type QueuePort } from './ports.js';
@@ -23,17 +25,20 @@ export interface IngestConfig {
   handshakes?: HandshakeSpec[];
   /** `--verify`: signature checks; a webhook that fails them is refused 401 and not queued. */
   verify?: VerifySpec[];
+  /** `--methods`: the methods stored as webhooks; the rest are answered 405. Undefined: the default. */
+  methods?: Methods;
 }
 
 export function ingestConfigFromEnv(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const status = Number(env[ENV.responseStatus] ?? DEFAULTS.responseStatus);
   // Throws on a malformed WP_HANDSHAKES/WP_VERIFY: failing closed beats accepting unverified webhooks.
-  const { handshakes, verify } = edgeSettingsFromEnv(env);
+  const { handshakes, verify, methods } = edgeSettingsFromEnv(env);
   return {
     responseStatus: Number.isInteger(status) && status >= 200 && status <= 299 ? status : 200,
     fifo: env[ENV.fifo] === '1',
     ...(handshakes.length ? { handshakes } : {}),
     ...(verify.length ? { verify } : {}),
+    ...(methods ? { methods } : {}),
   };
 }
 
@@ -71,10 +76,19 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
     const ctx = event.requestContext;
     const headers = headersOf(event);
     const body = bodyBytes(event);
-    // Handshakes and signature checks (edge/index.ts) come before anything is stored.
+    // Handshakes, the method and signature checks (edge/index.ts) come before anything is stored.
     const rawQueryString = event.rawQueryString ?? '';
-    const outcome = edge?.({ method: ctx.http.method, headers, rawQueryString, body });
-    if (outcome && outcome.kind !== 'pass') {
+    const host = headers.host ?? ctx.domainName;
+    const protocol = headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
+    const rawPath = event.rawPath ?? ctx.http.path;
+    const outcome = edge({
+      method: ctx.http.method,
+      headers,
+      rawQueryString,
+      body,
+      publicUrl: publicUrl({ protocol, host, rawPath, rawQueryString }),
+    });
+    if (outcome.kind !== 'pass') {
       const { requestId, http } = ctx;
       const path = event.rawPath ?? http.path;
       const ms = Date.now() - started;
@@ -114,8 +128,8 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
       headers,
       cookies: event.cookies ?? [],
       sourceIp: ctx.http.sourceIp,
-      host: headers.host ?? ctx.domainName,
-      protocol: headers['x-forwarded-proto'] === 'http' ? 'http' : 'https',
+      host,
+      protocol,
       receivedAt: new Date(ctx.timeEpoch || Date.now()).toISOString(),
       body,
     });
@@ -130,7 +144,7 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
       sourceIp: envelope.sourceIp,
       bytes: body.length,
       encodedBytes: size,
-      ...(outcome?.kind === 'pass' && outcome.verifiedBy ? { verifiedBy: outcome.verifiedBy } : {}),
+      ...(outcome.verifiedBy ? { verifiedBy: outcome.verifiedBy } : {}),
     };
 
     if (size > SQS_MAX_MESSAGE_BYTES) return tooLarge(line, size);
