@@ -122,5 +122,5 @@ export function sourcesHint(flag: string): string {
 /** Where a resolved secret came from, for messages ("the secret in file:./x"); never the secret. */
 export function describeSource(raw: string, source: SecretSource): string {
   if (source === 'env' || source === 'file') return raw;
-  return source === 'prompt' ? 'the secret typed at the prompt' : 'the secret';
+  return source === 'prompt' ? 'the value typed at the prompt' : 'the value';
 }
