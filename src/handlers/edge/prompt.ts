@@ -1,7 +1,9 @@
 /**
  * A hidden prompt on the controlling terminal (`/dev/tty`, as `ssh` and `sudo` use), read
  * synchronously so flag parsing stays synchronous (`edgeEnv(opts)`). Nothing is echoed; Backspace
- * deletes, Enter ends, Ctrl-C or Ctrl-D cancels. No terminal (CI, a service, Windows): undefined.
+ * deletes, Enter ends, Ctrl-C or Ctrl-D cancels. No terminal (CI, a service, Windows), or a standard
+ * input that is not one (a pipe, `< /dev/null`, a test runner): undefined, so nothing ever waits on a
+ * terminal nobody is watching.
  *
  * Two descriptors of the terminal: raw mode is set through a tty.ReadStream on one (libuv makes that
  * one non-blocking) and bytes are read, blocking, from the other. Raw mode belongs to the terminal,
@@ -22,6 +24,7 @@ function dropLastChar(bytes: number[]): void {
 }
 
 export function promptHidden(question: string): string | undefined {
+  if (!process.stdin.isTTY) return undefined;
   let fd: number;
   let control: number;
   try {
