@@ -10,9 +10,13 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeEnvelope, type Envelope } from '../envelope.js';
+import { initOnce } from './init-once.js';
 import { backoffSeconds, createPacer, sleep } from './pacing.js';
 import { DEFAULTS, ENV, type QueuePort } from './ports.js';
+import { unsafePathReason } from './request-path.js';
+import { createSqsClient, createSqsQueuePort, DELIVER_SQS_LIMITS } from './sqs-port.js';
 import { buildUpstreamRequest, createAgents, sendUpstream } from './upstream.js';
+import { visibilityLeft } from './visibility.js';
 
 export interface DeliverConfig {
   upstream: string;
@@ -77,8 +81,14 @@ export interface LambdaContextLike {
 
 export type DeliverHandler = (event: SQSEvent, context?: LambdaContextLike) => Promise<SQSBatchResponse>;
 
+/**
+ * Time a ChangeMessageVisibility call may take at worst (its deadline, sqs-port.ts), plus a little:
+ * a call is only started when this much time is left, so an unreachable SQS never runs the
+ * invocation past its timeout (which would fail, and redeliver, the whole batch).
+ */
+const HIDE_BUDGET_MS = DELIVER_SQS_LIMITS.deadlineMs + 250;
 /** Time kept back at the end of an invocation so the last backoff call still fits. */
-const END_MARGIN_MS = 1500;
+const END_MARGIN_MS = HIDE_BUDGET_MS + 250;
 
 export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   const { config, queue } = deps;
@@ -89,7 +99,17 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   // Per container: R / C requests per second, so C containers together stay at or under R.
   const pacer = config.rate ? createPacer((1000 * config.concurrency) / config.rate) : undefined;
 
-  const hide = async (record: SQSRecord, seconds: number) => {
+  const hide = async (record: SQSRecord, seconds: number, context: LambdaContextLike | undefined) => {
+    if (context && context.getRemainingTimeInMillis() < HIDE_BUDGET_MS) {
+      // Still reported as failed; it comes back after the queue's visibility timeout.
+      console.error(
+        JSON.stringify({
+          msg: 'change-visibility skipped: function time nearly up',
+          messageId: record.messageId,
+        }),
+      );
+      return;
+    }
     try {
       await queue.changeVisibility(record.receiptHandle, seconds);
     } catch (err) {
@@ -101,6 +121,10 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   };
 
   return async (event, context) => {
+    const invokedAt = Date.now();
+    // A backoff or Retry-After longer than SQS still allows for this receive (visibility.ts) is cut to it.
+    const retryIn = (record: SQSRecord, seconds: number) =>
+      Math.min(seconds, visibilityLeft(record.attributes ?? {}, invokedAt, Date.now()));
     const failures: { itemIdentifier: string }[] = [];
     const records = event.Records ?? [];
     let stopRest = false;
@@ -114,7 +138,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       if (stopRest) {
         // Available again at once, but SQS hands out nothing of the group while the failed one is hidden.
         failures.push({ itemIdentifier: record.messageId });
-        await hide(record, 0);
+        await hide(record, 0, context);
         continue;
       }
       const remaining = context ? context.getRemainingTimeInMillis() : Infinity;
@@ -122,7 +146,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         // Not enough time left to deliver it properly: hand it back untouched, to be picked up again at once.
         log({ event: 'skipped', messageId: record.messageId, reason: 'function time nearly up' });
         failures.push({ itemIdentifier: record.messageId });
-        await hide(record, 0);
+        await hide(record, 0, context);
         continue;
       }
 
@@ -133,7 +157,27 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         // Never a crash or a hot loop: it backs off like any failure and ends in the DLQ for a human.
         log({ event: 'undecodable', messageId: record.messageId, attempt, error: (err as Error).message });
         failures.push({ itemIdentifier: record.messageId });
-        await hide(record, final ? 0 : backoffSeconds(attempt, config));
+        await hide(record, final ? 0 : retryIn(record, backoffSeconds(attempt, config)), context);
+        continue;
+      }
+
+      // ingest refuses such paths; an envelope queued before it did must still not reach the upstream.
+      // It fails like any attempt and ends in the DLQ, where `peek --dlq` shows it to a human.
+      const unsafe = config.preservePath ? unsafePathReason(envelope.rawPath) : undefined;
+      if (unsafe) {
+        const retryInSeconds = final ? 0 : retryIn(record, backoffSeconds(attempt, config));
+        log({
+          event: 'failed',
+          id: envelope.id,
+          attempt,
+          final,
+          error: `not sent: its path contains ${unsafe}, which --preserve-path will not forward`,
+          retryInSeconds,
+          ms: 0,
+        });
+        failures.push({ itemIdentifier: record.messageId });
+        await hide(record, retryInSeconds, context);
+        if (fifo) stopRest = true;
         continue;
       }
 
@@ -152,7 +196,9 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         log({ event: 'delivered', id: envelope.id, status: outcome.status, attempt, ms });
         continue;
       }
-      const retryInSeconds = final ? 0 : backoffSeconds(attempt, config, outcome.retryAfterSeconds);
+      const retryInSeconds = final
+        ? 0
+        : retryIn(record, backoffSeconds(attempt, config, outcome.retryAfterSeconds));
       log({
         event: 'failed',
         id: envelope.id,
@@ -164,25 +210,25 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         ms,
       });
       failures.push({ itemIdentifier: record.messageId });
-      await hide(record, retryInSeconds);
+      await hide(record, retryInSeconds, context);
       if (fifo) stopRest = true;
     }
     return { batchItemFailures: failures };
   };
 }
 
-let lambdaHandler: Promise<DeliverHandler> | undefined;
+const lambdaHandler = initOnce(async (): Promise<DeliverHandler> => {
+  const queueUrl = process.env[ENV.queueUrl];
+  if (!queueUrl) throw new Error(`${ENV.queueUrl} is not set`);
+  const config = deliverConfigFromEnv();
+  const client = await createSqsClient(DELIVER_SQS_LIMITS);
+  return createDeliverHandler({
+    queue: await createSqsQueuePort(queueUrl, client, DELIVER_SQS_LIMITS),
+    config,
+  });
+});
 
 /** The Lambda entry point: configuration and connections are built once per container. */
 export async function handler(event: SQSEvent, context: LambdaContextLike): Promise<SQSBatchResponse> {
-  lambdaHandler ??= (async () => {
-    const queueUrl = process.env[ENV.queueUrl];
-    if (!queueUrl) throw new Error(`${ENV.queueUrl} is not set`);
-    const { createSqsQueuePort } = await import('./sqs-port.js');
-    return createDeliverHandler({
-      queue: await createSqsQueuePort(queueUrl),
-      config: deliverConfigFromEnv(),
-    });
-  })();
-  return (await lambdaHandler)(event, context);
+  return (await lambdaHandler())(event, context);
 }
