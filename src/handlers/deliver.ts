@@ -82,13 +82,31 @@ export interface LambdaContextLike {
 export type DeliverHandler = (event: SQSEvent, context?: LambdaContextLike) => Promise<SQSBatchResponse>;
 
 /**
- * Time a ChangeMessageVisibility call may take at worst (its deadline, sqs-port.ts), plus a little:
- * a call is only started when this much time is left, so an unreachable SQS never runs the
- * invocation past its timeout (which would fail, and redeliver, the whole batch).
+ * Time a ChangeMessageVisibility call may take at worst (its deadline, sqs-port.ts), plus a little. The
+ * check before each message keeps this much back, so the last message's backoff call still fits.
  */
-const HIDE_BUDGET_MS = DELIVER_SQS_LIMITS.deadlineMs + 250;
-/** Time kept back at the end of an invocation so the last backoff call still fits. */
-const END_MARGIN_MS = HIDE_BUDGET_MS + 250;
+const END_MARGIN_MS = DELIVER_SQS_LIMITS.deadlineMs + 500;
+/** A visibility call is given up this long before the function's own timeout, whatever its deadline. */
+const HIDE_RESERVE_MS = 250;
+/** …but is always given this long: dev asks for hand-backs with no time left (remaining 0) at stop. */
+const HIDE_MIN_WAIT_MS = 500;
+
+/** `promise`, or a rejection once `ms` have passed (the call itself is left to finish or fail). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`gave up after ${ms} ms: the function's time is up`), {
+            name: 'TimeoutError',
+          }),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   const { config, queue } = deps;
@@ -99,32 +117,29 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   // Per container: R / C requests per second, so C containers together stay at or under R.
   const pacer = config.rate ? createPacer((1000 * config.concurrency) / config.rate) : undefined;
 
-  const hide = async (record: SQSRecord, seconds: number, context: LambdaContextLike | undefined) => {
-    if (context && context.getRemainingTimeInMillis() < HIDE_BUDGET_MS) {
-      // Still reported as failed; it comes back after the queue's visibility timeout.
-      console.error(
-        JSON.stringify({
-          msg: 'change-visibility skipped: function time nearly up',
-          messageId: record.messageId,
-        }),
-      );
-      return;
-    }
-    try {
-      await queue.changeVisibility(record.receiptHandle, seconds);
-    } catch (err) {
-      // Still reported as failed: SQS retries it after the queue's own visibility timeout instead.
-      console.error(
-        JSON.stringify({ msg: 'change-visibility failed', messageId: record.messageId, err: String(err) }),
-      );
-    }
-  };
-
   return async (event, context) => {
     const invokedAt = Date.now();
     // A backoff or Retry-After longer than SQS still allows for this receive (visibility.ts) is cut to it.
     const retryIn = (record: SQSRecord, seconds: number) =>
       Math.min(seconds, visibilityLeft(record.attributes ?? {}, invokedAt, Date.now()));
+    // Set once a visibility call timed out: SQS is unreachable from here (a VPC without a route to
+    // it, say), so the rest of the batch is not made to wait seconds per message for it.
+    let sqsUnreachable = false;
+    const hide = async (record: SQSRecord, seconds: number) => {
+      if (sqsUnreachable) return; // reported as failed: back after the queue's visibility timeout
+      const left = context ? context.getRemainingTimeInMillis() - HIDE_RESERVE_MS : Infinity;
+      try {
+        const call = queue.changeVisibility(record.receiptHandle, seconds);
+        // Never past the function's timeout, which would fail (and redeliver) the whole batch.
+        await (left < DELIVER_SQS_LIMITS.deadlineMs ? within(call, Math.max(left, HIDE_MIN_WAIT_MS)) : call);
+      } catch (err) {
+        if ((err as Error)?.name === 'TimeoutError') sqsUnreachable = true;
+        // Still reported as failed: SQS retries it after the queue's own visibility timeout instead.
+        console.error(
+          JSON.stringify({ msg: 'change-visibility failed', messageId: record.messageId, err: String(err) }),
+        );
+      }
+    };
     const failures: { itemIdentifier: string }[] = [];
     const records = event.Records ?? [];
     let stopRest = false;
@@ -138,7 +153,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       if (stopRest) {
         // Available again at once, but SQS hands out nothing of the group while the failed one is hidden.
         failures.push({ itemIdentifier: record.messageId });
-        await hide(record, 0, context);
+        await hide(record, 0);
         continue;
       }
       const remaining = context ? context.getRemainingTimeInMillis() : Infinity;
@@ -146,7 +161,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         // Not enough time left to deliver it properly: hand it back untouched, to be picked up again at once.
         log({ event: 'skipped', messageId: record.messageId, reason: 'function time nearly up' });
         failures.push({ itemIdentifier: record.messageId });
-        await hide(record, 0, context);
+        await hide(record, 0);
         continue;
       }
 
@@ -157,7 +172,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         // Never a crash or a hot loop: it backs off like any failure and ends in the DLQ for a human.
         log({ event: 'undecodable', messageId: record.messageId, attempt, error: (err as Error).message });
         failures.push({ itemIdentifier: record.messageId });
-        await hide(record, final ? 0 : retryIn(record, backoffSeconds(attempt, config)), context);
+        await hide(record, final ? 0 : retryIn(record, backoffSeconds(attempt, config)));
         continue;
       }
 
@@ -176,7 +191,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
           ms: 0,
         });
         failures.push({ itemIdentifier: record.messageId });
-        await hide(record, retryInSeconds, context);
+        await hide(record, retryInSeconds);
         if (fifo) stopRest = true;
         continue;
       }
@@ -210,7 +225,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         ms,
       });
       failures.push({ itemIdentifier: record.messageId });
-      await hide(record, retryInSeconds, context);
+      await hide(record, retryInSeconds);
       if (fifo) stopRest = true;
     }
     return { batchItemFailures: failures };

@@ -66,6 +66,11 @@ describe('Lambda entry points after a failed initialisation', () => {
       const res = await deliverHandler(sqsEvent([sqsRecord(body)]), context);
       expect(res.batchItemFailures).toEqual([]);
       expect(upstream.received.map((r) => r.headers['x-webhook-proxy-id'])).toEqual(['wh_init']);
+      // The runtime's context reaches the handler: with no time left the message is handed back untried.
+      const late = sqsRecord(body);
+      const skipped = await deliverHandler(sqsEvent([late]), { getRemainingTimeInMillis: () => 1000 });
+      expect(skipped.batchItemFailures).toEqual([{ itemIdentifier: late.messageId }]);
+      expect(upstream.received).toHaveLength(1);
     } finally {
       await upstream.close();
     }

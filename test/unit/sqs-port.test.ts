@@ -86,7 +86,7 @@ describe('SQS calls from the handlers, against an endpoint that never answers', 
     expect(String(logs[0]!.error)).toContain('TimeoutError');
   });
 
-  it('deliver reports a failed message by the visibility call deadline, still within the batch', async () => {
+  it('deliver reports failed messages by the visibility call deadline, and waits on SQS only once per batch', async () => {
     const upstream = await startUpstream((_r, res) => {
       res.statusCode = 500;
       res.end();
@@ -122,11 +122,19 @@ describe('SQS calls from the handlers, against an endpoint that never answers', 
         body: Buffer.from('x'),
       });
       const rec = sqsRecord(encodeEnvelope(env));
+      const second = sqsRecord(encodeEnvelope({ ...env, id: 'wh_second' }));
       const started = Date.now();
       const deadline = started + 30_000; // the function's timeout in this rehearsal
-      const res = await deliver(sqsEvent([rec]), { getRemainingTimeInMillis: () => deadline - Date.now() });
+      const res = await deliver(sqsEvent([rec, second]), {
+        getRemainingTimeInMillis: () => deadline - Date.now(),
+      });
       const ms = Date.now() - started;
-      expect(res.batchItemFailures).toEqual([{ itemIdentifier: rec.messageId }]);
+      expect(res.batchItemFailures).toEqual([
+        { itemIdentifier: rec.messageId },
+        { itemIdentifier: second.messageId },
+      ]);
+      // The first visibility call times out; the second message's is not attempted (both still failed).
+      expect(upstream.received).toHaveLength(2);
       expect(ms).toBeGreaterThanOrEqual(DELIVER_SQS_LIMITS.deadlineMs - 50);
       expect(ms).toBeLessThan(DELIVER_SQS_LIMITS.deadlineMs + 2000);
     } finally {
