@@ -85,17 +85,18 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
     const rawQueryString = event.rawQueryString ?? '';
     const host = headers.host ?? ctx.domainName;
     const protocol = headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
-    const rawPath = event.rawPath ?? ctx.http.path;
+    const decodedPath = event.rawPath ?? ctx.http.path;
+    // What is stored and sent: the decoded path re-encoded (the same string when nothing needs it).
+    const path = encodeDecodedPath(decodedPath);
     const outcome = edge({
       method: ctx.http.method,
       headers,
       rawQueryString,
       body,
-      publicUrl: publicUrl({ protocol, host, rawPath, rawQueryString }),
+      publicUrl: publicUrl({ protocol, host, path, rawQueryString }),
     });
     if (outcome.kind !== 'pass') {
       const { requestId, http } = ctx;
-      const path = event.rawPath ?? http.path;
       const ms = Date.now() - started;
       log({ ...edgeLogFields(outcome), requestId, method: http.method, path, sourceIp: http.sourceIp, ms });
       return outcome.response;
@@ -117,9 +118,6 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
     // whether or not this proxy preserves paths: the path is used only with --preserve-path, but a
     // re-run of `create` can turn that on while webhooks are queued (and ingest does not know the
     // setting, deliver does), and no sender needs such a path. Nothing is stored; the sender is told.
-    const decodedPath = event.rawPath ?? ctx.http.path;
-    // What is stored and sent: the decoded path re-encoded (the same string when nothing needs it).
-    const path = encodeDecodedPath(decodedPath);
     const unsafe = unsafePathReason(decodedPath);
     if (unsafe) {
       const { requestId, http } = ctx;

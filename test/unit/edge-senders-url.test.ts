@@ -8,7 +8,7 @@ import twilio from 'twilio';
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope, envelopeBody } from '../../src/envelope.js';
 import { edgeEnv } from '../../src/handlers/edge/flags.js';
-import { encodePath, publicUrl } from '../../src/handlers/edge/public-url.js';
+import { publicUrl } from '../../src/handlers/edge/public-url.js';
 import { createIngestHandler, ingestConfigFromEnv } from '../../src/handlers/ingest.js';
 import { quietIo } from '../helpers/edge.js';
 import { httpApiEvent } from '../helpers/events.js';
@@ -32,13 +32,23 @@ function setup(verify: string[]) {
 const form = { 'content-type': 'application/x-www-form-urlencoded' };
 
 describe('the public URL ingest checks against', () => {
-  it('is https, the Host, the path re-encoded where it cannot be literal, and the query as sent', () => {
-    expect(
-      publicUrl({ protocol: 'https', host: DOMAIN, rawPath: '/sms/a b/é?x', rawQueryString: 'q=%20' }),
-    ).toBe('https://hooks.example.com/sms/a%20b/%C3%A9%3Fx?q=%20');
-    // Already encoded (dev, REST-style raw paths): left as it is.
-    expect(encodePath('/a%20b/%C3%A9')).toBe('/a%20b/%C3%A9');
-    expect(encodePath("/keep:@!$&'()*+,;=-._~")).toBe("/keep:@!$&'()*+,;=-._~");
+  it('is https, the Host, the path as ingest re-encodes it, and the query as sent', async () => {
+    expect(publicUrl({ protocol: 'https', host: DOMAIN, path: '/sms', rawQueryString: 'q=%20' })).toBe(
+      'https://hooks.example.com/sms?q=%20',
+    );
+    // The sender signed /sms/a%20b/%C3%A9%3Fx%25; API Gateway decoded it to "/sms/a b/é?x%".
+    const signedUrl = `https://${DOMAIN}/sms/a%20b/%C3%A9%3Fx%25`;
+    const { handler, sent } = setup([`square=${SQUARE_VECTOR.key}`]);
+    const res = await handler(
+      httpApiEvent({
+        domainName: DOMAIN,
+        rawPath: '/sms/a b/é?x%',
+        headers: { 'content-type': 'application/json', ...squareHeaders(SQUARE_VECTOR.key, signedUrl, '{}') },
+        body: '{}',
+      }),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(decodeEnvelope(sent[0]!.body).rawPath).toBe('/sms/a%20b/%C3%A9%3Fx%25'); // what is checked is what is stored
   });
 });
 

@@ -11,38 +11,21 @@
  * - PATH: AWS: "Format 2.0 has rawPath. If you use an API mapping to connect your stage to a custom
  *   domain name, rawPath won't provide the API mapping value" (API Gateway developer guide, "Create
  *   AWS Lambda proxy integrations for HTTP APIs"); the proxy's mapping key is empty, so rawPath is the
- *   whole path. HTTP APIs hand rawPath percent-decoded (DESIGN.md), so what cannot appear literally in
- *   a path is percent-encoded again; an encoding the sender used for a character that may appear
- *   literally (`%41` for `A`, `%2F`) cannot be recovered, so such URLs cannot be verified behind an
- *   HTTP API. `dev` hands the raw path, which this leaves as it is.
+ *   whole path. HTTP APIs hand it percent-decoded; `ingest` re-encodes it (request-path.ts,
+ *   encodeDecodedPath) and passes that here, the same path it stores. That restores every URL whose
+ *   only escapes are for characters that cannot appear literally (spaces, non-ASCII, `?`, `#`, `%`);
+ *   an escape of a character that may appear literally (`%41` for `A`) cannot be recovered, so such a
+ *   URL's signatures fail behind an HTTP API.
  * - QUERY: rawQueryString keeps the sender's encoding.
  */
-
-/** RFC 3986 `pchar`, `/` and `%` (kept as is: an already-encoded path is not encoded twice). */
-const PATH_SAFE = /[A-Za-z0-9\-._~!$&'()*+,;=:@/%]/;
-
-/** Percent-encode (UTF-8) every character that cannot appear literally in a URL path. */
-export function encodePath(path: string): string {
-  let out = '';
-  for (const ch of path) {
-    if (PATH_SAFE.test(ch)) out += ch;
-    else {
-      try {
-        out += encodeURIComponent(ch);
-      } catch {
-        out += ch; // a lone surrogate: cannot be UTF-8, leave it (the signature then simply fails)
-      }
-    }
-  }
-  return out;
-}
 
 export function publicUrl(parts: {
   protocol: 'http' | 'https';
   host: string;
-  rawPath: string;
+  /** The path, percent-encoded (ingest's encodeDecodedPath of what API Gateway handed over). */
+  path: string;
   rawQueryString: string;
 }): string {
-  const path = encodePath(parts.rawPath || '/');
-  return `${parts.protocol}://${parts.host}${path}${parts.rawQueryString ? `?${parts.rawQueryString}` : ''}`;
+  const query = parts.rawQueryString ? `?${parts.rawQueryString}` : '';
+  return `${parts.protocol}://${parts.host}${parts.path || '/'}${query}`;
 }
