@@ -2,12 +2,17 @@
  * The URL a sender called, rebuilt from what the ingest handler is given, for the schemes that sign
  * it (Twilio, Square): `PROTOCOL://HOST PATH [? QUERY]`.
  *
- * - HOST: the `Host` header the sender sent. On AWS that is the API's own
- *   `{api-id}.execute-api.{region}.amazonaws.com`, or the custom domain when the sender called that:
- *   API Gateway routes a request to the API by it (a custom domain's API mapping matches its Host), so
- *   it is the name the sender used. `requestContext.domainName` is the fallback. A forwarded
- *   `x-forwarded-host` is never used: the sender chooses it, and a request signed for another URL of
- *   the same account must not verify here.
+ * - HOST: the `Host` header the sender sent: the API's own `{api-id}.execute-api.{region}.amazonaws.com`,
+ *   or the custom domain when the sender called that. AWS: "create a DNS record to point the custom
+ *   domain name to the Regional domain. This enables the traffic that is bound to the custom domain name
+ *   to be routed to the API's Regional hostname" ("Set up a Regional custom domain name in API
+ *   Gateway"): only DNS is aliased, so the request keeps the Host the sender used, and API Gateway
+ *   picks the API by it. AWS does not document the Host header of the Lambda event for a custom domain;
+ *   community reports say it is the custom domain (Droplr/serverless-api-cloudfront issue 37;
+ *   awslabs/aws-lambda-go-api-proxy issue 31: requests with another Host are rejected before Lambda).
+ *   moto runs no Lambda, so nothing here is checked against it. `requestContext.domainName` is the
+ *   fallback. `x-forwarded-host` is never used: the sender chooses it, and a request signed for
+ *   another URL of the same account must not verify here.
  * - PATH: AWS: "Format 2.0 has rawPath. If you use an API mapping to connect your stage to a custom
  *   domain name, rawPath won't provide the API mapping value" (API Gateway developer guide, "Create
  *   AWS Lambda proxy integrations for HTTP APIs"); the proxy's mapping key is empty, so rawPath is the
