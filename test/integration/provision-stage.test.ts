@@ -121,8 +121,14 @@ describe('the $default stage on a re-run of create', () => {
     expect(before.logGroups.access).toBeUndefined();
 
     const sent = await stubStageWrites();
-    const res = await runCli('create', name, '--upstream', UPSTREAM, '--json');
+    // Left out, --no-access-logs is kept: turning them back on takes --access-logs.
+    const kept = await runCli('create', name, '--json');
+    expect(kept.code, kept.stderr).toBe(0);
+    onlyTheseChanged(kept.stdout, {});
+    expect(sent).toEqual([]);
+    const res = await runCli('create', name, '--access-logs', '--json');
     expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).settings).toEqual([{ setting: 'access-logs', before: 'off', after: 'on' }]);
     const logGroup = `log group ${before.names.accessLogGroup}`;
     onlyTheseChanged(res.stdout, { [logGroup]: 'created', 'stage $default': 'updated' });
     expect(sent).toEqual([
