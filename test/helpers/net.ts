@@ -9,3 +9,33 @@ export async function closedPort(): Promise<number> {
   await new Promise((r) => srv.close(r));
   return port;
 }
+
+/**
+ * A server on 127.0.0.1 that accepts every connection and never answers (what an AWS endpoint looks
+ * like from a VPC whose route goes nowhere useful, or a stuck proxy): `connections` counts them.
+ */
+export async function silentServer(): Promise<{
+  url: string;
+  connections(): number;
+  close(): Promise<void>;
+}> {
+  let count = 0;
+  const sockets = new Set<import('node:net').Socket>();
+  const srv = createServer((socket) => {
+    count++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    connections: () => count,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
+  };
+}
