@@ -7,6 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { edgeEnv, edgeSettingsFromOptions } from '../../src/handlers/edge/flags.js';
 import { DEFAULT_METHODS, parseMethods } from '../../src/handlers/edge/methods.js';
 import { createIngestHandler, ingestConfigFromEnv } from '../../src/handlers/ingest.js';
+import {
+  mergeSettings,
+  NEW_PROXY,
+  settingChanges,
+  type CurrentProxy,
+} from '../../src/proxy/provision/settings.js';
 import { quietIo } from '../helpers/edge.js';
 import { httpApiEvent } from '../helpers/events.js';
 import { recordingPort } from '../helpers/memory-port.js';
@@ -95,5 +101,42 @@ describe('--methods and WP_METHODS', () => {
     expect(ingestConfigFromEnv({ WP_METHODS: 'POST,GET' }).methods).toEqual(['GET', 'POST']);
     expect(ingestConfigFromEnv({ WP_METHODS: '*' }).methods).toBe('*');
     expect(ingestConfigFromEnv({}).methods).toBeUndefined();
+  });
+});
+
+describe('--methods on a re-run of create', () => {
+  const proxy = (edgeEnv: Record<string, string>): CurrentProxy => ({
+    name: 'shop',
+    exists: true,
+    ordered: false,
+    settings: { ...NEW_PROXY, upstream: 'https://app.example.com/hooks', edgeEnv },
+    queue: { retentionSeconds: 14 * 86_400, held: 0 },
+    dlqHeld: 0,
+    stageThrottled: false,
+    foreign: [],
+  });
+  const { io } = quietIo();
+
+  it('left out, keeps what the proxy has; given, replaces it, shown before → after', () => {
+    const current = proxy({ ...edgeEnv({ verify: ['github=literal:s'] }, io), WP_METHODS: 'GET,POST' });
+    const kept = mergeSettings(current, { tags: {} }).settings;
+    expect(kept.edgeEnv.WP_METHODS).toBe('GET,POST');
+    expect(settingChanges(current, kept)).toEqual([]);
+
+    const back = mergeSettings(current, {
+      methods: edgeEnv({ methods: 'POST,PUT,PATCH,DELETE' }, io),
+      tags: {},
+    });
+    expect(back.settings.edgeEnv.WP_METHODS).toBe('DELETE,PATCH,POST,PUT');
+    expect(back.settings.edgeEnv.WP_VERIFY).toBe(current.settings.edgeEnv!.WP_VERIFY); // the other parts stay
+    expect(settingChanges(current, back.settings)).toEqual([
+      { setting: 'methods', before: 'GET,POST', after: 'DELETE,PATCH,POST,PUT' },
+    ]);
+
+    const fresh = proxy({});
+    const all = mergeSettings(fresh, { methods: edgeEnv({ methods: '*' }, io), tags: {} }).settings;
+    expect(settingChanges(fresh, all)).toEqual([
+      { setting: 'methods', before: 'DELETE,PATCH,POST,PUT (default)', after: '*' },
+    ]);
   });
 });

@@ -182,3 +182,30 @@ describe('a secret on the command line', () => {
     expect(t.titles).toEqual([]); // in-process callers (tests, runCli) have nothing in process.argv to hide
   });
 });
+
+describe('parsed more than once in one process (create checks the flags together, then each alone)', () => {
+  it('asks once, warns once per flag, and keeps every literal hidden', () => {
+    const argv = [
+      'node',
+      'webhook-proxy',
+      'create',
+      '--verify',
+      'github',
+      '--verify',
+      `slack=${SECRET}`,
+      '--handshake',
+      `meta=${TOKEN}`,
+    ];
+    const t = quietIo({ typed: ['typed-once-0001'], argv });
+    const all = { verify: ['github', `slack=${SECRET}`], handshake: [`meta=${TOKEN}`] };
+    const together = edgeEnv(all, t.io);
+    const verify = edgeEnv({ verify: all.verify }, t.io);
+    const handshake = edgeEnv({ handshake: all.handshake }, t.io);
+    expect({ ...verify, ...handshake }).toEqual(together);
+    expect(t.questions).toEqual(['--verify github: ']);
+    expect(t.warnings).toHaveLength(1);
+    expect(t.titles.at(-1)).toBe(
+      'webhook-proxy create --verify github --verify slack=[hidden] --handshake meta=[hidden]',
+    );
+  });
+});

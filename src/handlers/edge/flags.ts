@@ -111,6 +111,24 @@ const HANDSHAKE_HINTS: Record<string, string> = {
 /** One parse: the settings, and the literal secrets found (for the warning and for `ps`). */
 interface Parsed {
   literals: { flag: string; value: string }[];
+  /** How many `prompt` secrets each flag has had in this parse (the key of a remembered answer). */
+  prompts: Map<string, number>;
+}
+
+/**
+ * What one process remembers across parses with the same io: `create` checks the edge flags together
+ * and then each flag alone, and must ask once, warn once per flag, and keep every literal hidden.
+ */
+interface IoState {
+  answers: Map<string, string>;
+  warned: Set<string>;
+  hidden: Set<string>;
+}
+const ioStates = new WeakMap<EdgeIo, IoState>();
+function stateOf(io: EdgeIo): IoState {
+  let state = ioStates.get(io);
+  if (!state) ioStates.set(io, (state = { answers: new Map(), warned: new Set(), hidden: new Set() }));
+  return state;
 }
 
 /**
@@ -125,11 +143,19 @@ function secretOf(
   parsed: Parsed,
   missing?: UsageError,
 ): string {
-  let resolved;
-  try {
-    resolved = resolveSecret(flag, raw, io);
-  } catch (err) {
-    throw err instanceof NoTerminalError && missing ? missing : err;
+  let resolved: { value: string; source: SecretSource };
+  const n = raw === PROMPT ? (parsed.prompts.get(flag) ?? 0) + 1 : 0;
+  if (n) parsed.prompts.set(flag, n);
+  const answers = stateOf(io).answers;
+  const answer = answers.get(`${flag}#${n}`);
+  if (n && answer !== undefined) resolved = { value: answer, source: 'prompt' };
+  else {
+    try {
+      resolved = resolveSecret(flag, raw, io);
+    } catch (err) {
+      throw err instanceof NoTerminalError && missing ? missing : err;
+    }
+    if (n) answers.set(`${flag}#${n}`, resolved.value);
   }
   const { value, source } = resolved;
   checkSecret(flag, value, raw, source);
@@ -239,12 +265,17 @@ function parseMethodsFlag(raw: string): EdgeSettings['methods'] {
  */
 function handleLiterals(parsed: Parsed, io: EdgeIo): void {
   if (parsed.literals.length === 0) return;
-  const flags = [...new Set(parsed.literals.map((l) => l.flag))].join(', ');
-  io.warn(
-    `${flags}: a secret given on the command line can be read by other users of this machine (ps) ` +
-      'and is kept in your shell history. Give it as NAME=env:VARIABLE, NAME=file:PATH or NAME=prompt instead.',
-  );
-  const secrets = parsed.literals.map((l) => l.value);
+  const state = stateOf(io);
+  const flags = [...new Set(parsed.literals.map((l) => l.flag))].filter((f) => !state.warned.has(f));
+  if (flags.length) {
+    io.warn(
+      `${flags.join(', ')}: a secret given on the command line can be read by other users of this machine (ps) ` +
+        'and is kept in your shell history. Give it as NAME=env:VARIABLE, NAME=file:PATH or NAME=prompt instead.',
+    );
+    for (const f of flags) state.warned.add(f);
+  }
+  for (const l of parsed.literals) state.hidden.add(l.value);
+  const secrets = [...state.hidden];
   if (!io.argv.some((arg) => secrets.some((s) => arg.includes(s)))) return;
   const redacted = io.argv.slice(2).map((arg) => secrets.reduce((a, s) => a.split(s).join('[hidden]'), arg));
   io.setTitle(['webhook-proxy', ...redacted].join(' '));
@@ -252,7 +283,7 @@ function handleLiterals(parsed: Parsed, io: EdgeIo): void {
 
 /** Parse and check the flags. Throws UsageError (exit 2) saying what to type instead. */
 export function edgeSettingsFromOptions(opts: EdgeOptions, io: EdgeIo = defaultEdgeIo): EdgeSettings {
-  const parsed: Parsed = { literals: [] };
+  const parsed: Parsed = { literals: [], prompts: new Map() };
   const handshakes = (opts.handshake ?? []).map((raw) => parseHandshake(raw, io, parsed));
   const seen = new Set<string>();
   for (const h of handshakes) {

@@ -16,6 +16,7 @@ import { proxyTags } from '../names.js';
 import { isNotFound } from './compare.js';
 import { retryPropagation } from './functions.js';
 import type { ChangeAction, StepContext } from './types.js';
+import { retryWhileVisibilityPropagates } from './visibility.js';
 
 const TRANSITIONAL = new Set(['Creating', 'Enabling', 'Disabling', 'Updating']);
 
@@ -105,15 +106,17 @@ export async function ensureMapping(
   }
   if (!current) {
     if (ctx.dryRun) return { action: 'created' };
-    const created = await retryPropagation(() =>
-      lambda.send(
-        new CreateEventSourceMappingCommand({
-          EventSourceArn: queueArn,
-          FunctionName: ctx.names.deliverFunction,
-          Enabled: true,
-          ...wanted,
-          Tags: proxyTags(ctx.spec.name, ctx.spec.tags),
-        }),
+    const created = await retryWhileVisibilityPropagates(() =>
+      retryPropagation(() =>
+        lambda.send(
+          new CreateEventSourceMappingCommand({
+            EventSourceArn: queueArn,
+            FunctionName: ctx.names.deliverFunction,
+            Enabled: true,
+            ...wanted,
+            Tags: proxyTags(ctx.spec.name, ctx.spec.tags),
+          }),
+        ),
       ),
     );
     await waitMappingSettled(lambda, created.UUID!);
@@ -127,7 +130,9 @@ export async function ensureMapping(
   if (same) return { action: 'unchanged', uuid: current.UUID! };
   if (!ctx.dryRun) {
     await waitMappingSettled(lambda, current.UUID!);
-    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: current.UUID!, ...wanted }));
+    await retryWhileVisibilityPropagates(() =>
+      lambda.send(new UpdateEventSourceMappingCommand({ UUID: current.UUID!, ...wanted })),
+    );
     await waitMappingSettled(lambda, current.UUID!);
   }
   return { action: 'updated', uuid: current.UUID! };
