@@ -125,6 +125,8 @@ export function requestFromOptions(o: CreateOptions): SettingsRequest {
     domain,
     verify: edgePart('--verify', o.verify),
     handshakes: edgePart('--handshake', o.handshake),
+    // `--methods`: absent keeps the proxy's; given, it replaces them (the default list sets it back).
+    methods: o.methods === undefined ? undefined : edgeEnv({ methods: o.methods }),
   };
   return {
     ...(Object.fromEntries(

@@ -85,6 +85,7 @@ export const dev: CommandSpec<DevOptions> = {
           responseStatus: opts.responseStatus,
           handshakes: edge.handshakes,
           verify: edge.verify,
+          ...(edge.methods ? { methods: edge.methods } : {}),
           ...(sqs ? { sqs } : {}),
         },
         output.emit,

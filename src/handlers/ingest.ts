@@ -12,6 +12,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { createEnvelope, encodeEnvelope, encodedSize, SQS_MAX_MESSAGE_BYTES } from '../envelope.js';
 import { createEdge, edgeLogFields, type Clock } from './edge/index.js';
 import { json } from './edge/util.js';
+import type { Methods } from './edge/methods.js';
+import { publicUrl } from './edge/public-url.js';
 import { edgeSettingsFromEnv } from './edge/settings.js';
 import type { HandshakeSpec, VerifySpec } from './edge/types.js';
 import { initOnce } from './init-once.js';
@@ -28,17 +30,20 @@ export interface IngestConfig {
   handshakes?: HandshakeSpec[];
   /** `--verify`: signature checks; a webhook that fails them is refused 401 and not queued. */
   verify?: VerifySpec[];
+  /** `--methods`: the methods stored as webhooks; the rest are answered 405. Undefined: the default. */
+  methods?: Methods;
 }
 
 export function ingestConfigFromEnv(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const status = Number(env[ENV.responseStatus] ?? DEFAULTS.responseStatus);
   // Throws on a malformed WP_HANDSHAKES/WP_VERIFY: failing closed beats accepting unverified webhooks.
-  const { handshakes, verify } = edgeSettingsFromEnv(env);
+  const { handshakes, verify, methods } = edgeSettingsFromEnv(env);
   return {
     responseStatus: Number.isInteger(status) && status >= 200 && status <= 299 ? status : 200,
     fifo: env[ENV.fifo] === '1',
     ...(handshakes.length ? { handshakes } : {}),
     ...(verify.length ? { verify } : {}),
+    ...(methods ? { methods } : {}),
   };
 }
 
@@ -76,12 +81,22 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
     const ctx = event.requestContext;
     const headers = headersOf(event);
     const body = bodyBytes(event);
-    // Handshakes and signature checks (edge/index.ts) come before anything is stored.
+    // Handshakes, the method and signature checks (edge/index.ts) come before anything is stored.
     const rawQueryString = event.rawQueryString ?? '';
-    const outcome = edge?.({ method: ctx.http.method, headers, rawQueryString, body });
-    if (outcome && outcome.kind !== 'pass') {
+    const host = headers.host ?? ctx.domainName;
+    const protocol = headers['x-forwarded-proto'] === 'http' ? 'http' : 'https';
+    const decodedPath = event.rawPath ?? ctx.http.path;
+    // What is stored and sent: the decoded path re-encoded (the same string when nothing needs it).
+    const path = encodeDecodedPath(decodedPath);
+    const outcome = edge({
+      method: ctx.http.method,
+      headers,
+      rawQueryString,
+      body,
+      publicUrl: publicUrl({ protocol, host, path, rawQueryString }),
+    });
+    if (outcome.kind !== 'pass') {
       const { requestId, http } = ctx;
-      const path = event.rawPath ?? http.path;
       const ms = Date.now() - started;
       log({ ...edgeLogFields(outcome), requestId, method: http.method, path, sourceIp: http.sourceIp, ms });
       return outcome.response;
@@ -103,9 +118,6 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
     // whether or not this proxy preserves paths: the path is used only with --preserve-path, but a
     // re-run of `create` can turn that on while webhooks are queued (and ingest does not know the
     // setting, deliver does), and no sender needs such a path. Nothing is stored; the sender is told.
-    const decodedPath = event.rawPath ?? ctx.http.path;
-    // What is stored and sent: the decoded path re-encoded (the same string when nothing needs it).
-    const path = encodeDecodedPath(decodedPath);
     const unsafe = unsafePathReason(decodedPath);
     if (unsafe) {
       const { requestId, http } = ctx;
@@ -149,8 +161,8 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
       headers,
       cookies: event.cookies ?? [],
       sourceIp: ctx.http.sourceIp,
-      host: headers.host ?? ctx.domainName,
-      protocol: headers['x-forwarded-proto'] === 'http' ? 'http' : 'https',
+      host,
+      protocol,
       receivedAt: new Date(ctx.timeEpoch || Date.now()).toISOString(),
       body,
     });
@@ -165,7 +177,7 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
       sourceIp: envelope.sourceIp,
       bytes: body.length,
       encodedBytes: size,
-      ...(outcome?.kind === 'pass' && outcome.verifiedBy ? { verifiedBy: outcome.verifiedBy } : {}),
+      ...(outcome.verifiedBy ? { verifiedBy: outcome.verifiedBy } : {}),
     };
 
     if (size > SQS_MAX_MESSAGE_BYTES) return tooLarge(line, size);

@@ -33,6 +33,8 @@ export const ENV = {
   maxAttempts: 'WP_MAX_ATTEMPTS',
   handshakes: 'WP_HANDSHAKES',
   verify: 'WP_VERIFY',
+  /** `--methods`: the request methods stored as webhooks (comma-separated, or `*`); unset: the default. */
+  methods: 'WP_METHODS',
   proxyName: 'WP_PROXY_NAME',
 } as const;
 

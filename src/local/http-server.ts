@@ -2,6 +2,8 @@
  * The front door of `dev`, standing in for API Gateway's HTTP API with a `$default` route: every method
  * and path → a payload-2.0 event → the `ingest` handler → its answer back to the sender, with the limits
  * API Gateway enforces in front of the Lambda (10 MB payload → 413, 30 s integration timeout → 503).
+ * One path is its own: HEALTH_PATH answers a health check and never reaches the handler, so an
+ * uptime probe never becomes a queued "webhook".
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +14,17 @@ import { buildHttpApiEvent, newRequestId } from './api-event.js';
 export const API_GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
 export const API_GATEWAY_TIMEOUT_MS = 30_000;
 
+/**
+ * `GET /__webhook-proxy/health`: `dev`'s (and later `serve`'s) health check. A name no sender's
+ * webhook path plausibly takes; every method on it is answered here and never queued.
+ */
+export const HEALTH_PATH = '/__webhook-proxy/health';
+
+export interface Health {
+  ok: boolean;
+  [key: string]: unknown;
+}
+
 export type IngestLike = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyResultV2>;
 
 export interface IngressOptions {
@@ -21,6 +34,8 @@ export interface IngressOptions {
   maxPayloadBytes?: number;
   /** A handler that threw (API Gateway then answers 500). */
   onError?: (err: unknown) => void;
+  /** What HEALTH_PATH reports (200 when ok, else 503); without it, `{ok: true}`. */
+  health?: () => Promise<Health>;
 }
 
 export interface Ingress {
@@ -75,8 +90,33 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
   const limit = options.maxPayloadBytes ?? API_GATEWAY_MAX_PAYLOAD;
   let port = options.port;
 
+  const answerHealth = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
+    req.resume();
+    const headers = {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      'apigw-requestid': requestId,
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      send(res, 405, { ...headers, allow: 'GET, HEAD' }, JSON.stringify({ message: 'Method Not Allowed' }));
+      return;
+    }
+    let health: Health;
+    try {
+      health = options.health ? await options.health() : { ok: true };
+    } catch (err) {
+      health = { ok: false, error: err instanceof Error ? err.message : String(err) };
+    }
+    send(res, health.ok ? 200 : 503, headers, JSON.stringify(health));
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = newRequestId();
+    const target = req.url ?? '/';
+    if (target === HEALTH_PATH || target.startsWith(`${HEALTH_PATH}?`)) {
+      await answerHealth(req, res, requestId);
+      return;
+    }
     const timeEpoch = Date.now();
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > limit) {

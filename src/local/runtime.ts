@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { decodeEnvelope } from '../envelope.js';
 import { UsageError } from '../errors.js';
 import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../handlers/deliver.js';
+import type { Methods } from '../handlers/edge/methods.js';
 import type { HandshakeSpec, VerifySpec } from '../handlers/edge/types.js';
 import { createIngestHandler } from '../handlers/ingest.js';
 import { deliverFunctionTimeout, queueVisibilityTimeout } from '../proxy/limits.js';
@@ -35,6 +36,8 @@ export interface DevSettings {
   responseStatus: number;
   handshakes?: HandshakeSpec[];
   verify?: VerifySpec[];
+  /** `--methods`; undefined: the default (POST, PUT, PATCH, DELETE). */
+  methods?: Methods;
   /** `--queue-url`: a real SQS queue instead of the embedded one. */
   sqs?: { client: SQSClient; queueUrl: string };
 }
@@ -135,6 +138,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       fifo: queue.fifo,
       ...(settings.handshakes?.length ? { handshakes: settings.handshakes } : {}),
       ...(settings.verify?.length ? { verify: settings.verify } : {}),
+      ...(settings.methods ? { methods: settings.methods } : {}),
     },
     log: (line) => {
       const status = Number(line.status);
@@ -198,6 +202,11 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       port: settings.port,
       handler: ingest,
       onError: (err) => warn(`ingest failed: ${String(err)}`),
+      // Healthy when webhooks can be stored: the queue answers (SQS is asked; the embedded one always does).
+      health: async () => {
+        await queue.stats();
+        return { ok: true, queue: queue.kind };
+      },
     });
   } catch (err) {
     await queue.close();

@@ -3,6 +3,7 @@
  * providers without an npm library; GitHub and Stripe tests use @octokit/webhooks-methods and stripe).
  */
 import { createHmac } from 'node:crypto';
+import type { EdgeIo } from '../../src/handlers/edge/flags.js';
 import type { EdgeRequest } from '../../src/handlers/edge/types.js';
 
 export function edgeRequest(opts: {
@@ -44,4 +45,41 @@ export function zoomEncryptedToken(secret: string, plainToken: string): string {
 /** X's CRC answer: `sha256=` + base64 HMAC-SHA256(consumer secret, crc_token). */
 export function xResponseToken(secret: string, crcToken: string): string {
   return `sha256=${createHmac('sha256', secret).update(crcToken).digest('base64')}`;
+}
+
+/**
+ * Flag parsing's outside world, in memory: no terminal (or one that answers `typed`), the given
+ * environment and files, warnings and `ps` titles recorded instead of written.
+ */
+export function quietIo(
+  opts: {
+    env?: Record<string, string>;
+    files?: Record<string, string | Buffer>;
+    typed?: string[];
+    argv?: string[];
+  } = {},
+) {
+  const warnings: string[] = [];
+  const titles: string[] = [];
+  const questions: string[] = [];
+  const typed = [...(opts.typed ?? [])];
+  const io: EdgeIo = {
+    env: opts.env ?? {},
+    readFile: (path) => {
+      const content = opts.files?.[path];
+      if (content === undefined) {
+        throw Object.assign(new Error(`ENOENT: no such file, open '${path}'`), { code: 'ENOENT' });
+      }
+      return Buffer.from(content);
+    },
+    prompt: (question) => {
+      if (!opts.typed) return undefined;
+      questions.push(question);
+      return typed.shift() ?? '';
+    },
+    warn: (m) => warnings.push(m),
+    argv: opts.argv ?? ['node', 'webhook-proxy'],
+    setTitle: (t) => titles.push(t),
+  };
+  return { io, warnings, titles, questions };
 }

@@ -5,6 +5,9 @@
  */
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { edgeEnv } from '../../src/handlers/edge/flags.js';
 import { ingestConfigFromEnv } from '../../src/handlers/ingest.js';
@@ -24,7 +27,11 @@ const SECRETS = {
 };
 
 function cli(...args: string[]) {
-  const r = runBin(args, motoEnv());
+  return cliWith({}, ...args);
+}
+
+function cliWith(env: Record<string, string>, ...args: string[]) {
+  const r = runBin(args, { ...motoEnv(), ...env });
   for (const s of Object.values(SECRETS)) {
     expect(r.stdout, 'stdout leaks a secret').not.toContain(s);
     expect(r.stderr, 'stderr leaks a secret').not.toContain(s);
@@ -103,6 +110,47 @@ describe('create --handshake --verify (moto)', () => {
     for (const s of Object.values(SECRETS)) expect(deliver).not.toContain(s);
   });
 
+  it('warns that literal secrets are visible, naming the flags', () => {
+    const r = cli('create', name, '--upstream', UPSTREAM, ...flags, '--dry-run', '--json');
+    expect(r.stderr).toMatch(
+      /warning: --handshake meta, --verify github, --verify hmac-sha256: a secret given on the command line can be read by other users/,
+    );
+  });
+
+  it('the same secrets from env: and file: give the ingest function exactly the same variables', async () => {
+    const before = await ingestVariables();
+    const dir = mkdtempSync(join(tmpdir(), 'wp-edge-'));
+    writeFileSync(join(dir, 'meta'), `${SECRETS.meta}\n`);
+    writeFileSync(join(dir, 'dropbox'), SECRETS.dropbox);
+    const r = cliWith(
+      { WP_TEST_GITHUB: SECRETS.github },
+      'create',
+      name,
+      '--upstream',
+      UPSTREAM,
+      '--handshake',
+      `meta=file:${join(dir, 'meta')}`,
+      '--handshake',
+      'slack',
+      '--verify',
+      'github=env:WP_TEST_GITHUB',
+      '--verify',
+      `hmac-sha256=file:${join(dir, 'dropbox')}:x-dropbox-signature`,
+      '--json',
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/warning/);
+    const changes = (JSON.parse(r.stdout) as { changes: { resource: string; action: string }[] }).changes;
+    const ingest = changes.filter((c) => c.resource.includes(resourceNames(name).ingestFunction));
+    expect(
+      ingest.every((c) => c.action === 'unchanged'),
+      JSON.stringify(ingest),
+    ).toBe(true);
+    const after = await ingestVariables();
+    expect(after.WP_VERIFY).toBe(before.WP_VERIFY);
+    expect(after.WP_HANDSHAKES).toBe(before.WP_HANDSHAKES);
+  });
+
   it('re-running with the same flags in another order leaves the ingest function unchanged', async () => {
     const reordered = [
       '--verify',
@@ -178,5 +226,13 @@ describe('create --handshake --verify (moto)', () => {
     const plain = cli('create', name, '--verify', `github=${SECRETS.github2}`, '--dry-run');
     expect(plain.status, plain.stderr).toBe(0);
     expect(plain.stdout).toMatch(/^ {2}! verify +github, hmac-sha256 → github {3}SECURITY: /m);
+  });
+
+  it('--methods becomes WP_METHODS on the ingest function', async () => {
+    const r = cli('create', name, '--upstream', UPSTREAM, '--methods', 'post,get', '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const vars = await ingestVariables();
+    expect(vars.WP_METHODS).toBe('GET,POST');
+    expect(ingestConfigFromEnv(vars).methods).toEqual(['GET', 'POST']);
   });
 });

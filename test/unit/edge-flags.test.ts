@@ -2,15 +2,16 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { addEdgeOptions, edgeEnv, edgeSettingsFromOptions } from '../../src/handlers/edge/flags.js';
+import { quietIo } from '../helpers/edge.js';
 import { EdgeConfigError, edgeSettingsFromEnv } from '../../src/handlers/edge/settings.js';
 import { ingestConfigFromEnv } from '../../src/handlers/ingest.js';
 
 const SECRET = 'Sup3r-s3cret_value!';
 
 /** The UsageError a set of flags raises; fails the test when they raise none. */
-function usageError(opts: { handshake?: string[]; verify?: string[] }): UsageError {
+function usageError(opts: { handshake?: string[]; verify?: string[]; methods?: string }): UsageError {
   try {
-    edgeSettingsFromOptions(opts);
+    edgeSettingsFromOptions(opts, quietIo().io);
   } catch (err) {
     expect(err).toBeInstanceOf(UsageError);
     const e = err as UsageError;
@@ -65,14 +66,26 @@ describe('--handshake and --verify parsing', () => {
     [{ handshake: ['meta=a', 'meta=b'] }, /meta is given twice/, /once/],
     [{ handshake: [`${SECRET}=x`] }, /unknown provider that name/, /Known/],
     [{ verify: [SECRET] }, /--verify takes NAME=SECRET/, /github=WEBHOOK_SECRET/],
-    [{ verify: ['github'] }, /github needs a secret: --verify github=WEBHOOK_SECRET/, /^$/],
-    [{ verify: ['github='] }, /github needs a secret/, /^$/],
-    [{ verify: [`gitlab=${SECRET}`] }, /unknown verifier "gitlab"/, /stripe=SIGNING_SECRET/],
+    // Bare, without a terminal to ask on (quietIo has none): say how to give it.
+    [
+      { verify: ['github'] },
+      /github needs a secret: --verify github=WEBHOOK_SECRET/,
+      /env:VARIABLE.*file:PATH.*prompt/,
+    ],
+    [{ verify: ['github='] }, /github needs a secret/, /github=env:VARIABLE/],
+    [{ handshake: ['discord'] }, /discord needs its PUBLIC_KEY_HEX/, /General Information/],
+    [{ verify: [`bitbucket=${SECRET}`] }, /unknown verifier "bitbucket"/, /sendgrid=PUBLIC_KEY/],
+    [{ verify: [`sendgrid=${SECRET}`] }, /sendgrid: the value is not an ECDSA P-256 public key/, /^$/],
+    [{ verify: [`discord=${SECRET}`] }, /discord: the value is not an Ed25519 public key of 64 hex/, /^$/],
+    [{ handshake: [`discord=${SECRET}`] }, /discord: the value is not an Ed25519 public key/, /^$/],
+    [{ verify: ['standard-webhooks=whsec_!!not-base64'] }, /is not a whsec_ secret/, /^$/],
+    [{ methods: 'POST,GET /x' }, /--methods takes request methods/, /--methods DELETE,PATCH,POST,PUT/],
+    [{ methods: ' , ' }, /--methods takes request methods/, /POST,GET/],
     [{ verify: [`hmac-sha256=${SECRET}`] }, /SECRET:HEADER/, /x-dropbox-signature/],
     [{ verify: [`hmac-sha256=${SECRET}:bad header`] }, /SECRET:HEADER/, /example/],
     [{ verify: [`hmac-sha256=:x-sig`] }, /SECRET:HEADER/, /example/],
     [{ verify: [`stripe=sk_live_${SECRET}`] }, /Stripe API key, not a webhook signing secret/, /whsec_/],
-    [{ verify: [`github= ${SECRET}`] }, /whitespace/, /Quote/],
+    [{ verify: [`github= ${SECRET}`] }, /whitespace/, /without the surrounding spaces/],
   ])('%j → UsageError, without the secret', (opts, message, hint) => {
     const e = usageError(opts);
     expect(e.message).toMatch(message);
@@ -119,7 +132,16 @@ describe('the environment format', () => {
     [{ WP_VERIFY: 'not json' }, /WP_VERIFY is not valid JSON/],
     [{ WP_VERIFY: '{"name":"github"}' }, /WP_VERIFY must be a JSON array/],
     [{ WP_VERIFY: '[{"name":"github"}]' }, /WP_VERIFY\[0\] \(github\) has no secret/],
-    [{ WP_VERIFY: `[{"name":"gitlab","secret":"${SECRET}"}]` }, /WP_VERIFY\[0\] names no known verifier/],
+    [{ WP_VERIFY: `[{"name":"bitbucket","secret":"${SECRET}"}]` }, /WP_VERIFY\[0\] names no known verifier/],
+    [
+      { WP_VERIFY: `[{"name":"sendgrid","secret":"${SECRET}"}]` },
+      /\(sendgrid\): the value is not an ECDSA P-256/,
+    ],
+    [
+      { WP_HANDSHAKES: `[{"name":"discord","secret":"${SECRET}"}]` },
+      /\(discord\): the value is not an Ed25519/,
+    ],
+    [{ WP_METHODS: 'POST;GET' }, /WP_METHODS is not a comma-separated list/],
     [{ WP_VERIFY: `[{"name":"hmac-sha256","secret":"${SECRET}"}]` }, /no valid lower-case header/],
     [{ WP_HANDSHAKES: '[{"name":"meta"}]' }, /WP_HANDSHAKES\[0\] \(meta\) has no secret/],
     [{ WP_HANDSHAKES: '[{"name":"myspace"}]' }, /names no known handshake/],

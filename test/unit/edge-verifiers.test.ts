@@ -259,7 +259,8 @@ describe('several verifiers', () => {
       verify: [{ name: 'github', secret: 's' }],
     })!;
     expect(both(edgeRequest({ method: 'GET', query: 'challenge=abc' })).kind).toBe('handshake');
-    expect(both(edgeRequest({ method: 'GET', query: 'other=abc' })).kind).toBe('refused');
+    expect(both(edgeRequest({ method: 'GET', query: 'other=abc' })).kind).toBe('method');
+    expect(both(edgeRequest({ method: 'POST', query: 'other=abc' })).kind).toBe('refused');
   });
 
   it('the 401 body names neither the verifiers nor any secret', () => {

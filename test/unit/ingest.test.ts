@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope, envelopeBody, SQS_MAX_MESSAGE_BYTES } from '../../src/envelope.js';
-import { createIngestHandler, FIFO_GROUP_ID, ingestConfigFromEnv } from '../../src/handlers/ingest.js';
+import {
+  createIngestHandler,
+  FIFO_GROUP_ID,
+  ingestConfigFromEnv,
+  type IngestConfig,
+} from '../../src/handlers/ingest.js';
 import { httpApiEvent } from '../helpers/events.js';
 import { recordingPort } from '../helpers/memory-port.js';
 
-function setup(config = { responseStatus: 200, fifo: false }, failSend?: Error) {
+function setup(config: IngestConfig = { responseStatus: 200, fifo: false }, failSend?: Error) {
   const rec = recordingPort({ failSend });
   const logs: Record<string, unknown>[] = [];
   const handler = createIngestHandler({ queue: rec.port, config, log: (l) => logs.push(l) });
@@ -91,8 +96,8 @@ describe('ingest handler', () => {
     expect(envelopeBody(decodeEnvelope(sent[1]!.body)).toString()).toBe('a=1&b=2');
   });
 
-  it('handles a GET with no body', async () => {
-    const { handler, sent } = setup();
+  it('stores a GET with no body when --methods accepts GET', async () => {
+    const { handler, sent } = setup({ responseStatus: 200, fifo: false, methods: ['GET', 'POST'] });
     const res = await handler(httpApiEvent({ method: 'GET', rawQueryString: 'ping=1' }));
     expect(res.statusCode).toBe(200);
     expect(envelopeBody(decodeEnvelope(sent[0]!.body)).length).toBe(0);

@@ -1,14 +1,28 @@
 /**
- * The `--handshake NAME[=SECRET]` and `--verify NAME=SECRET` flags of `create` and `dev`: declared by
- * `addEdgeOptions(cmd)`, checked by `edgeSettingsFromOptions(opts)`, and turned into the ingest
- * function's environment by `edgeEnv(opts)`. CLI-side only (the ingest bundle never imports this file).
+ * The `--handshake NAME[=SECRET]`, `--verify NAME=SECRET` and `--methods LIST` flags of `create` and
+ * `dev`: declared by `addEdgeOptions(cmd)`, checked by `edgeSettingsFromOptions(opts)`, and turned into
+ * the ingest function's environment by `edgeEnv(opts)`. CLI-side only (the ingest bundle never imports
+ * this file). A SECRET can be `env:VARIABLE`, `file:PATH` or `prompt` (secrets.ts), so it need not be
+ * on the command line; one that is gets a warning.
  *
  * Error messages name the flag and the provider, and say what to type; they never repeat a secret
  * (what follows `=` is not echoed, and a provider name is echoed only when it looks like one).
  */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { collect } from '../../options.js';
+import { DEFAULT_METHODS, parseMethods } from './methods.js';
+import { promptHidden } from './prompt.js';
+import {
+  describeSource,
+  NoTerminalError,
+  PROMPT,
+  resolveSecret,
+  sourcesHint,
+  type SecretIo,
+  type SecretSource,
+} from './secrets.js';
 import {
   edgeSettingsToEnv,
   HANDSHAKE_NAMES,
@@ -17,6 +31,8 @@ import {
   isHandshakeName,
   isVerifierName,
   normaliseEdgeSettings,
+  PUBLIC_KEY_VALUES,
+  valueProblem,
   VERIFIER_NAMES,
   VERIFY_SECRETS,
 } from './settings.js';
@@ -25,7 +41,27 @@ import type { EdgeSettings, HandshakeSpec, VerifySpec } from './types.js';
 export interface EdgeOptions {
   handshake?: string[];
   verify?: string[];
+  methods?: string;
 }
+
+/** The outside world flag parsing touches: secrets' sources, the warning channel, our own `ps` line. */
+export interface EdgeIo extends SecretIo {
+  warn(message: string): void;
+  argv: string[];
+  /** Replace what `ps` shows for this process (Node's process.title overwrites argv on Linux). */
+  setTitle(title: string): void;
+}
+
+export const defaultEdgeIo: EdgeIo = {
+  env: process.env,
+  readFile: (path) => readFileSync(path),
+  prompt: promptHidden,
+  warn: (message) => void process.stderr.write(`warning: ${message}\n`),
+  argv: process.argv,
+  setTitle: (title) => {
+    process.title = title;
+  },
+};
 
 /** Lambda allows 4 KB of environment variables per function; leave room for the others. */
 export const EDGE_ENV_MAX_BYTES = 2048;
@@ -35,18 +71,24 @@ const HANDSHAKE_USAGE = HANDSHAKE_NAMES.map((n) =>
 ).join(', ');
 const VERIFY_USAGE = VERIFIER_NAMES.map((n) => `${n}=${VERIFY_SECRETS[n]}`).join(', ');
 
-/** Declare both flags on a command (`create`, `dev`). */
+const SECRET_FORMS = 'SECRET is env:VARIABLE, file:PATH, prompt, or the value itself (visible in ps)';
+
+/** Declare the flags on a command (`create`, `dev`). */
 export function addEdgeOptions(cmd: Command): Command {
   return cmd
     .option(
       '--handshake <name[=secret]>',
-      `answer a provider's registration handshake at the proxy, never queued (repeatable): ${HANDSHAKE_USAGE}`,
+      `answer a provider's registration handshake at the proxy, never queued (repeatable): ${HANDSHAKE_USAGE}. ${SECRET_FORMS}`,
       collect,
     )
     .option(
       '--verify <name=secret>',
-      `refuse (401, nothing queued) webhooks whose signature does not verify (repeatable): ${VERIFY_USAGE}`,
+      `refuse (401, nothing queued) webhooks whose signature does not verify (repeatable): ${VERIFY_USAGE}. ${SECRET_FORMS}`,
       collect,
+    )
+    .option(
+      '--methods <list>',
+      `request methods stored as webhooks, comma-separated, or * for all; the rest get 405 (default: ${DEFAULT_METHODS.join(',')})`,
     );
 }
 
@@ -62,9 +104,79 @@ const HANDSHAKE_HINTS: Record<string, string> = {
   meta: "The verify token is the one you type into the app dashboard's Webhooks callback settings.",
   zoom: "The secret token is on your Zoom app's Features → Access page. To check Zoom's signatures as well, add --verify zoom=SECRET_TOKEN.",
   x: "The consumer secret is your X app's API Key Secret.",
+  discord:
+    "The public key is on the Discord app's General Information page. Add --verify discord=PUBLIC_KEY_HEX as well, for the events.",
 };
 
-function parseHandshake(raw: string): HandshakeSpec {
+/** One parse: the settings, and the literal secrets found (for the warning and for `ps`). */
+interface Parsed {
+  literals: { flag: string; value: string }[];
+  /** How many `prompt` secrets each flag has had in this parse (the key of a remembered answer). */
+  prompts: Map<string, number>;
+}
+
+/**
+ * What one process remembers across parses with the same io: `create` checks the edge flags together
+ * and then each flag alone, and must ask once, warn once per flag, and keep every literal hidden.
+ */
+interface IoState {
+  answers: Map<string, string>;
+  warned: Set<string>;
+  hidden: Set<string>;
+}
+const ioStates = new WeakMap<EdgeIo, IoState>();
+function stateOf(io: EdgeIo): IoState {
+  let state = ioStates.get(io);
+  if (!state) ioStates.set(io, (state = { answers: new Map(), warned: new Set(), hidden: new Set() }));
+  return state;
+}
+
+/**
+ * Resolve a secret given as NAME=RAW, checking it as the provider needs. `bare`: the flag had no
+ * `=SECRET` at all, so RAW is `prompt`, and without a terminal the error is `missing` instead.
+ */
+function secretOf(
+  flag: string,
+  name: Parameters<typeof valueProblem>[0],
+  raw: string,
+  io: EdgeIo,
+  parsed: Parsed,
+  missing?: UsageError,
+): string {
+  let resolved: { value: string; source: SecretSource };
+  const n = raw === PROMPT ? (parsed.prompts.get(flag) ?? 0) + 1 : 0;
+  if (n) parsed.prompts.set(flag, n);
+  const answers = stateOf(io).answers;
+  const answer = answers.get(`${flag}#${n}`);
+  if (n && answer !== undefined) resolved = { value: answer, source: 'prompt' };
+  else {
+    try {
+      resolved = resolveSecret(flag, raw, io);
+    } catch (err) {
+      throw err instanceof NoTerminalError && missing ? missing : err;
+    }
+    if (n) answers.set(`${flag}#${n}`, resolved.value);
+  }
+  const { value, source } = resolved;
+  checkSecret(flag, value, raw, source);
+  const problem = valueProblem(name, value);
+  if (problem) throw new UsageError(`${flag}: ${describeSource(raw, source)} ${problem}.`);
+  if (source === 'literal' && !PUBLIC_KEY_VALUES.has(name)) parsed.literals.push({ flag, value });
+  return value;
+}
+
+function checkSecret(flag: string, secret: string, raw: string, source: SecretSource): void {
+  if (secret.trim() !== secret) {
+    throw new UsageError(
+      `${flag}: ${describeSource(raw, source)} begins or ends with whitespace, which is almost always a copy-and-paste slip.`,
+      source === 'file'
+        ? 'Only one trailing newline is taken off a secret file: remove the rest.'
+        : 'Give the value without the surrounding spaces.',
+    );
+  }
+}
+
+function parseHandshake(raw: string, io: EdgeIo, parsed: Parsed): HandshakeSpec {
   const eq = raw.indexOf('=');
   const name = (eq < 0 ? raw : raw.slice(0, eq)).trim().toLowerCase();
   const secret = eq < 0 ? undefined : raw.slice(eq + 1);
@@ -75,45 +187,32 @@ function parseHandshake(raw: string): HandshakeSpec {
     );
   }
   const needs = HANDSHAKE_SECRETS[name];
+  const flag = `--handshake ${name}`;
   if (!needs && secret !== undefined) {
-    throw new UsageError(
-      `--handshake ${name} takes no secret: write --handshake ${name}.`,
-      HANDSHAKE_HINTS[name],
-    );
+    throw new UsageError(`${flag} takes no secret: write --handshake ${name}.`, HANDSHAKE_HINTS[name]);
   }
-  if (needs && !secret) {
-    throw new UsageError(
-      `--handshake ${name} needs its ${needs}: --handshake ${name}=${needs}.`,
-      HANDSHAKE_HINTS[name],
-    );
-  }
-  if (secret !== undefined) checkSecret(`--handshake ${name}`, secret);
-  return secret === undefined ? { name } : { name, secret };
+  if (!needs) return { name };
+  const missing = new UsageError(
+    `${flag} needs its ${needs}: --handshake ${name}=${needs}.`,
+    `${HANDSHAKE_HINTS[name] ?? ''} ${sourcesHint(flag)}`.trim(),
+  );
+  if (secret === '') throw missing;
+  // A bare `--handshake meta` asks on the terminal when there is one.
+  return { name, secret: secretOf(flag, name, secret ?? PROMPT, io, parsed, missing) };
 }
 
-function checkSecret(flag: string, secret: string): void {
-  if (secret.trim() !== secret) {
-    throw new UsageError(
-      `${flag}: the secret begins or ends with whitespace, which is almost always a copy-and-paste slip.`,
-      'Quote the value without the surrounding spaces.',
-    );
-  }
-}
-
-function parseVerify(raw: string): VerifySpec {
+function parseVerify(raw: string, io: EdgeIo, parsed: Parsed): VerifySpec {
   const eq = raw.indexOf('=');
-  if (eq < 0) {
-    const name = raw.trim().toLowerCase();
-    if (isVerifierName(name)) {
-      throw new UsageError(`--verify ${name} needs a secret: --verify ${name}=${VERIFY_SECRETS[name]}.`);
-    }
-    throw new UsageError('--verify takes NAME=SECRET.', `Known verifiers: ${VERIFY_USAGE}.`);
-  }
-  const name = raw.slice(0, eq).trim().toLowerCase();
-  const value = raw.slice(eq + 1);
+  const name = (eq < 0 ? raw : raw.slice(0, eq)).trim().toLowerCase();
   if (!isVerifierName(name)) {
-    throw new UsageError(`--verify: unknown verifier ${shown(name)}.`, `Known verifiers: ${VERIFY_USAGE}.`);
+    throw new UsageError(
+      eq < 0 ? '--verify takes NAME=SECRET.' : `--verify: unknown verifier ${shown(name)}.`,
+      `Known verifiers: ${VERIFY_USAGE}.`,
+    );
   }
+  const flag = `--verify ${name}`;
+  // A bare `--verify github` asks on the terminal; without one it is the usage error below.
+  const value = eq < 0 ? (name === 'hmac-sha256' ? '' : PROMPT) : raw.slice(eq + 1);
   if (name === 'hmac-sha256') {
     // Header names cannot contain `:`, so the last one separates them from a secret that may.
     const colon = value.lastIndexOf(':');
@@ -128,28 +227,64 @@ function parseVerify(raw: string): VerifySpec {
     if (!secret || !HEADER_NAME.test(header)) {
       throw new UsageError(
         '--verify hmac-sha256 takes SECRET:HEADER, the secret and the name of the header carrying the signature.',
-        'For example: --verify "hmac-sha256=$APP_SECRET:x-dropbox-signature"',
+        'For example: --verify hmac-sha256=env:DROPBOX_APP_SECRET:x-dropbox-signature',
       );
     }
-    checkSecret('--verify hmac-sha256', secret);
-    return { name, secret, header };
+    return { name, secret: secretOf(flag, name, secret, io, parsed), header };
   }
-  if (!value) {
-    throw new UsageError(`--verify ${name} needs a secret: --verify ${name}=${VERIFY_SECRETS[name]}.`);
-  }
-  checkSecret(`--verify ${name}`, value);
-  if (name === 'stripe' && /^(sk|rk|pk)_/.test(value)) {
+  const missing = new UsageError(
+    `--verify ${name} needs a secret: --verify ${name}=${VERIFY_SECRETS[name]}.`,
+    sourcesHint(flag),
+  );
+  if (!value) throw missing;
+  const secret = secretOf(flag, name, value, io, parsed, eq < 0 ? missing : undefined);
+  if (name === 'stripe' && /^(sk|rk|pk)_/.test(secret)) {
     throw new UsageError(
       '--verify stripe: that is a Stripe API key, not a webhook signing secret.',
       "Use the endpoint's signing secret (whsec_…) from the Dashboard's Webhooks page or `stripe listen`.",
     );
   }
-  return { name, secret: value };
+  return { name, secret };
+}
+
+function parseMethodsFlag(raw: string): EdgeSettings['methods'] {
+  const methods = parseMethods(raw);
+  if (!methods) {
+    throw new UsageError(
+      `--methods takes request methods separated by commas, or * for every method (got "${raw.slice(0, 40)}").`,
+      `For example: --methods ${DEFAULT_METHODS.join(',')} (the default) or --methods POST,GET.`,
+    );
+  }
+  return methods;
+}
+
+/**
+ * Secrets given literally are on this process's command line: warn, and take them out of what `ps`
+ * shows for the rest of its life (a long-running `dev` especially). Before that moment, and in the
+ * shell history, they were visible all the same: hence the warning.
+ */
+function handleLiterals(parsed: Parsed, io: EdgeIo): void {
+  if (parsed.literals.length === 0) return;
+  const state = stateOf(io);
+  const flags = [...new Set(parsed.literals.map((l) => l.flag))].filter((f) => !state.warned.has(f));
+  if (flags.length) {
+    io.warn(
+      `${flags.join(', ')}: a secret given on the command line can be read by other users of this machine (ps) ` +
+        'and is kept in your shell history. Give it as NAME=env:VARIABLE, NAME=file:PATH or NAME=prompt instead.',
+    );
+    for (const f of flags) state.warned.add(f);
+  }
+  for (const l of parsed.literals) state.hidden.add(l.value);
+  const secrets = [...state.hidden];
+  if (!io.argv.some((arg) => secrets.some((s) => arg.includes(s)))) return;
+  const redacted = io.argv.slice(2).map((arg) => secrets.reduce((a, s) => a.split(s).join('[hidden]'), arg));
+  io.setTitle(['webhook-proxy', ...redacted].join(' '));
 }
 
 /** Parse and check the flags. Throws UsageError (exit 2) saying what to type instead. */
-export function edgeSettingsFromOptions(opts: EdgeOptions): EdgeSettings {
-  const handshakes = (opts.handshake ?? []).map(parseHandshake);
+export function edgeSettingsFromOptions(opts: EdgeOptions, io: EdgeIo = defaultEdgeIo): EdgeSettings {
+  const parsed: Parsed = { literals: [], prompts: new Map() };
+  const handshakes = (opts.handshake ?? []).map((raw) => parseHandshake(raw, io, parsed));
   const seen = new Set<string>();
   for (const h of handshakes) {
     if (seen.has(h.name)) {
@@ -158,7 +293,9 @@ export function edgeSettingsFromOptions(opts: EdgeOptions): EdgeSettings {
     seen.add(h.name);
   }
   // Several --verify of one provider are allowed: that is how a secret is rotated (see edge/index.ts).
-  const settings = normaliseEdgeSettings({ handshakes, verify: (opts.verify ?? []).map(parseVerify) });
+  const verify = (opts.verify ?? []).map((raw) => parseVerify(raw, io, parsed));
+  const methods = opts.methods === undefined ? undefined : parseMethodsFlag(opts.methods);
+  const settings = normaliseEdgeSettings({ handshakes, verify, ...(methods ? { methods } : {}) });
   const bytes = Object.entries(edgeSettingsToEnv(settings)).reduce(
     (n, [k, v]) => n + k.length + Buffer.byteLength(v),
     0,
@@ -169,10 +306,15 @@ export function edgeSettingsFromOptions(opts: EdgeOptions): EdgeSettings {
       'Lambda allows 4 KB of environment variables per function: configure fewer or shorter secrets.',
     );
   }
+  handleLiterals(parsed, io);
   return settings;
 }
 
-/** The ingest function's environment variables for these flags (`{}` when neither flag is given). */
-export function edgeEnv(opts: EdgeOptions): Record<string, string> {
-  return edgeSettingsToEnv(edgeSettingsFromOptions(opts));
+/**
+ * The ingest function's environment variables for these flags (`{}` when none is given). A secret
+ * read from a file, the environment or a prompt gives exactly the variables the same secret typed
+ * literally would.
+ */
+export function edgeEnv(opts: EdgeOptions, io: EdgeIo = defaultEdgeIo): Record<string, string> {
+  return edgeSettingsToEnv(edgeSettingsFromOptions(opts, io));
 }

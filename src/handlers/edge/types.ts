@@ -12,6 +12,12 @@ export interface EdgeRequest {
   rawQueryString: string;
   /** The body's original bytes. */
   body: Buffer;
+  /**
+   * The URL the sender called, as the proxy's public address (the custom domain when there is one):
+   * `https://HOST/PATH?QUERY` (public-url.ts). Twilio and Square sign it. Absent in unit tests that
+   * need no URL.
+   */
+  publicUrl?: string;
 }
 
 /** An answer in the shape of an API Gateway payload-2.0 structured result. */
@@ -24,12 +30,27 @@ export interface EdgeResponse {
 /** Milliseconds since the epoch; injectable so timestamp tolerances can be tested. */
 export type Clock = () => number;
 
-export type HandshakeName = 'slack' | 'meta' | 'zoom' | 'graph' | 'dropbox' | 'x';
-export type VerifierName = 'github' | 'stripe' | 'slack' | 'zoom' | 'hmac-sha256';
+export type HandshakeName = 'slack' | 'meta' | 'zoom' | 'graph' | 'dropbox' | 'x' | 'discord';
+export type VerifierName =
+  | 'github'
+  | 'stripe'
+  | 'slack'
+  | 'zoom'
+  | 'hmac-sha256'
+  | 'sendgrid'
+  | 'standard-webhooks'
+  | 'shopify'
+  | 'linear'
+  | 'paddle'
+  | 'intercom'
+  | 'gitlab'
+  | 'discord'
+  | 'twilio'
+  | 'square';
 
 export interface HandshakeSpec {
   name: HandshakeName;
-  /** Meta's verify token, Zoom's secret token, X's consumer secret; absent for the others. */
+  /** Meta's verify token, Zoom's secret token, X's consumer secret, Discord's public key; absent for the others. */
   secret?: string;
 }
 
@@ -43,10 +64,22 @@ export interface VerifySpec {
 export interface EdgeSettings {
   handshakes: HandshakeSpec[];
   verify: VerifySpec[];
+  /**
+   * `--methods`: the request methods stored as webhooks (upper case, sorted), or `'*'` for every
+   * method. Undefined: the default (methods.ts, DEFAULT_METHODS).
+   */
+  methods?: string[] | '*';
 }
 
-/** A handshake answers the requests it recognises and returns undefined for every other request. */
-export type Handshake = (req: EdgeRequest, secret: string | undefined) => EdgeResponse | undefined;
+/**
+ * A handshake answers the requests it recognises and returns undefined for every other request.
+ * `nowMs` is for the handshakes that check a signed timestamp (Discord).
+ */
+export type Handshake = (
+  req: EdgeRequest,
+  secret: string | undefined,
+  nowMs: number,
+) => EdgeResponse | undefined;
 
 /**
  * A verifier's verdict. `present: false` means the request does not carry this verifier's signature

@@ -5,11 +5,45 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { EdgeRequest, EdgeResponse } from './types.js';
 
-export function hmacSha256(secret: string, ...parts: (string | Buffer)[]): Buffer {
-  const mac = createHmac('sha256', secret);
+export function hmacSha256(secret: string | Buffer, ...parts: (string | Buffer)[]): Buffer {
+  return hmac('sha256', secret, ...parts);
+}
+
+/** HMAC over the parts in order (strings as UTF-8), as raw digest bytes. */
+export function hmac(algorithm: 'sha1' | 'sha256', secret: string | Buffer, ...parts: (string | Buffer)[]) {
+  const mac = createHmac(algorithm, secret);
   for (const part of parts) mac.update(part);
   return mac.digest();
 }
+
+/**
+ * The bytes a hex (`hex` chars) or standard base64 header value encodes, or undefined when it is not
+ * exactly that: a malformed value is refused rather than decoded leniently (Buffer.from ignores junk).
+ */
+export function decodeHex(value: string, bytes: number): Buffer | undefined {
+  return new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(value) ? Buffer.from(value, 'hex') : undefined;
+}
+
+export function decodeBase64(value: string): Buffer | undefined {
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value)) return undefined;
+  return Buffer.from(value, 'base64');
+}
+
+/** Compare with every candidate, without stopping at the first match: the time says nothing. */
+export function anyEqual(candidates: (Buffer | string)[], expected: Buffer | string): boolean {
+  let match = false;
+  for (const c of candidates) match = safeEqual(c, expected) || match;
+  return match;
+}
+
+/** Whether a Unix-seconds timestamp is within `past` seconds before and `future` seconds after now. */
+export function withinWindow(timestamp: string, nowMs: number, past: number, future: number): boolean {
+  const age = nowMs / 1000 - Number(timestamp);
+  return age <= past && -age <= future;
+}
+
+/** A Unix timestamp in seconds, as senders put it in a header. */
+export const UNIX_SECONDS = /^\d{1,12}$/;
 
 /**
  * Constant-time equality. `timingSafeEqual` needs equal lengths; a length mismatch returns false at

@@ -10,6 +10,7 @@
  */
 import { CliError, UsageError } from '../../errors.js';
 import { EDGE_ENV_MAX_BYTES } from '../../handlers/edge/flags.js';
+import { DEFAULT_METHODS } from '../../handlers/edge/methods.js';
 import { DEFAULTS, ENV } from '../../handlers/ports.js';
 import { checkDeliveryOptions } from '../../commands/delivery-options.js';
 import {
@@ -62,6 +63,8 @@ export interface SettingsRequest extends Partial<Omit<Settings, 'domain' | 'edge
   verify?: Record<string, string> | null;
   /** The same for `--handshake`. */
   handshakes?: Record<string, string> | null;
+  /** The variable `--methods` makes (edgeEnv of that flag alone). */
+  methods?: Record<string, string>;
   tags: Record<string, string>;
 }
 
@@ -121,12 +124,12 @@ export function isAccountIngress(i: Ingress | null | undefined): boolean {
 
 const DAY = 86_400;
 
-/** The edge variables that `--verify` and `--handshake` own. */
-const EDGE_KEYS = { verify: ENV.verify, handshakes: ENV.handshakes } as const;
+/** The edge variables that `--verify`, `--handshake` and `--methods` own. */
+const EDGE_KEYS = { verify: ENV.verify, handshakes: ENV.handshakes, methods: ENV.methods } as const;
 
 function mergeEdge(current: Record<string, string>, req: SettingsRequest): Record<string, string> {
   const edge = { ...current };
-  for (const part of ['verify', 'handshakes'] as const) {
+  for (const part of ['verify', 'handshakes', 'methods'] as const) {
     const given = req[part];
     if (given === undefined) continue;
     delete edge[EDGE_KEYS[part]];
@@ -384,6 +387,11 @@ export function settingChanges(current: CurrentProxy, after: Settings): SettingC
       });
     }
     out.push(change);
+  }
+  const methods = (raw: string | undefined) => raw ?? `${DEFAULT_METHODS.join(',')} (default)`;
+  if (before.edgeEnv?.[ENV.methods] !== after.edgeEnv[ENV.methods]) {
+    const was = before.edgeEnv === undefined ? null : methods(before.edgeEnv[ENV.methods]);
+    out.push({ setting: 'methods', before: was, after: methods(after.edgeEnv[ENV.methods]) });
   }
   for (const [part, label] of [
     ['verify', 'verify'],
