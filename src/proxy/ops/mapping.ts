@@ -58,22 +58,13 @@ export async function updateMapping(
   /** false when the caller waits for the new state itself (with progress and its own bound). */
   settleAfter = true,
 ): Promise<void> {
-  const [{ UpdateEventSourceMappingCommand }, { waitMappingSettled }] = await Promise.all([
-    import('@aws-sdk/client-lambda'),
-    import('../provision/mapping.js'),
-  ]);
+  const [{ UpdateEventSourceMappingCommand }, { waitMappingSettled, retryWhileMappingBusy }] =
+    await Promise.all([import('@aws-sdk/client-lambda'), import('../provision/mapping.js')]);
   const lambda = await aws.lambda();
   await waitMappingSettled(lambda, uuid);
-  const deadline = Date.now() + 120_000;
-  for (let delay = 1000; ; delay = Math.min(delay * 2, 10_000)) {
-    try {
-      await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, ...change }));
-      break;
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'ResourceInUseException' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+  await retryWhileMappingBusy(() =>
+    lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, ...change })),
+  );
   if (settleAfter) await waitMappingSettled(lambda, uuid);
 }
 
