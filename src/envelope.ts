@@ -1,9 +1,11 @@
 /**
  * The envelope: the versioned format that carries one webhook through SQS, from `ingest` to `deliver`.
  *
- * It keeps everything needed to replay the request exactly: the body's bytes, method, raw path and
- * query string, every header as received, cookies, source IP, host, protocol, the time received, and
- * an id that stays the same across every retry (and every redrive) of that webhook.
+ * It keeps everything needed to replay the request: the body's bytes, method, path, raw query string,
+ * every header as received, cookies, source IP, host, protocol, the time received, and an id that
+ * stays the same across every retry (and every redrive) of that webhook. The path is the one thing not
+ * exactly as sent: API Gateway HTTP APIs hand it over URL-decoded, so the sender's encoding is lost
+ * before the proxy sees it (src/handlers/request-path.ts).
  *
  * Encoding. An SQS body must be XML-safe text of at most 1 MiB. The envelope is JSON; the body goes in
  * as UTF-8 text when its bytes are valid UTF-8 (JSON escapes control characters and lone surrogates,
@@ -24,7 +26,10 @@ export interface Envelope {
   /** ISO 8601 time the proxy received the webhook. */
   receivedAt: string;
   method: string;
-  /** The path exactly as received (percent-encoding untouched). */
+  /**
+   * The path, ready to send: as API Gateway decoded it, re-encoded by `ingest` (encodeDecodedPath).
+   * Envelopes queued by an older `ingest` hold the decoded path; `deliver` makes those sendable.
+   */
   rawPath: string;
   /** The query string exactly as received, without the `?`. */
   rawQueryString: string;

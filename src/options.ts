@@ -37,6 +37,30 @@ export function numberInRange(flag: string, min: number, max: number) {
   };
 }
 
+/** What `orNone` parses `none` to (commander would turn a parser's null into ''). */
+export const NONE = 'none' as const;
+
+/** A flag value, or `null` for `none`. */
+export function noneToNull<T>(value: T | typeof NONE | undefined): T | null | undefined {
+  return value === NONE ? null : value;
+}
+
+/**
+ * A flag that also takes `none`, the explicit removal of its setting (`--rate none`): NONE for
+ * `none`, else what `parse` makes of the value. A bad value's message says `none` is allowed too.
+ */
+export function orNone<T>(parse: (raw: string) => T, removes: string) {
+  return (raw: string): T | typeof NONE => {
+    if (raw.trim().toLowerCase() === NONE) return NONE;
+    try {
+      return parse(raw);
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`${err.message} Or "none" ${removes}.`, err.hint);
+      throw err;
+    }
+  };
+}
+
 /** Collect a repeatable flag (`--tag a=b --tag c=d`). */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

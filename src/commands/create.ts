@@ -1,28 +1,30 @@
 /**
  * `webhook-proxy create [name] --upstream URL`: provision or converge one proxy (src/proxy/provision/).
- * Every flag is checked before the first AWS call, so bad input creates nothing.
+ * Each flag is checked on its own before the first AWS call; what depends on the proxy's current
+ * settings (a flag left out keeps its value) is checked once they are read, before anything changes.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { addEdgeOptions, edgeEnv, type EdgeOptions } from '../handlers/edge/flags.js';
 import { DEFAULTS } from '../handlers/ports.js';
-import { collect, intInRange, numberInRange } from '../options.js';
+import { collect, intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
 import { parseTags, validateName } from '../proxy/names.js';
 import { validateDomainFlags } from '../proxy/provision/domain-flags.js';
-import type { ProvisionSpec } from '../proxy/provision/types.js';
-import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
+import type { SettingsRequest } from '../proxy/provision/settings.js';
+import { addDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
 interface CreateOptions extends EdgeOptions, DeliveryOptions {
-  retention: number;
+  retention?: number;
   ordered?: boolean;
-  ingressRate?: number;
+  ingressRate?: number | typeof NONE;
   ingressBurst?: number;
   vpcSubnets?: string;
   vpcSecurityGroups?: string;
-  memory: number;
+  memory?: number;
   tag?: string[];
   dryRun?: boolean;
+  force?: boolean;
   domain?: string;
   certificateArn?: string;
   hostedZoneId?: string;
@@ -35,11 +37,31 @@ const list = (raw?: string) =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-/** Options → the spec of the proxy, or a UsageError that says what to change. */
-export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
-  validateName(name);
+const isNone = (raw: string | undefined) => raw?.trim().toLowerCase() === 'none';
+
+function ingressFrom(o: CreateOptions): SettingsRequest['ingress'] {
+  if (o.ingressRate === NONE) {
+    if (o.ingressBurst !== undefined) {
+      throw new UsageError('--ingress-rate none takes no --ingress-burst: it removes the limit.');
+    }
+    return null;
+  }
   if ((o.ingressRate === undefined) !== (o.ingressBurst === undefined)) {
-    throw new UsageError('--ingress-rate and --ingress-burst go together: give both, or neither.');
+    throw new UsageError(
+      '--ingress-rate and --ingress-burst go together: give both, or neither (or --ingress-rate none).',
+    );
+  }
+  return o.ingressRate === undefined ? undefined : { rate: o.ingressRate, burst: o.ingressBurst! };
+}
+
+function vpcFrom(o: CreateOptions): SettingsRequest['vpc'] {
+  if (isNone(o.vpcSubnets)) {
+    if (o.vpcSecurityGroups !== undefined) {
+      throw new UsageError(
+        '--vpc-subnets none takes no --vpc-security-groups: it takes deliver out of the VPC.',
+      );
+    }
+    return null;
   }
   const subnets = list(o.vpcSubnets);
   const groups = list(o.vpcSecurityGroups);
@@ -49,48 +71,81 @@ export function specFromOptions(name: string, o: CreateOptions): ProvisionSpec {
     if (!/^subnet-[0-9a-f]+$/.test(s)) throw new UsageError(`"${s}" is not a subnet id (subnet-…).`);
   for (const g of groups)
     if (!/^sg-[0-9a-f]+$/.test(g)) throw new UsageError(`"${g}" is not a security group id (sg-…).`);
-  // Ordered: one webhook per batch. An explicit --batch-size other than 1 is refused, never changed.
-  if (o.ordered && o.batchSize !== undefined && o.batchSize !== 1) {
+  return subnets.length ? { subnets, securityGroups: groups } : undefined;
+}
+
+/**
+ * `--verify`/`--handshake`: absent keeps what the proxy has, `none` removes them all, anything else
+ * replaces them with exactly these (edgeEnv of that flag alone: the edge flags' own checks and form).
+ */
+function edgePart(flag: '--verify' | '--handshake', values: string[] | undefined) {
+  if (values === undefined) return undefined;
+  if (values.some(isNone)) {
+    if (values.length > 1) {
+      throw new UsageError(
+        `${flag} none removes every one; it does not go with other ${flag} values.`,
+        `Give ${flag} none alone, or only the ${flag} values the proxy should have.`,
+      );
+    }
+    return null;
+  }
+  return edgeEnv(flag === '--verify' ? { verify: values } : { handshake: values });
+}
+
+/** The flags as a request: each setting given, `null` where it is removed, absent where it is kept. */
+export function requestFromOptions(o: CreateOptions): SettingsRequest {
+  // The two edge flags together, once, for their combined checks (sizes, duplicates).
+  edgeEnv({
+    verify: (o.verify ?? []).filter((v) => !isNone(v)),
+    handshake: (o.handshake ?? []).filter((v) => !isNone(v)),
+  });
+  const domain = isNone(o.domain) ? null : validateDomainFlags(o);
+  if (domain === null && (o.certificateArn || o.hostedZoneId)) {
     throw new UsageError(
-      `--batch-size ${o.batchSize} does not go with --ordered: an ordered proxy delivers one webhook per batch.`,
-      'Drop --batch-size. In a batch, the webhooks behind a failed one would have to be handed back untried, ' +
-        'and every hand-back counts as an attempt, so they could reach the DLQ without ever being delivered.',
+      '--domain none takes no --certificate-arn or --hosted-zone-id: it removes the domain.',
     );
   }
-  const batchSize = o.ordered ? 1 : (o.batchSize ?? DEFAULTS.batchSize);
-  const concurrency = o.ordered ? Math.max(2, o.concurrency) : o.concurrency;
-  if (concurrency < 2) {
-    throw new UsageError(
-      '--concurrency must be at least 2: that is the lowest cap AWS allows on an SQS event source mapping.',
-      'For strictly one delivery at a time, in order, create the proxy with --ordered (a FIFO queue with one message group).',
-    );
-  }
-  const upstream = checkDeliveryOptions({ ...o, batchSize }, 'create', o.ordered ? 1 : concurrency);
-  const domain = validateDomainFlags(o);
-  return {
-    name,
-    upstream,
-    concurrency,
-    ...(o.rate !== undefined ? { rate: o.rate } : {}),
-    batchSize,
+  const given = {
+    upstream: o.upstream,
+    concurrency: o.concurrency,
+    rate: noneToNull(o.rate),
+    batchSize: o.batchSize,
     timeout: o.timeout,
     maxAttempts: o.maxAttempts,
     backoffBase: o.backoffBase,
     backoffMax: o.backoffMax,
     retentionDays: o.retention,
     responseStatus: o.responseStatus,
-    preservePath: Boolean(o.preservePath),
-    ordered: Boolean(o.ordered),
-    ...(o.ingressRate !== undefined ? { ingressRate: o.ingressRate, ingressBurst: o.ingressBurst } : {}),
-    vpcSubnets: subnets,
-    vpcSecurityGroups: groups,
+    preservePath: o.preservePath,
+    ordered: o.ordered,
+    ingress: ingressFrom(o),
+    vpc: vpcFrom(o),
     memory: o.memory,
+    accessLogs: o.accessLogs,
+    domain,
+    verify: edgePart('--verify', o.verify),
+    handshakes: edgePart('--handshake', o.handshake),
+  };
+  return {
+    ...(Object.fromEntries(
+      Object.entries(given).filter(([, v]) => v !== undefined),
+    ) as Partial<SettingsRequest>),
     tags: parseTags(o.tag),
-    ingestEnv: edgeEnv(o),
-    accessLogs: o.accessLogs !== false,
-    ...(domain ? { domain } : {}),
   };
 }
+
+const REMOVALS = `
+On an existing proxy, a flag left out keeps the proxy's current value (defaults apply to a new one),
+and each setting is removed explicitly:
+  --rate none               deliver unpaced
+  --verify none             stop checking signatures (shown as a security change)
+  --handshake none          stop answering handshakes (shown as a security change)
+  --ingress-rate none       lift the API Gateway limit (to the account's own: 10000/s, burst 5000)
+  --vpc-subnets none        take deliver out of the VPC
+  --no-preserve-path        deliver to the upstream URL as given
+  --no-access-logs          stop writing API Gateway access logs (--access-logs turns them on)
+  --domain none             remove the custom domain (its DNS record, API mapping and domain name)
+Every changed setting is listed as before → after, with --dry-run too.`;
 
 export const create: CommandSpec<CreateOptions> = {
   name: 'create',
@@ -102,18 +157,21 @@ export const create: CommandSpec<CreateOptions> = {
     )
       .option(
         '--retention <days>',
-        'days SQS keeps undelivered webhooks (1–14)',
+        `days SQS keeps undelivered webhooks (1–14; default: ${DEFAULTS.retention})`,
         intInRange('--retention', 1, 14),
-        DEFAULTS.retention,
+      )
+      .option(
+        '--force',
+        'lower --retention even while webhooks are held (SQS deletes those older than the new period)',
       )
       .option(
         '--ordered',
         'strictly one delivery at a time, in order (FIFO queue, one message group, one webhook per batch)',
       )
       .option(
-        '--ingress-rate <r>',
-        'API Gateway throttle: requests per second (with --ingress-burst)',
-        numberInRange('--ingress-rate', 1, 100_000),
+        '--ingress-rate <r|none>',
+        'API Gateway throttle: requests per second (with --ingress-burst); none: lift it',
+        orNone(numberInRange('--ingress-rate', 1, 100_000), 'to lift the limit'),
       )
       .option(
         '--ingress-burst <b>',
@@ -121,26 +179,38 @@ export const create: CommandSpec<CreateOptions> = {
         intInRange('--ingress-burst', 1, 100_000),
       )
       .option(
-        '--vpc-subnets <ids>',
-        'comma-separated subnet ids: deliver runs in your VPC (to reach a private upstream)',
+        '--vpc-subnets <ids|none>',
+        'comma-separated subnet ids: deliver runs in your VPC (to reach a private upstream); none: out of it',
       )
       .option('--vpc-security-groups <ids>', 'comma-separated security group ids (with --vpc-subnets)')
-      .option('--memory <mb>', 'memory of each function, MB', intInRange('--memory', 128, 10_240), 256)
+      .option(
+        '--memory <mb>',
+        'memory of each function, MB (default: 256)',
+        intInRange('--memory', 128, 10_240),
+      )
       .option('--tag <key=value>', 'extra tag on every resource (repeatable)', collect)
-      .option('--domain <host>', 'serve the proxy on your own host name too (with --certificate-arn)')
+      .option(
+        '--domain <host|none>',
+        'serve the proxy on your own host name too (with --certificate-arn); none: remove it',
+      )
       .option('--certificate-arn <arn>', 'ACM certificate for --domain, in the same region as the proxy')
       .option(
         '--hosted-zone-id <id>',
         'Route 53 zone for the alias record (default: the zone that matches --domain)',
       )
+      .option('--access-logs', 'write API Gateway access logs to CloudWatch (default: on)')
       .option('--no-access-logs', 'do not write API Gateway access logs to CloudWatch')
-      .option('--dry-run', 'print what would change, and change nothing');
+      .option('--dry-run', 'print what would change, and change nothing')
+      .addHelpText('after', REMOVALS);
     return addEdgeOptions(cmd);
   },
   async run(ctx: CommandContext<CreateOptions>) {
-    const name = ctx.args[0] ?? 'default';
-    const spec = specFromOptions(name, ctx.opts);
+    const name = validateName(ctx.args[0] ?? 'default');
+    const request = requestFromOptions(ctx.opts);
     const { runCreate } = await import('../proxy/provision/run.js');
-    return runCreate(ctx.global, spec, Boolean(ctx.opts.dryRun));
+    return runCreate(ctx.global, name, request, {
+      dryRun: Boolean(ctx.opts.dryRun),
+      force: Boolean(ctx.opts.force),
+    });
   },
 };

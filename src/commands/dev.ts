@@ -12,6 +12,14 @@ import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from '
 import type { CommandContext, CommandSpec } from './types.js';
 
 interface DevOptions extends EdgeOptions, DeliveryOptions {
+  // Filled in by commander's defaults (addDeliveryOptions(cmd, 'dev')); dev has no --rate none.
+  concurrency: number;
+  rate?: number;
+  timeout: number;
+  maxAttempts: number;
+  backoffBase: number;
+  backoffMax: number;
+  responseStatus: number;
   port: number;
   queueUrl?: string;
 }
@@ -36,7 +44,10 @@ export const dev: CommandSpec<DevOptions> = {
   },
   async run(ctx: CommandContext<DevOptions>) {
     const { opts } = ctx;
-    const upstream = checkDeliveryOptions(opts, 'dev');
+    const upstream = checkDeliveryOptions(
+      { ...opts, batchSize: opts.batchSize ?? DEFAULTS.batchSize },
+      'dev',
+    );
     const edge = edgeSettingsFromOptions(opts);
 
     let sqs: { client: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string } | undefined;

@@ -1,15 +1,15 @@
 /**
- * `webhook-proxy scale [name] --concurrency N [--rate R]` (alias set-concurrency): change delivery
- * limits live. The engine is src/proxy/ops/scale.ts.
+ * `webhook-proxy scale [name] [--concurrency N] [--rate R|none]` (alias set-concurrency): change
+ * delivery limits live; what it is not told it keeps. The engine is src/proxy/ops/scale.ts.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { intInRange, numberInRange } from '../options.js';
+import { intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
 interface ScaleOptions {
-  concurrency: number;
-  rate?: number;
+  concurrency?: number;
+  rate?: number | typeof NONE;
 }
 
 export const scale: CommandSpec<ScaleOptions> = {
@@ -19,22 +19,28 @@ export const scale: CommandSpec<ScaleOptions> = {
   configure(cmd: Command) {
     return cmd
       .argument('[name]', 'proxy name', 'default')
-      .requiredOption(
+      .option(
         '--concurrency <n>',
-        'deliveries in flight at once, 2–1000 (1 only for an --ordered proxy)',
+        'deliveries in flight at once, 2–1000 (1 only for an --ordered proxy; default: keep the current one)',
         intInRange('--concurrency', 1, 1000),
       )
       .option(
-        '--rate <r>',
-        'at most R requests per second to the upstream',
-        numberInRange('--rate', 0.01, 100_000),
+        '--rate <r|none>',
+        'at most R requests per second to the upstream; none: unpaced (default: keep the current rate)',
+        orNone(numberInRange('--rate', 0.01, 100_000), 'to deliver unpaced'),
       );
   },
   async run(ctx: CommandContext<ScaleOptions>) {
     const { opts } = ctx;
+    if (opts.concurrency === undefined && opts.rate === undefined) {
+      throw new UsageError(
+        'scale needs --concurrency, --rate, or both.',
+        'For example: webhook-proxy scale NAME --concurrency 8, or --rate 20, or --rate none (unpaced). What is not given is kept.',
+      );
+    }
     const { openProxy } = await import('../proxy/ops/open.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
-    if (opts.concurrency < 2 && !proxy.ordered) {
+    if (opts.concurrency !== undefined && opts.concurrency < 2 && !proxy.ordered) {
       throw new UsageError(
         `--concurrency 1 is not possible for "${proxy.name}": AWS's minimum for an SQS event source mapping is 2.`,
         'Strict one-at-a-time delivery needs an ordered proxy (a FIFO queue with one message group): ' +
@@ -44,14 +50,14 @@ export const scale: CommandSpec<ScaleOptions> = {
     }
     const { scaleProxy } = await import('../proxy/ops/scale.js');
     const { printResult, progress } = await import('../ui/output.js');
-    if (proxy.ordered && opts.concurrency !== 1) {
+    if (proxy.ordered && opts.concurrency !== undefined && opts.concurrency !== 1) {
       progress(
         ctx.global,
         `"${proxy.name}" is ordered: its single FIFO message group is delivered one at a time whatever the ` +
           "concurrency, so the mapping keeps AWS's minimum of 2.",
       );
     }
-    const r = await scaleProxy(aws, proxy, { concurrency: opts.concurrency, rate: opts.rate });
+    const r = await scaleProxy(aws, proxy, { concurrency: opts.concurrency, rate: noneToNull(opts.rate) });
     const conc = proxy.ordered
       ? 'one at a time (ordered; mapping MaximumConcurrency stays 2)'
       : `concurrency ${r.delivery.concurrency}`;

@@ -10,9 +10,13 @@
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { decodeEnvelope, type Envelope } from '../envelope.js';
+import { initOnce } from './init-once.js';
 import { backoffSeconds, createPacer, sleep } from './pacing.js';
 import { DEFAULTS, ENV, type QueuePort } from './ports.js';
+import { unsafePathReason } from './request-path.js';
+import { createSqsClient, createSqsQueuePort, DELIVER_SQS_LIMITS } from './sqs-port.js';
 import { buildUpstreamRequest, createAgents, sendUpstream } from './upstream.js';
+import { visibilityLeft } from './visibility.js';
 
 export interface DeliverConfig {
   upstream: string;
@@ -77,8 +81,32 @@ export interface LambdaContextLike {
 
 export type DeliverHandler = (event: SQSEvent, context?: LambdaContextLike) => Promise<SQSBatchResponse>;
 
-/** Time kept back at the end of an invocation so the last backoff call still fits. */
-const END_MARGIN_MS = 1500;
+/**
+ * Time a ChangeMessageVisibility call may take at worst (its deadline, sqs-port.ts), plus a little. The
+ * check before each message keeps this much back, so the last message's backoff call still fits.
+ */
+const END_MARGIN_MS = DELIVER_SQS_LIMITS.deadlineMs + 500;
+/** A visibility call is given up this long before the function's own timeout, whatever its deadline. */
+const HIDE_RESERVE_MS = 250;
+/** …but is always given this long: dev asks for hand-backs with no time left (remaining 0) at stop. */
+const HIDE_MIN_WAIT_MS = 500;
+
+/** `promise`, or a rejection once `ms` have passed (the call itself is left to finish or fail). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          Object.assign(new Error(`gave up after ${ms} ms: the function's time is up`), {
+            name: 'TimeoutError',
+          }),
+        ),
+      ms,
+    );
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   const { config, queue } = deps;
@@ -89,18 +117,29 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   // Per container: R / C requests per second, so C containers together stay at or under R.
   const pacer = config.rate ? createPacer((1000 * config.concurrency) / config.rate) : undefined;
 
-  const hide = async (record: SQSRecord, seconds: number) => {
-    try {
-      await queue.changeVisibility(record.receiptHandle, seconds);
-    } catch (err) {
-      // Still reported as failed: SQS retries it after the queue's own visibility timeout instead.
-      console.error(
-        JSON.stringify({ msg: 'change-visibility failed', messageId: record.messageId, err: String(err) }),
-      );
-    }
-  };
-
   return async (event, context) => {
+    const invokedAt = Date.now();
+    // A backoff or Retry-After longer than SQS still allows for this receive (visibility.ts) is cut to it.
+    const retryIn = (record: SQSRecord, seconds: number) =>
+      Math.min(seconds, visibilityLeft(record.attributes ?? {}, invokedAt, Date.now()));
+    // Set once a visibility call timed out: SQS is unreachable from here (a VPC without a route to
+    // it, say), so the rest of the batch is not made to wait seconds per message for it.
+    let sqsUnreachable = false;
+    const hide = async (record: SQSRecord, seconds: number) => {
+      if (sqsUnreachable) return; // reported as failed: back after the queue's visibility timeout
+      const left = context ? context.getRemainingTimeInMillis() - HIDE_RESERVE_MS : Infinity;
+      try {
+        const call = queue.changeVisibility(record.receiptHandle, seconds);
+        // Never past the function's timeout, which would fail (and redeliver) the whole batch.
+        await (left < DELIVER_SQS_LIMITS.deadlineMs ? within(call, Math.max(left, HIDE_MIN_WAIT_MS)) : call);
+      } catch (err) {
+        if ((err as Error)?.name === 'TimeoutError') sqsUnreachable = true;
+        // Still reported as failed: SQS retries it after the queue's own visibility timeout instead.
+        console.error(
+          JSON.stringify({ msg: 'change-visibility failed', messageId: record.messageId, err: String(err) }),
+        );
+      }
+    };
     const failures: { itemIdentifier: string }[] = [];
     const records = event.Records ?? [];
     let stopRest = false;
@@ -133,7 +172,27 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         // Never a crash or a hot loop: it backs off like any failure and ends in the DLQ for a human.
         log({ event: 'undecodable', messageId: record.messageId, attempt, error: (err as Error).message });
         failures.push({ itemIdentifier: record.messageId });
-        await hide(record, final ? 0 : backoffSeconds(attempt, config));
+        await hide(record, final ? 0 : retryIn(record, backoffSeconds(attempt, config)));
+        continue;
+      }
+
+      // ingest refuses such paths; an envelope queued before it did must still not reach the upstream.
+      // It fails like any attempt and ends in the DLQ, where `peek --dlq` shows it to a human.
+      const unsafe = config.preservePath ? unsafePathReason(envelope.rawPath) : undefined;
+      if (unsafe) {
+        const retryInSeconds = final ? 0 : retryIn(record, backoffSeconds(attempt, config));
+        log({
+          event: 'failed',
+          id: envelope.id,
+          attempt,
+          final,
+          error: `not sent: its path contains ${unsafe}, which --preserve-path will not forward`,
+          retryInSeconds,
+          ms: 0,
+        });
+        failures.push({ itemIdentifier: record.messageId });
+        await hide(record, retryInSeconds);
+        if (fifo) stopRest = true;
         continue;
       }
 
@@ -152,7 +211,9 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         log({ event: 'delivered', id: envelope.id, status: outcome.status, attempt, ms });
         continue;
       }
-      const retryInSeconds = final ? 0 : backoffSeconds(attempt, config, outcome.retryAfterSeconds);
+      const retryInSeconds = final
+        ? 0
+        : retryIn(record, backoffSeconds(attempt, config, outcome.retryAfterSeconds));
       log({
         event: 'failed',
         id: envelope.id,
@@ -171,18 +232,18 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   };
 }
 
-let lambdaHandler: Promise<DeliverHandler> | undefined;
+const lambdaHandler = initOnce(async (): Promise<DeliverHandler> => {
+  const queueUrl = process.env[ENV.queueUrl];
+  if (!queueUrl) throw new Error(`${ENV.queueUrl} is not set`);
+  const config = deliverConfigFromEnv();
+  const client = await createSqsClient(DELIVER_SQS_LIMITS);
+  return createDeliverHandler({
+    queue: await createSqsQueuePort(queueUrl, client, DELIVER_SQS_LIMITS),
+    config,
+  });
+});
 
 /** The Lambda entry point: configuration and connections are built once per container. */
 export async function handler(event: SQSEvent, context: LambdaContextLike): Promise<SQSBatchResponse> {
-  lambdaHandler ??= (async () => {
-    const queueUrl = process.env[ENV.queueUrl];
-    if (!queueUrl) throw new Error(`${ENV.queueUrl} is not set`);
-    const { createSqsQueuePort } = await import('./sqs-port.js');
-    return createDeliverHandler({
-      queue: await createSqsQueuePort(queueUrl),
-      config: deliverConfigFromEnv(),
-    });
-  })();
-  return (await lambdaHandler)(event, context);
+  return (await lambdaHandler())(event, context);
 }

@@ -4,7 +4,9 @@
  * means "kept". Too large → 413 (nothing stored); queue failure → 503 so the sender retries.
  *
  * Unlike the original it never parses or re-serialises the body: the exact bytes are kept, so the
- * upstream can still check the sender's signature.
+ * upstream can still check the sender's signature. The path is kept as API Gateway hands it over,
+ * which is decoded (request-path.ts): it is stored re-encoded, and refused (400) when it could reach
+ * another path on the application's host.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createEnvelope, encodeEnvelope, encodedSize, SQS_MAX_MESSAGE_BYTES } from '../envelope.js';
@@ -12,7 +14,10 @@ import { createEdge, edgeLogFields, type Clock } from './edge/index.js';
 import { json } from './edge/util.js';
 import { edgeSettingsFromEnv } from './edge/settings.js';
 import type { HandshakeSpec, VerifySpec } from './edge/types.js';
+import { initOnce } from './init-once.js';
 import { DEFAULTS, ENV, type QueuePort } from './ports.js';
+import { encodeDecodedPath, unsafePathReason } from './request-path.js';
+import { createSqsClient, createSqsQueuePort, INGEST_SQS_LIMITS } from './sqs-port.js';
 
 export interface IngestConfig {
   /** The status the sender gets once its webhook is stored (`--response-status`). */
@@ -94,6 +99,35 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
         ...(size ? { size } : {}),
       });
     };
+    // A path that could escape the upstream's base path once something normalises it is refused,
+    // whether or not this proxy preserves paths: the path is used only with --preserve-path, but a
+    // re-run of `create` can turn that on while webhooks are queued (and ingest does not know the
+    // setting, deliver does), and no sender needs such a path. Nothing is stored; the sender is told.
+    const decodedPath = event.rawPath ?? ctx.http.path;
+    // What is stored and sent: the decoded path re-encoded (the same string when nothing needs it).
+    const path = encodeDecodedPath(decodedPath);
+    const unsafe = unsafePathReason(decodedPath);
+    if (unsafe) {
+      const { requestId, http } = ctx;
+      log({
+        msg: 'ingest',
+        level: 'warn',
+        status: 400,
+        requestId,
+        method: http.method,
+        path,
+        sourceIp: http.sourceIp,
+        ms: Date.now() - started,
+        error: `unsafe path: ${unsafe}`,
+      });
+      return json(400, {
+        error: 'unsafe_path',
+        message:
+          `The path ${path} contains ${unsafe}, which the proxy does not forward. ` +
+          'It was not stored. Send the webhook to a path without one.',
+        path,
+      });
+    }
     // No encoding is smaller than the bytes themselves: a body over the limit is refused before the
     // work of building its envelope (bodies up to Lambda's 6 MB payload reach this point).
     if (body.length > SQS_MAX_MESSAGE_BYTES) {
@@ -102,14 +136,15 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
         msg: 'ingest',
         requestId,
         method: http.method,
-        path: event.rawPath ?? http.path,
+        path,
         sourceIp: http.sourceIp,
         bytes: body.length,
       });
     }
     const envelope = createEnvelope({
       method: ctx.http.method,
-      rawPath: event.rawPath ?? ctx.http.path,
+      // Sendable as it is (request-path.ts): what API Gateway decoded, re-encoded.
+      rawPath: path,
       rawQueryString,
       headers,
       cookies: event.cookies ?? [],
@@ -156,15 +191,18 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
   };
 }
 
-let lambdaHandler: Promise<(event: APIGatewayProxyEventV2) => Promise<Result>> | undefined;
+const lambdaHandler = initOnce(async () => {
+  const queueUrl = process.env[ENV.queueUrl];
+  if (!queueUrl) throw new Error(`${ENV.queueUrl} is not set`);
+  const config = ingestConfigFromEnv();
+  const client = await createSqsClient(INGEST_SQS_LIMITS);
+  return createIngestHandler({
+    queue: await createSqsQueuePort(queueUrl, client, INGEST_SQS_LIMITS),
+    config,
+  });
+});
 
 /** The Lambda entry point: the queue port is built once per container, from the environment. */
 export async function handler(event: APIGatewayProxyEventV2): Promise<Result> {
-  lambdaHandler ??= (async () => {
-    const queueUrl = process.env[ENV.queueUrl];
-    if (!queueUrl) throw new Error(`${ENV.queueUrl} is not set`);
-    const { createSqsQueuePort } = await import('./sqs-port.js');
-    return createIngestHandler({ queue: await createSqsQueuePort(queueUrl), config: ingestConfigFromEnv() });
-  })();
-  return (await lambdaHandler)(event);
+  return (await lambdaHandler())(event);
 }

@@ -10,7 +10,8 @@ export interface BackoffSettings {
 /**
  * Seconds to hide a message after its `attempt`-th failure: base × 2^(attempt−1) capped at max, with
  * ±20 % jitter so a burst of failures does not come back as a burst. A Retry-After from the upstream
- * (429/503) is honoured as a floor, even past --backoff-max (the upstream knows best), up to SQS's 12 h.
+ * (429/503) is honoured as a floor, even past --backoff-max (the upstream knows best), up to SQS's 12 h;
+ * `deliver` then cuts it to what SQS still allows since the message's receive (visibility.ts).
  */
 export function backoffSeconds(
   attempt: number,

@@ -1,6 +1,10 @@
 /**
  * The QueuePort backed by a real SQS queue: what the handlers use on Lambda (and `dev --queue-url`).
- * The SDK is imported lazily: the nodejs22.x runtime provides it, so the handler bundles leave it out.
+ * The SDK is imported lazily: the Lambda runtime provides it, so the handler bundles leave it out.
+ *
+ * Every call is bounded. The SDK's default is no timeout at all, so a function in a VPC without a NAT
+ * route or an SQS endpoint waits on a connection that never opens until Lambda kills it: `ingest` then
+ * never answers the sender, and `deliver`'s batch times out and is delivered a second time.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { QueuePort, SendOptions } from './ports.js';
@@ -10,28 +14,120 @@ export function visibilitySeconds(seconds: number): number {
   return Math.min(43_200, Math.max(0, Math.ceil(seconds)));
 }
 
-export async function createSqsQueuePort(queueUrl: string, client?: SQSClient): Promise<QueuePort> {
+export interface SqsCallLimits {
+  /** Per attempt: the TCP connection must be up within this. */
+  connectionTimeoutMs: number;
+  /** Per attempt: the whole request and response. */
+  requestTimeoutMs: number;
+  /** Attempts, the first included (the SDK retries timeouts, throttling and 5xx). */
+  maxAttempts: number;
+  /** The whole call, retries and their delays included: it fails then, whatever the SDK is doing. */
+  deadlineMs: number;
+}
+
+/**
+ * `ingest` answers the sender: it must say 503 (so the sender retries) well within its own 10 s
+ * function timeout and API Gateway's 30 s. SendMessage normally takes tens of milliseconds, a 1 MiB
+ * body well under a second: 2 s per attempt, 3 attempts, 6 s in all.
+ */
+export const INGEST_SQS_LIMITS: SqsCallLimits = {
+  connectionTimeoutMs: 1000,
+  requestTimeoutMs: 2000,
+  maxAttempts: 3,
+  deadlineMs: 6000,
+};
+
+/**
+ * `deliver` only calls ChangeMessageVisibility, and a failed one is tolerated (the message comes back
+ * after the queue's visibility timeout instead): keep it short, so an unreachable SQS costs each
+ * failed message seconds of the batch's time budget, not the rest of it.
+ */
+export const DELIVER_SQS_LIMITS: SqsCallLimits = {
+  connectionTimeoutMs: 1000,
+  requestTimeoutMs: 1500,
+  maxAttempts: 2,
+  deadlineMs: 3000,
+};
+
+/**
+ * An SQS client with these limits. @smithy/node-http-handler (NodeHttpHandlerOptions, 4.x): the
+ * default for connectionTimeout and requestTimeout is 0, no timeout; `requestTimeout` is the whole
+ * request and, since it stopped being a socket idle timeout, only logs a warning unless
+ * `throwOnRequestTimeout: true` (see its type docs, smithy-lang/smithy-typescript PR 1745, and
+ * aws/aws-durable-execution-sdk-js PR 276, which hit the same). An older SDK in the Lambda runtime
+ * ignores `throwOnRequestTimeout` and reads `requestTimeout` as an idle timeout, which fails a silent
+ * endpoint too. Inside Lambda the region and credentials come from the environment.
+ */
+export async function createSqsClient(limits: SqsCallLimits): Promise<SQSClient> {
+  const { SQSClient } = await import('@aws-sdk/client-sqs');
+  return new SQSClient({
+    maxAttempts: limits.maxAttempts,
+    requestHandler: {
+      connectionTimeout: limits.connectionTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
+  });
+}
+
+/** Rejects when `run` has not settled within `ms` (and aborts it), naming the call and the host. */
+async function withDeadline<T>(
+  what: string,
+  ms: number,
+  run: (abortSignal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      abort.abort();
+      reject(Object.assign(new Error(`${what} did not complete within ${ms} ms`), { name: 'TimeoutError' }));
+    }, ms);
+  });
+  try {
+    return await Promise.race([run(abort.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `limits.deadlineMs` bounds every call; the per-attempt timeouts are the client's (createSqsClient).
+ * `dev --queue-url` passes the CLI's own client.
+ */
+export async function createSqsQueuePort(
+  queueUrl: string,
+  client: SQSClient,
+  limits: Pick<SqsCallLimits, 'deadlineMs'> = INGEST_SQS_LIMITS,
+): Promise<QueuePort> {
   const sqs = await import('@aws-sdk/client-sqs');
-  // Inside Lambda the region comes from AWS_REGION; a few quick retries keep the sender's wait short.
-  const c = client ?? new sqs.SQSClient({ maxAttempts: 3 });
+  const host = (() => {
+    try {
+      return new URL(queueUrl).host;
+    } catch {
+      return queueUrl;
+    }
+  })();
   return {
     async send(messageBody: string, options: SendOptions = {}): Promise<void> {
-      await c.send(
-        new sqs.SendMessageCommand({
-          QueueUrl: queueUrl,
-          MessageBody: messageBody,
-          ...(options.groupId ? { MessageGroupId: options.groupId } : {}),
-          ...(options.deduplicationId ? { MessageDeduplicationId: options.deduplicationId } : {}),
-        }),
+      const command = new sqs.SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: messageBody,
+        ...(options.groupId ? { MessageGroupId: options.groupId } : {}),
+        ...(options.deduplicationId ? { MessageDeduplicationId: options.deduplicationId } : {}),
+      });
+      await withDeadline(`SQS SendMessage to ${host}`, limits.deadlineMs, (abortSignal) =>
+        client.send(command, { abortSignal }),
       );
     },
     async changeVisibility(receiptHandle: string, seconds: number): Promise<void> {
-      await c.send(
-        new sqs.ChangeMessageVisibilityCommand({
-          QueueUrl: queueUrl,
-          ReceiptHandle: receiptHandle,
-          VisibilityTimeout: visibilitySeconds(seconds),
-        }),
+      const command = new sqs.ChangeMessageVisibilityCommand({
+        QueueUrl: queueUrl,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: visibilitySeconds(seconds),
+      });
+      await withDeadline(`SQS ChangeMessageVisibility to ${host}`, limits.deadlineMs, (abortSignal) =>
+        client.send(command, { abortSignal }),
       );
     },
   };

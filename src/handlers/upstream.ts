@@ -1,13 +1,15 @@
 /**
- * One webhook replayed to the upstream, byte for byte: the original method, raw path (when the proxy
- * preserves paths) and raw query string, the original headers less hop-by-hop ones and `host`, plus
- * the proxy's own headers. node:http with keep-alive agents that live as long as the handler (one per
+ * One webhook replayed to the upstream: the original method and body (byte for byte), raw query string
+ * and headers less hop-by-hop ones and `host`, the path when the proxy preserves paths (as API Gateway
+ * decoded it, re-encoded: the sender's own encoding is not recoverable, see request-path.ts), plus the
+ * proxy's own headers. node:http with keep-alive agents that live as long as the handler (one per
  * Lambda container, one per delivery slot in `dev`), so a batch and the next invocation reuse
  * connections instead of paying a TLS handshake each time.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { envelopeBody, type Envelope } from '../envelope.js';
+import { sendablePath } from './request-path.js';
 
 export interface UpstreamAgents {
   http: http.Agent;
@@ -41,18 +43,23 @@ const DROPPED = new Set([
 
 export interface UpstreamRequest {
   url: URL;
-  /** The request target, kept as raw bytes (never re-encoded by URL parsing). */
+  /** The request target: the upstream's path and query, then the stored path and raw query string. */
   path: string;
   method: string;
   headers: Record<string, string>;
   body: Buffer;
 }
 
-/** `/hooks` + `/stripe/events` → `/hooks/stripe/events`; the query strings of both are kept. */
+/**
+ * `/hooks` + `/stripe/events` → `/hooks/stripe/events`; the query strings of both are kept. The stored
+ * path goes through sendablePath: unchanged when `ingest` encoded it, encoded when an older `ingest`
+ * stored it as API Gateway decoded it (a space or a `?` in it would otherwise fail or split the target).
+ */
 export function targetPath(upstream: URL, envelope: Envelope, preservePath: boolean): string {
   let path = upstream.pathname;
   if (preservePath && envelope.rawPath && envelope.rawPath !== '/') {
-    path = path.replace(/\/+$/, '') + (envelope.rawPath.startsWith('/') ? '' : '/') + envelope.rawPath;
+    const received = sendablePath(envelope.rawPath);
+    path = path.replace(/\/+$/, '') + (received.startsWith('/') ? '' : '/') + received;
   }
   const queries = [upstream.search.replace(/^\?/, ''), envelope.rawQueryString].filter((q) => q);
   return queries.length ? `${path}?${queries.join('&')}` : path;

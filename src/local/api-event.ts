@@ -5,8 +5,13 @@
  * What API Gateway does, and so what this does:
  * - header names lower-cased; a repeated header becomes one value joined with commas (no space);
  * - Cookie headers are taken out of `headers` and split into the `cookies` array;
- * - `rawPath` / `rawQueryString` are the request target's bytes as sent; `queryStringParameters`
- *   holds the decoded values, repeated keys comma-joined; both are absent when there is no query;
+ * - `rawQueryString` is the query as sent; `queryStringParameters` holds the decoded values, repeated
+ *   keys comma-joined; both are absent when there is no query;
+ * - `rawPath` (and `requestContext.http.path`) is URL-decoded, despite its name: HTTP APIs decode it
+ *   (REST APIs and function URLs do not). Live captures (hotsock/voker PR 8) show `%20` → space,
+ *   `%2F` → `/`, `%23` → `#`, UTF-8 escapes → characters. They also show AWS cutting the path at a
+ *   decoded `%3F` and decoding some escapes twice (`%252F` → `/`); dev decodes once and keeps the
+ *   rest, and a malformed escape stays as it is;
  * - it adds x-forwarded-for (appending the peer to any chain the sender brought), -port and -proto,
  *   and an x-amzn-trace-id;
  * - the body is a UTF-8 string only for text content types, otherwise base64 with isBase64Encoded
@@ -94,6 +99,19 @@ function decode(s: string): string {
   }
 }
 
+/** `/a%20b/%CE%BB` → `/a b/λ`: every valid escape decoded (as UTF-8), anything else kept. */
+export function decodePath(path: string): string {
+  if (!path.includes('%')) return path;
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    // A stray `%` or bytes that are not UTF-8: decode run by run, invalid UTF-8 becoming U+FFFD.
+    return path.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) =>
+      Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'),
+    );
+  }
+}
+
 /** An IPv4 peer seen through a dual-stack socket is "::ffff:127.0.0.1"; API Gateway reports "127.0.0.1". */
 function plainIp(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
@@ -127,7 +145,7 @@ export function buildHttpApiEvent(req: IncomingRequest): APIGatewayProxyEventV2 
   headers['x-amzn-trace-id'] = traceId(timeEpoch);
 
   const q = req.url.indexOf('?');
-  const rawPath = q < 0 ? req.url : req.url.slice(0, q);
+  const rawPath = decodePath(q < 0 ? req.url : req.url.slice(0, q));
   const rawQueryString = q < 0 ? '' : req.url.slice(q + 1);
   const queryStringParameters = queryParameters(rawQueryString);
   const domainName = headers.host ?? `127.0.0.1:${req.localPort}`;

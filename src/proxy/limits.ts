@@ -35,3 +35,37 @@ export function maxBatchSizeFor(l: Omit<DeliveryLimits, 'batchSize'>): number {
   const pacing = l.rate ? l.concurrency / l.rate : 0;
   return Math.max(1, Math.floor((LAMBDA_MAX_TIMEOUT - SLACK_SECONDS) / (l.timeout + pacing)));
 }
+
+/** The parts of a proxy's retry schedule (src/handlers/pacing.ts, backoffSeconds). */
+export interface RetrySchedule {
+  maxAttempts: number;
+  backoffBase: number;
+  backoffMax: number;
+  /** The deliver function's timeout: the longest one attempt can run. */
+  functionTimeout: number;
+}
+
+/**
+ * The longest a failing webhook can spend in the queue before its last attempt: between two attempts
+ * it waits its backoff, or the upstream's Retry-After (429/503), which deliver honours as a floor past
+ * --backoff-max up to the 12 h SQS allows a message to stay hidden after a receive (AWS:
+ * ChangeMessageVisibility, "The maximum is 12 hours"). So each of the maxAttempts − 1 waits ends at
+ * most 12 h after that attempt's receive, and the last attempt runs at most the function timeout.
+ */
+export function worstRetrySeconds(s: Pick<RetrySchedule, 'maxAttempts' | 'functionTimeout'>): number {
+  return (s.maxAttempts - 1) * SQS_MAX_VISIBILITY + s.functionTimeout;
+}
+
+/** The same schedule when the upstream sends no Retry-After: doubling backoff, +20 % jitter, capped. */
+export function backoffScheduleSeconds(s: RetrySchedule): number {
+  let total = s.maxAttempts * s.functionTimeout;
+  for (let k = 1; k < s.maxAttempts; k++) {
+    total += Math.min(s.backoffMax, SQS_MAX_VISIBILITY, 1.2 * s.backoffBase * 2 ** (k - 1));
+  }
+  return total;
+}
+
+/** The most attempts whose worst-case schedule fits in `retentionSeconds` (at least 1). */
+export function maxAttemptsWithin(retentionSeconds: number, functionTimeout: number): number {
+  return Math.max(1, Math.floor((retentionSeconds - functionTimeout) / SQS_MAX_VISIBILITY) + 1);
+}

@@ -67,6 +67,7 @@ const QUEUE_ATTRIBUTES = [
   'ApproximateNumberOfMessagesDelayed',
   'VisibilityTimeout',
   'RedrivePolicy',
+  'MessageRetentionPeriod',
 ] as const;
 
 const COUNT_ATTRIBUTES = [

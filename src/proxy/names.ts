@@ -2,7 +2,7 @@
  * Deterministic AWS names and tags for one proxy. There is no local state file: a proxy is found
  * in AWS again by these names (and checked by its tags), from any machine.
  */
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 
 export const TOOL_TAG = 'managed-by';
 export const TOOL_TAG_VALUE = 'webhook-proxy';
@@ -12,6 +12,23 @@ export const NAME_TAG = 'webhook-proxy:name';
 export function isOurs(tags: Record<string, string> | undefined, proxy: string): boolean {
   return tags?.[TOOL_TAG] === TOOL_TAG_VALUE && tags?.[NAME_TAG] === proxy;
 }
+
+/**
+ * Same-named resources that are not this proxy's (labels as the steps name them). `when`: what
+ * stopped, for the message ("create stopped before changing anything").
+ */
+export function notOursError(labels: string[], proxy: string, when: string): CliError {
+  const them = labels.length === 1 ? 'it' : 'them';
+  return new CliError(
+    `${when}: ${labels.join(', ')} ${labels.length === 1 ? 'exists' : 'exist'} with this proxy's ` +
+      `${labels.length === 1 ? 'name' : 'names'} but ${labels.length === 1 ? 'was' : 'were'} not made by ` +
+      `webhook-proxy for proxy "${proxy}" (no tags ${TOOL_TAG}=${TOOL_TAG_VALUE} and ${NAME_TAG}=${proxy}).`,
+    `webhook-proxy never adopts, changes or deletes what it did not make. Use another proxy name; or, if ` +
+      `${them} belonged to this proxy and lost ${labels.length === 1 ? 'its' : 'their'} tags, tag ${them} ` +
+      `${TOOL_TAG}=${TOOL_TAG_VALUE} and ${NAME_TAG}=${proxy}; otherwise delete or rename ${them} first.`,
+  );
+}
+
 export const PREFIX = 'webhook-proxy-';
 
 /**

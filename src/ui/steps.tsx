@@ -13,6 +13,7 @@ const COLOURS: Record<string, string> = {
   deleted: 'red',
   unchanged: 'gray',
   absent: 'gray',
+  kept: 'yellow',
   failed: 'red',
 };
 

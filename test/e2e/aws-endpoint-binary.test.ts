@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBinAsync } from '../helpers/bin.js';
-import { hangingServer } from '../helpers/net.js';
+import { silentServer } from '../helpers/net.js';
 import { ensureBuilt } from './dev-harness.js';
 
 // No real AWS: fake keys, no shared files, no endpoint unless a test gives one.
@@ -19,10 +19,10 @@ const env = {
   WEBHOOK_PROXY_AWS_TIMEOUT: '0.5',
 };
 
-let server: Awaited<ReturnType<typeof hangingServer>>;
+let server: Awaited<ReturnType<typeof silentServer>>;
 beforeAll(async () => {
   await ensureBuilt();
-  server = await hangingServer();
+  server = await silentServer();
 });
 afterAll(() => server.close());
 

@@ -1,5 +1,5 @@
 /** Network helpers shared by unit, integration and e2e tests. */
-import { createServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 
 /** A port nothing listens on: bound on 127.0.0.1, then released (a connection there is refused). */
 export async function closedPort(): Promise<number> {
@@ -11,28 +11,31 @@ export async function closedPort(): Promise<number> {
 }
 
 /**
- * A TCP server on 127.0.0.1 that accepts every connection and never answers (a hung endpoint):
- * `connections` counts them (one per SDK attempt, as a timed-out request's socket is destroyed).
+ * A server on 127.0.0.1 that accepts every connection and never answers (what an AWS endpoint looks
+ * like from a VPC whose route goes nowhere useful, or a stuck proxy): `connections` counts them.
  */
-export async function hangingServer() {
-  const sockets = new Set<Socket>();
-  let connections = 0;
-  const srv = createServer((s) => {
-    connections++;
-    sockets.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => sockets.delete(s));
+export async function silentServer(): Promise<{
+  url: string;
+  connections(): number;
+  close(): Promise<void>;
+}> {
+  let count = 0;
+  const sockets = new Set<import('node:net').Socket>();
+  const srv = createServer((socket) => {
+    count++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const { port } = srv.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
-    get connections() {
-      return connections;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => srv.close(r));
-    },
+    connections: () => count,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        srv.close(() => r());
+      }),
   };
 }

@@ -91,6 +91,7 @@ export async function createProxyFixture(name: string, o: FixtureOptions = {}): 
           { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
         ],
       }),
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
     }),
   );
   const fn = (FunctionName: string, Variables: Record<string, string>) =>

@@ -17,7 +17,7 @@ import { AWS_TIMEOUT_ENV, callTimeouts } from '../../src/aws/timeouts.js';
 import { EndpointUnreachableError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { TEST_REGION, useMoto } from '../helpers/moto.js';
-import { closedPort, hangingServer } from '../helpers/net.js';
+import { closedPort, silentServer } from '../helpers/net.js';
 
 const moto = useMoto();
 const saved = { ...process.env };
@@ -31,7 +31,7 @@ afterEach(async () => {
 });
 
 async function hung() {
-  const s = await hangingServer();
+  const s = await silentServer();
   servers.push(s);
   return s;
 }
@@ -62,7 +62,7 @@ describe('the timeouts', () => {
     expect((err as Error).message).toBe(
       `SQS GetQueueAttributes: no answer within 0.5 s (2 attempts) from ${server.url} (set by --endpoint-url).`,
     );
-    expect(server.connections).toBe(2);
+    expect(server.connections()).toBe(2);
     // The budget is 3 × 0.5 s; the two attempts and the SDK's backoff between them fit in it.
     expect(seconds).toBeLessThan(1.5 + 1);
   });

@@ -7,12 +7,14 @@ import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEnvelope, encodeEnvelope } from '../../src/envelope.js';
 import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../../src/handlers/deliver.js';
 import { createIngestHandler } from '../../src/handlers/ingest.js';
 import { createSqsQueuePort } from '../../src/handlers/sqs-port.js';
@@ -170,6 +172,52 @@ describe('data path through moto SQS', () => {
       expect(r.headers['content-type']).toBe(c.type);
     }
     expect(verified).toEqual(cases.map(() => true));
+    expect(await counts(queueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+  });
+
+  it('paths as an HTTP API decodes them are sent encoded (also from envelopes queued decoded); unsafe ones are never queued', async () => {
+    const queueUrl = await newQueue();
+    const ingest = createIngestHandler({
+      queue: await createSqsQueuePort(queueUrl, sqs),
+      config: { responseStatus: 200, fifo: false },
+      log: () => {},
+    });
+    const json = { 'content-type': 'application/json' };
+    // rawPath as API Gateway hands it over for /twilio/sms%20in/%CE%BB and /a%252Fb (decoded twice).
+    expect(
+      (await ingest(httpApiEvent({ rawPath: '/twilio/sms in/λ', body: '{}', headers: json }))).statusCode,
+    ).toBe(200);
+    expect(
+      (await ingest(httpApiEvent({ rawPath: '/a/../../admin', body: '{}', headers: json }))).statusCode,
+    ).toBe(400);
+    expect((await ingest(httpApiEvent({ rawPath: '/a%2Fb', body: '{}', headers: json }))).statusCode).toBe(
+      400,
+    );
+    // What an older ingest stored: the decoded path as it came.
+    const old = createEnvelope({
+      method: 'POST',
+      rawPath: '/old path?x#y',
+      rawQueryString: 'q=1',
+      headers: json,
+      cookies: [],
+      sourceIp: '203.0.113.7',
+      host: 'h',
+      protocol: 'https',
+      body: Buffer.from('{}'),
+    });
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: encodeEnvelope(old) }));
+
+    const messages = await receiveAll(queueUrl, 2);
+    expect(messages).toHaveLength(2);
+    const before = upstream.received.length;
+    const { res } = await runDeliver(queueUrl, messages, config(`${upstream.url}/in`));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(
+      upstream.received
+        .slice(before)
+        .map((r) => r.url)
+        .sort(),
+    ).toEqual(['/in/old%20path%3Fx%23y?q=1', '/in/twilio/sms%20in/%CE%BB']);
     expect(await counts(queueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 

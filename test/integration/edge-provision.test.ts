@@ -125,20 +125,45 @@ describe('create --handshake --verify (moto)', () => {
     ).toBe(true);
   });
 
-  it('re-running with other flags changes them; without a flag its variable goes away', async () => {
-    const r = cli('create', name, '--upstream', UPSTREAM, '--verify', `github=${SECRETS.github2}`, '--json');
+  it('--verify again replaces the verifiers and keeps the handshakes; left out keeps both; none removes', async () => {
+    const before = await ingestVariables();
+    const r = cli('create', name, '--verify', `github=${SECRETS.github2}`, '--json');
     expect(r.status, r.stderr).toBe(0);
-    const changes = (JSON.parse(r.stdout) as { changes: { resource: string; action: string }[] }).changes;
+    const out = JSON.parse(r.stdout) as {
+      changes: { resource: string; action: string }[];
+      settings: { setting: string; before: string; after: string; security?: true }[];
+    };
     expect(
-      changes.some((c) => c.resource.includes(resourceNames(name).ingestFunction) && c.action === 'updated'),
+      out.changes.some(
+        (c) => c.resource.includes(resourceNames(name).ingestFunction) && c.action === 'updated',
+      ),
     ).toBe(true);
+    // hmac-sha256 is gone: a security change, by provider name only.
+    expect(out.settings).toEqual([
+      expect.objectContaining({
+        setting: 'verify',
+        before: 'github, hmac-sha256',
+        after: 'github',
+        security: true,
+      }),
+    ]);
     const vars = await ingestVariables();
-    expect(vars.WP_HANDSHAKES).toBeUndefined();
+    expect(vars.WP_HANDSHAKES).toBe(before.WP_HANDSHAKES);
     expect(JSON.parse(vars.WP_VERIFY!)).toEqual([{ name: 'github', secret: SECRETS.github2 }]);
     expect(vars.WP_QUEUE_URL).toBeTruthy(); // the rest of the environment is intact
 
-    const none = cli('create', name, '--upstream', UPSTREAM, '--json');
+    // Neither flag given (nor --upstream): both kept, nothing changed.
+    const kept = cli('create', name, '--json');
+    expect(kept.status, kept.stderr).toBe(0);
+    expect(JSON.parse(kept.stdout).settings).toEqual([]);
+    expect(await ingestVariables()).toEqual(vars);
+
+    const none = cli('create', name, '--verify', 'none', '--handshake', 'none', '--json');
     expect(none.status, none.stderr).toBe(0);
+    expect(JSON.parse(none.stdout).settings).toEqual([
+      expect.objectContaining({ setting: 'verify', before: 'github', after: 'none', security: true }),
+      expect.objectContaining({ setting: 'handshake', before: 'meta, slack', after: 'none', security: true }),
+    ]);
     const after = await ingestVariables();
     expect(after.WP_VERIFY).toBeUndefined();
     expect(after.WP_HANDSHAKES).toBeUndefined();
@@ -149,5 +174,9 @@ describe('create --handshake --verify (moto)', () => {
     expect(cli('create', name, '--upstream', UPSTREAM, ...flags, '--dry-run', '--json').status).toBe(0);
     expect(cli('create', name, '--upstream', UPSTREAM, ...flags, '--dry-run').status).toBe(0);
     expect(cli('create', name, '--upstream', UPSTREAM, ...flags, '--verbose').status).toBe(0);
+    // A secret rotated and a verifier removed: shown by name, with a security marker, never the secret.
+    const plain = cli('create', name, '--verify', `github=${SECRETS.github2}`, '--dry-run');
+    expect(plain.status, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^ {2}! verify +github, hmac-sha256 → github {3}SECURITY: /m);
   });
 });

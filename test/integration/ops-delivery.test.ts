@@ -105,6 +105,37 @@ describe('scale', () => {
     expect(r.code).toBe(2);
     const r2 = await runCli('scale', 'x');
     expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('scale needs --concurrency, --rate, or both.');
+    const r3 = await runCli('scale', 'x', '--rate', 'slow');
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toMatch(/--rate must be a number[\s\S]*Or "none"/);
+  });
+
+  it('--rate alone keeps the concurrency; --rate none makes it unpaced, lowering the visibility after the timeout', async () => {
+    const name = uniqueName('scr');
+    const f = await createProxyFixture(name, { concurrency: 6, batchSize: 5 });
+    const r = await runCli('scale', name, '--rate', '3', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ delivery: { concurrency: 6, rate: 3 } });
+    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(6);
+    let fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: f.deliverFunction }));
+    expect(fn.Environment?.Variables).toMatchObject({ WP_RATE: '3', WP_CONCURRENCY: '6' });
+    // 5 × (10 s + 6/3 s) + 5 s = 65 s.
+    expect(fn.Timeout).toBe(65);
+
+    const unpaced = await runCli('scale', name, '--rate', 'none', '--json');
+    expect(unpaced.code, unpaced.stderr).toBe(0);
+    expect(JSON.parse(unpaced.stdout)).toMatchObject({ delivery: { concurrency: 6, rate: null } });
+    fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: f.deliverFunction }));
+    expect(fn.Environment?.Variables).not.toHaveProperty('WP_RATE');
+    expect(fn.Environment?.Variables).toMatchObject({ WP_CONCURRENCY: '6', WP_BACKOFF_MAX: '900' });
+    // 5 × 10 s + 5 s = 55 s, and the visibility 6 × that (lowered after the function's timeout went down).
+    expect(fn.Timeout).toBe(55);
+    const vis = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: f.queueUrl, AttributeNames: ['VisibilityTimeout'] }),
+    );
+    expect(Number(vis.Attributes?.VisibilityTimeout)).toBe(6 * 55);
+    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(6);
   });
 
   it('accepts 1 on an ordered proxy and keeps the mapping at 2', async () => {

@@ -90,7 +90,7 @@ describe('destroy of a proxy that is not there', () => {
     const name = uniqueName('pdn');
     const res = await runCli('destroy', name, '--region', 'eu-west-1', '--json');
     expect(res.code, res.stderr).toBe(0);
-    expect(JSON.parse(res.stdout)).toEqual({ name, region: 'eu-west-1', deleted: [] });
+    expect(JSON.parse(res.stdout)).toEqual({ name, region: 'eu-west-1', deleted: [], leftAlone: [] });
     const plain = await runCli('destroy', name, '--region', 'eu-west-1');
     expect(plain.stdout).toContain(`Nothing to delete: there is no proxy "${name}" in eu-west-1.`);
 
@@ -153,7 +153,9 @@ describe('create after a destroy interrupted while the mapping was being deleted
       await cliAws().lambda(),
       (cmd) => {
         const deleting = { ...old, State: 'Deleting' };
-        if (cmd instanceof ListEventSourceMappingsCommand && listed++ === 0) {
+        // Listed as Deleting until the poll sees it gone (create's up-front read lists it too).
+        if (cmd instanceof ListEventSourceMappingsCommand && polled === 0) {
+          listed++;
           return { EventSourceMappings: [deleting] };
         }
         if (cmd instanceof GetEventSourceMappingCommand && cmd.input.UUID === old.UUID) {
@@ -171,6 +173,7 @@ describe('create after a destroy interrupted while the mapping was being deleted
     ).action;
     expect(mappingAction).toBe('created');
     expect(polled).toBe(2);
+    expect(listed).toBeGreaterThanOrEqual(2);
     const d = await describeProxy(name);
     expect(d.mappings).toHaveLength(1);
     expect(d.mappings[0]!.UUID).not.toBe(old.UUID);

@@ -8,7 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { handlerZip } from '../../src/proxy/provision/bundle.js';
 import { runCli } from '../helpers/proxy-fixture.js';
 import { motoEnv, uniqueName, useMoto } from '../helpers/moto.js';
-import { describeProxy, leftovers, recordCalls, undoAll, type Restore } from '../helpers/provision.js';
+import {
+  describeProxy,
+  leftovers,
+  recordCalls,
+  undoAll,
+  writes,
+  type Restore,
+} from '../helpers/provision.js';
 
 useMoto();
 const U = 'https://app.example.com/hooks';
@@ -16,23 +23,37 @@ const U = 'https://app.example.com/hooks';
 const restore: Restore = [];
 afterEach(() => undoAll(restore));
 
-// [what is wrong, the arguments after `create NAME` (or a whole argv when it starts with a command), what the message says]
-const BAD: [string, string[], RegExp][] = [
-  ['no --upstream', [], /create needs --upstream/],
+// [what is wrong, the arguments after `create NAME`, what the message says, and whether it depends on
+// the proxy's current settings: a flag left out keeps its value, so such a check runs once they are
+// read (read calls only, before anything is changed); a flag that is wrong on its own calls nothing.]
+const READS = true;
+const BAD: [string, string[], RegExp, boolean?][] = [
+  ['no --upstream (for a new proxy)', [], /create needs --upstream/, READS],
   ['upstream not a URL', ['--upstream', 'app.example.com'], /absolute http\(s\) URL/],
   ['upstream not http(s)', ['--upstream', 'ftp://app.example.com/'], /must use http or https/],
   ['upstream with credentials', ['--upstream', 'https://u:p@app.example.com/'], /credentials/],
-  ['concurrency 1', ['--upstream', U, '--concurrency', '1'], /at least 2[\s\S]*--ordered/],
+  ['concurrency 1', ['--upstream', U, '--concurrency', '1'], /at least 2[\s\S]*--ordered/, READS],
   ['concurrency 1001', ['--upstream', U, '--concurrency', '1001'], /--concurrency must be a whole number/],
   ['concurrency not a number', ['--upstream', U, '--concurrency', 'lots'], /--concurrency must be/],
   ['batch size 0', ['--upstream', U, '--batch-size', '0'], /--batch-size must be/],
-  ['ordered batch over 1', ['--upstream', U, '--ordered', '--batch-size', '5'], /one webhook per batch/],
+  [
+    'ordered batch over 1',
+    ['--upstream', U, '--ordered', '--batch-size', '5'],
+    /one webhook per batch/,
+    READS,
+  ],
   [
     'ordered, explicit batch of 10',
     ['--upstream', U, '--ordered', '--batch-size', '10'],
     /one webhook per batch/,
+    READS,
   ],
-  ['batch beyond 15 minutes', ['--upstream', U, '--batch-size', '200', '--timeout', '30'], /15-minute/],
+  [
+    'batch beyond 15 minutes',
+    ['--upstream', U, '--batch-size', '200', '--timeout', '30'],
+    /15-minute/,
+    READS,
+  ],
   [
     'max attempts 1',
     ['--upstream', U, '--max-attempts', '1'],
@@ -45,6 +66,38 @@ const BAD: [string, string[], RegExp][] = [
     'backoff max < base',
     ['--upstream', U, '--backoff-base', '60', '--backoff-max', '10'],
     /must not be below/,
+    READS,
+  ],
+  [
+    'backoff max over 12 hours',
+    ['--upstream', U, '--backoff-max', '43201'],
+    /--backoff-max cannot exceed 43200 seconds \(12 hours[\s\S]*at most 12 hours after it was received/,
+  ],
+  [
+    'rate neither a number nor none',
+    ['--upstream', U, '--rate', 'fast'],
+    /--rate must be a number[\s\S]*Or "none"/,
+  ],
+  [
+    'verify none with a verifier',
+    ['--upstream', U, '--verify', 'none', '--verify', 'github=s3cret'],
+    /--verify none/,
+  ],
+  [
+    'ingress none with a burst',
+    ['--upstream', U, '--ingress-rate', 'none', '--ingress-burst', '5'],
+    /takes no --ingress-burst/,
+  ],
+  [
+    'vpc none with security groups',
+    ['--upstream', U, '--vpc-subnets', 'none', '--vpc-security-groups', 'sg-0abc'],
+    /takes no --vpc-security-groups/,
+  ],
+  [
+    'retention shorter than the retry schedule',
+    ['--upstream', U, '--retention', '1'],
+    /--retention 1 day is shorter[\s\S]*Retry-After[\s\S]*--retention 5 or more, or --max-attempts 2 or fewer/,
+    READS,
   ],
   ['status 500', ['--upstream', U, '--response-status', '500'], /--response-status must be/],
   ['memory 64', ['--upstream', U, '--memory', '64'], /--memory must be/],
@@ -63,15 +116,16 @@ const BAD: [string, string[], RegExp][] = [
 
 describe('bad input', () => {
   it.each(BAD)(
-    '%s: exit 2, says what to fix, calls no AWS API, creates nothing',
-    async (_what, args, says) => {
+    '%s: exit 2, says what to fix, changes nothing in AWS, creates nothing',
+    async (_what, args, says, reads) => {
       const name = uniqueName('bad');
       const sent = await recordCalls(restore);
       const res = await runCli('create', name, ...args);
       expect(res.code, res.stderr).toBe(2);
       expect(res.stderr).toMatch(says);
       expect(res.stdout).toBe('');
-      expect(sent).toEqual([]);
+      if (reads) expect(writes(sent)).toEqual([]);
+      else expect(sent).toEqual([]);
       expect(await leftovers(name)).toEqual([]);
     },
   );

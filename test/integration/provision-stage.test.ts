@@ -94,6 +94,40 @@ describe('the $default stage on a re-run of create', () => {
     expect((await runCli('destroy', name, '--yes')).code).toBe(0);
   });
 
+  it('--ingress-rate none sets the account-level limit (a stage throttle cannot be unset), flagged as security', async () => {
+    const name = uniqueName('stgnone');
+    const first = await runCli('create', name, '--upstream', UPSTREAM, ...ingress(50, 100));
+    expect(first.code, first.stderr).toBe(0);
+    const { api } = await describeProxy(name);
+
+    const sent = await stubStageWrites();
+    // Left out, the limit is kept.
+    const kept = await runCli('create', name, '--json');
+    expect(kept.code, kept.stderr).toBe(0);
+    onlyTheseChanged(kept.stdout, {});
+    const res = await runCli('create', name, '--ingress-rate', 'none', '--json');
+    expect(res.code, res.stderr).toBe(0);
+    onlyTheseChanged(res.stdout, { 'stage $default': 'updated' });
+    expect(JSON.parse(res.stdout).settings).toEqual([
+      expect.objectContaining({
+        setting: 'ingress-rate',
+        before: '50/s, burst 100',
+        after: 'none',
+        security: true,
+      }),
+    ]);
+    expect(sent).toEqual([
+      {
+        command: 'UpdateStage',
+        input: expect.objectContaining({
+          ApiId: api!.ApiId,
+          DefaultRouteSettings: { ThrottlingRateLimit: 10_000, ThrottlingBurstLimit: 5_000 },
+        }),
+      },
+    ]);
+    expect((await runCli('destroy', name, '--yes')).code).toBe(0);
+  });
+
   it('--no-access-logs sends DeleteAccessLogSettings and no UpdateStage', async () => {
     const name = uniqueName('stgoff');
     const first = await runCli('create', name, '--upstream', UPSTREAM);
@@ -121,8 +155,14 @@ describe('the $default stage on a re-run of create', () => {
     expect(before.logGroups.access).toBeUndefined();
 
     const sent = await stubStageWrites();
-    const res = await runCli('create', name, '--upstream', UPSTREAM, '--json');
+    // Left out, --no-access-logs is kept: turning them back on takes --access-logs.
+    const kept = await runCli('create', name, '--json');
+    expect(kept.code, kept.stderr).toBe(0);
+    onlyTheseChanged(kept.stdout, {});
+    expect(sent).toEqual([]);
+    const res = await runCli('create', name, '--access-logs', '--json');
     expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).settings).toEqual([{ setting: 'access-logs', before: 'off', after: 'on' }]);
     const logGroup = `log group ${before.names.accessLogGroup}`;
     onlyTheseChanged(res.stdout, { [logGroup]: 'created', 'stage $default': 'updated' });
     expect(sent).toEqual([

@@ -251,6 +251,8 @@ describe('create with every delivery flag → describe → converge → destroy'
         `updated queue ${d.names.queue}`,
       ].sort(),
     );
+    // Only the flag that changed is a changed setting; every other one was kept.
+    expect(json(res).settings).toEqual([{ setting: 'concurrency', before: '3', after: '5' }]);
     expect(d.mappings).toHaveLength(1);
     expect(d.mappings[0]!.UUID).toBe(before.mappings[0]!.UUID);
     expect(d.mappings[0]!.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
@@ -283,7 +285,7 @@ describe('create with every delivery flag → describe → converge → destroy'
 });
 
 describe('create --ordered', () => {
-  it('builds a FIFO pair, one message group, deliver pacing alone, a mapping capped at 2; cannot flip kinds', async () => {
+  it('builds a FIFO pair, one message group, deliver pacing alone, a mapping capped at 2; a re-run keeps it ordered', async () => {
     const name = uniqueName('fifo');
     const res = await runCli(
       'create',
@@ -338,13 +340,25 @@ describe('create --ordered', () => {
     // AWS supports no batching window on FIFO sources.
     expect(d.mappings[0]!.MaximumBatchingWindowInSeconds).toBeUndefined();
 
-    const flip = await runCli('create', name, '--upstream', UPSTREAM);
-    expect(flip.code).toBe(1);
-    expect(flip.stderr).toMatch(/already exists as an ordered/);
+    // A re-run without --ordered keeps the proxy ordered (a flag left out keeps its value).
+    const again = await runCli('create', name, '--upstream', UPSTREAM, '--json');
+    expect(again.code, again.stderr).toBe(0);
+    expect(new Set(Object.values(actionsOf(again)))).toEqual(new Set(['unchanged']));
+    expect(json(again).settings).toEqual([]);
     expect(await leftovers(name)).not.toContain(`queue webhook-proxy-${name}`);
 
     expect((await runCli('destroy', name, '--yes')).code).toBe(0);
     expect(await leftovers(name)).toEqual([]);
+  });
+
+  it('an unordered proxy cannot become ordered in place: exit 1, nothing of the other kind made', async () => {
+    const name = uniqueName('nofifo');
+    expect((await runCli('create', name, '--upstream', UPSTREAM)).code).toBe(0);
+    const flip = await runCli('create', name, '--ordered');
+    expect(flip.code).toBe(1);
+    expect(flip.stderr).toMatch(/already exists as an unordered proxy/);
+    expect(await leftovers(name)).not.toContain(`queue webhook-proxy-${name}.fifo`);
+    expect((await runCli('destroy', name, '--yes')).code).toBe(0);
   });
 });
 
@@ -366,9 +380,16 @@ describe('--vpc-subnets', () => {
     expect(ec2(d.roles.ingest.policies[0]!)).toEqual([]);
     expect(d.functions.ingest.config.VpcConfig?.SubnetIds ?? []).toEqual([]);
 
-    const out = await runCli('create', name, '--upstream', UPSTREAM, '--json');
+    // Left out, the VPC is kept; --vpc-subnets none takes deliver out, shown before → after.
+    const kept = await runCli('create', name, '--json');
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(new Set(Object.values(actionsOf(kept)))).toEqual(new Set(['unchanged']));
+    const out = await runCli('create', name, '--vpc-subnets', 'none', '--json');
     expect(out.code, out.stderr).toBe(0);
     expect(actionsOf(out)[`role ${d.names.deliverRole}`]).toBe('updated');
+    expect(json(out).settings).toEqual([
+      { setting: 'vpc-subnets', before: 'subnet-0a1b2c, subnet-0d4e5f (sg-0123abcd)', after: 'none' },
+    ]);
     d = await describeProxy(name);
     expect(d.functions.deliver.config.VpcConfig?.SubnetIds ?? []).toEqual([]);
     expect(ec2(d.roles.deliver.policies[0]!)).toEqual([]);

@@ -94,6 +94,36 @@ describe('deliver handler', () => {
     expect(upstream.received[0]!.url).toBe('/hooks/twilio/sms%20in?key=k&a=1');
   });
 
+  it('sends a path an older ingest queued decoded, encoded instead of failing every attempt', async () => {
+    const { upstream, handler, events } = await setup(undefined, { preservePath: true });
+    // As an HTTP API decodes /twilio/sms%20in/%CE%BB%3Fx: a space node:http refuses, a ? that would split.
+    const old = envelope('x', { rawPath: '/twilio/sms in/λ?x' });
+    const res = await handler(sqsEvent([sqsRecord(encodeEnvelope(old))]));
+    expect(res.batchItemFailures).toEqual([]);
+    expect(upstream.received[0]!.url).toBe('/hooks/twilio/sms%20in/%CE%BB%3Fx?key=k&a=1');
+    expect(events[0]).toMatchObject({ event: 'delivered' });
+  });
+
+  it('with --preserve-path, does not forward a queued path with a dot segment; it fails toward the DLQ', async () => {
+    const { upstream, handler, events, visibility } = await setup(undefined, { preservePath: true });
+    const rec = sqsRecord(encodeEnvelope(envelope('x', { rawPath: '/a/../../admin' })), { attempt: 1 });
+    const res = await handler(sqsEvent([rec]));
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: rec.messageId }]);
+    expect(upstream.received).toHaveLength(0);
+    expect(events[0]).toMatchObject({
+      event: 'failed',
+      final: false,
+      error: expect.stringContaining('dot segment'),
+    });
+    expect(visibility[0]!.seconds).toBeGreaterThan(0);
+  });
+
+  it('without --preserve-path the path is not used, so the same webhook is delivered', async () => {
+    const { upstream, handler } = await setup();
+    await handler(sqsEvent([sqsRecord(encodeEnvelope(envelope('x', { rawPath: '/a/../../admin' })))]));
+    expect(upstream.received[0]!.url).toBe('/hooks?key=k&a=1');
+  });
+
   it('reports a non-2xx as a batch item failure and backs it off', async () => {
     const { handler, visibility, events } = await setup((_r, res) => {
       res.statusCode = 500;
@@ -159,6 +189,61 @@ describe('deliver handler', () => {
     ]);
     expect(upstream.received.map((r) => r.body.toString())).toEqual(['a', 'bad', 'c', 'bad', 'e']);
     expect(upstream.maxInFlight).toBe(1);
+  });
+
+  it('keeps a long Retry-After within 12 h of the receive (first receive: its timestamp is exact)', async () => {
+    const { handler, visibility, events } = await setup((_r, res) => {
+      res.statusCode = 503;
+      res.setHeader('retry-after', '43200');
+      res.end();
+    });
+    const rec = sqsRecord(encodeEnvelope(envelope('x')), { attempt: 1 });
+    rec.attributes.ApproximateFirstReceiveTimestamp = String(Date.now() - 3 * 3600_000);
+    await handler(sqsEvent([rec]));
+    // 12 h − the 3 h since the receive − the 5-minute clock margin; asking for 43,200 would be refused.
+    const allowed = 43_200 - 3 * 3600 - 300;
+    expect(visibility[0]!.seconds).toBeLessThanOrEqual(allowed);
+    expect(visibility[0]!.seconds).toBeGreaterThan(allowed - 30);
+    expect(events[0]).toMatchObject({ event: 'failed', retryInSeconds: visibility[0]!.seconds });
+  });
+
+  it('on a later receive, allows for the time the batch may have waited before this invocation', async () => {
+    const { handler, visibility } = await setup((_r, res) => {
+      res.statusCode = 429;
+      res.setHeader('retry-after', '43200');
+      res.end();
+    });
+    // First received 20 h ago: counting from that would leave nothing (and hide it for 0 s, a hot loop).
+    const rec = sqsRecord(encodeEnvelope(envelope('x')), { attempt: 4 });
+    rec.attributes.ApproximateFirstReceiveTimestamp = String(Date.now() - 20 * 3600_000);
+    await handler(sqsEvent([rec]));
+    const allowed = 43_200 - 7_200 - 300;
+    expect(visibility[0]!.seconds).toBeLessThanOrEqual(allowed);
+    expect(visibility[0]!.seconds).toBeGreaterThan(allowed - 30);
+  });
+
+  it('gives up a visibility call that would run past the function timeout, and returns in time', async () => {
+    let deadline = Infinity;
+    const upstream = await startUpstream((_r, res) => {
+      deadline = Date.now() + 1000; // the request used up the invocation's time but a second
+      res.statusCode = 500;
+      res.end();
+    });
+    closers.push(upstream.close);
+    let calls = 0;
+    const handler = createDeliverHandler({
+      // SQS that never answers (sqs-port.ts bounds its own calls too; this one does not).
+      queue: { send: async () => {}, changeVisibility: () => (calls++, new Promise<void>(() => {})) },
+      config: { ...deliverConfigFromEnv({ WP_UPSTREAM: upstream.url }), timeoutSeconds: 2 },
+      log: () => {},
+    });
+    const rec = sqsRecord(encodeEnvelope(envelope('x')));
+    const res = await handler(sqsEvent([rec]), {
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    });
+    expect(Date.now()).toBeLessThanOrEqual(deadline);
+    expect(calls).toBe(1);
+    expect(res.batchItemFailures).toEqual([{ itemIdentifier: rec.messageId }]);
   });
 
   it('on the last attempt hands the message straight to the DLQ (visibility 0)', async () => {

@@ -47,6 +47,39 @@ describe('ingest handler', () => {
     expect(logs[0]).toMatchObject({ id, status: 200, method: 'POST', path: '/sendgrid/events' });
   });
 
+  it('stores the path API Gateway decoded, re-encoded so deliver can send it', async () => {
+    const { handler, sent, logs } = setup();
+    // What an HTTP API hands over for /hooks/a%20b/%CE%BB/literal%253Fv (decoded; %253F twice).
+    const res = await handler(httpApiEvent({ rawPath: '/hooks/a b/λ/literal?v', rawQueryString: 'x=%20' }));
+    expect(res.statusCode).toBe(200);
+    const env = decodeEnvelope(sent[0]!.body);
+    expect(env.rawPath).toBe('/hooks/a%20b/%CE%BB/literal%3Fv');
+    expect(env.rawQueryString).toBe('x=%20');
+    expect(logs[0]).toMatchObject({ path: '/hooks/a%20b/%CE%BB/literal%3Fv' });
+  });
+
+  it.each([
+    ['/hooks/../../admin', 'dot segment'],
+    ['/hooks/%2e%2e/admin', 'dot segment'],
+    ['/hooks/a%2Fb', 'encoded slash'],
+    ['/hooks/a\\b', 'backslash'],
+    ['/hooks/a\u0000b', 'NUL'],
+  ])('refuses %s with 400 and stores nothing', async (rawPath, reason) => {
+    const { handler, sent, logs } = setup();
+    const res = await handler(
+      httpApiEvent({ rawPath, body: '{}', headers: { 'content-type': 'application/json' } }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(res.headers?.['content-type']).toBe('application/json');
+    const err = JSON.parse(res.body!);
+    expect(err.error).toBe('unsafe_path');
+    expect(err.message).toContain(reason);
+    expect(err.message).toContain('It was not stored');
+    expect(sent).toHaveLength(0);
+    expect(logs).toEqual([expect.objectContaining({ status: 400, level: 'warn' })]);
+    expect(String(logs[0]!.error)).toContain(reason);
+  });
+
   it('decodes base64 bodies back to the original bytes (binary, form-encoded)', async () => {
     const { handler, sent } = setup();
     const bin = randomBytes(2048);

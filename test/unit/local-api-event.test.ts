@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   apiGatewayTime,
   buildHttpApiEvent,
+  decodePath,
   isTextContentType,
   queryParameters,
 } from '../../src/local/api-event.js';
@@ -75,6 +76,20 @@ describe('buildHttpApiEvent', () => {
     });
     expect(e.body).toBe('{"ok":true}');
     expect(e.isBase64Encoded).toBe(false);
+  });
+
+  it('decodes rawPath as an HTTP API does, and leaves the query string encoded', () => {
+    // hotsock/voker's live captures: %20 → space, %2F → /, %23 → #, UTF-8 escapes → characters.
+    const e = buildHttpApiEvent({ ...base, url: '/a%20b/c%2Fd%23e/%CE%BB?q=%20%2F' });
+    expect(e.rawPath).toBe('/a b/c/d#e/λ');
+    expect(e.requestContext.http.path).toBe('/a b/c/d#e/λ');
+    expect(e.rawQueryString).toBe('q=%20%2F');
+    // Decoded once (AWS decodes some escapes a second time; dev does not).
+    expect(decodePath('/x%252F')).toBe('/x%2F');
+    // A malformed escape or bytes that are not UTF-8 do not throw: the rest is still decoded.
+    expect(decodePath('/100%/a%20b')).toBe('/100%/a b');
+    expect(decodePath('/%FF%20')).toBe('/\uFFFD ');
+    expect(decodePath('/plain')).toBe('/plain');
   });
 
   it('base64-encodes every body that is not text, JSON, XML or JavaScript', () => {
@@ -181,7 +196,10 @@ describe('the HTTP front', () => {
     expect(res).toMatch(/set-cookie: s=1; Path=\//i);
     expect(res).toMatch(/apigw-requestid: \S+/i);
     expect(res.endsWith('queued')).toBe(true);
-    expect(seen!.rawPath).toBe('/in%20box');
+    // Decoded, as an HTTP API hands it over (the query string keeps its encoding).
+    expect(seen!.rawPath).toBe('/in box');
+    expect(seen!.requestContext.http.path).toBe('/in box');
+    expect(seen!.rawQueryString).toBe('x=1');
     expect(seen!.headers['x-dup']).toBe('a,b');
     expect(seen!.cookies).toEqual(['k=v']);
     expect(seen!.isBase64Encoded).toBe(true);

@@ -58,12 +58,23 @@ export async function updateMapping(
   /** false when the caller waits for the new state itself (with progress and its own bound). */
   settleAfter = true,
 ): Promise<void> {
-  const [{ UpdateEventSourceMappingCommand }, { waitMappingSettled, retryWhileMappingBusy }] =
-    await Promise.all([import('@aws-sdk/client-lambda'), import('../provision/mapping.js')]);
+  const [
+    { UpdateEventSourceMappingCommand },
+    { waitMappingSettled, retryWhileMappingBusy },
+    { retryWhileVisibilityPropagates },
+  ] = await Promise.all([
+    import('@aws-sdk/client-lambda'),
+    import('../provision/mapping.js'),
+    import('../provision/visibility.js'),
+  ]);
   const lambda = await aws.lambda();
   await waitMappingSettled(lambda, uuid);
+  // Busy (ResourceInUse) and, right after scale raised the queue's visibility, Lambda still seeing
+  // the old one: both wait and try again, each within its own bound.
   await retryWhileMappingBusy(() =>
-    lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, ...change })),
+    retryWhileVisibilityPropagates(() =>
+      lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, ...change })),
+    ),
   );
   if (settleAfter) await waitMappingSettled(lambda, uuid);
 }

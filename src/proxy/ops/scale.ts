@@ -24,10 +24,13 @@ import { need, type Proxy } from '../locate.js';
 import { MIN_MAPPING_CONCURRENCY, setMappingConcurrency } from './mapping.js';
 
 export interface ScaleRequest {
-  /** Requested concurrency; for an ordered proxy this is informational (always one at a time). */
-  concurrency: number;
-  /** New rate in requests/s; undefined keeps the current one. */
-  rate?: number;
+  /**
+   * Requested concurrency; undefined keeps the mapping's. For an ordered proxy this is informational
+   * (always one at a time).
+   */
+  concurrency?: number;
+  /** New rate in requests/s; null: unpaced (`--rate none`); undefined keeps the current one. */
+  rate?: number | null;
   /** Max seconds to wait for the function update. */
   maxWaitSeconds?: number;
 }
@@ -46,15 +49,21 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
   const queue = need(proxy, 'queue');
   // An ordered proxy's one FIFO message group is delivered one batch at a time whatever the cap, so
   // the mapping keeps AWS's minimum of 2 and pacing counts one invocation.
-  const effective = proxy.ordered ? 1 : req.concurrency;
-  const mappingConcurrency = proxy.ordered ? MIN_MAPPING_CONCURRENCY : req.concurrency;
+  // What it was not told, it keeps: the mapping's concurrency, the function's rate.
+  const concurrency =
+    req.concurrency ??
+    mapping.maximumConcurrency ??
+    (Number(deliver.env[ENV.concurrency]) || DEFAULTS.concurrency);
+  const effective = proxy.ordered ? 1 : concurrency;
+  const mappingConcurrency = proxy.ordered ? MIN_MAPPING_CONCURRENCY : concurrency;
   const currentRate = rateOf(deliver.env);
-  const rate = req.rate ?? currentRate;
+  const rate = req.rate === undefined ? currentRate : req.rate;
   const changed: string[] = [];
 
+  // Unpaced, the function ignores WP_CONCURRENCY (it only divides the rate): a concurrency change
+  // alone then needs no function update. Going unpaced removes WP_RATE.
   const envChanged =
-    rate !== null &&
-    (String(rate) !== deliver.env[ENV.rate] || String(effective) !== deliver.env[ENV.concurrency]);
+    rate !== currentRate || (rate !== null && String(effective) !== deliver.env[ENV.concurrency]);
   const oldMapping = mapping.maximumConcurrency;
   const raising = oldMapping === undefined || mappingConcurrency >= oldMapping;
 
@@ -88,12 +97,13 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
     visibilityTimeout = queueVisibilityTimeout(limits);
     const oldVisibility = Number(queue.attributes.VisibilityTimeout ?? 0);
     if (visibilityTimeout > oldVisibility) await setVisibility(aws, queue.url, visibilityTimeout);
+    const { [ENV.rate]: _was, ...others } = deliver.env;
     await updateDeliverFunction(
       aws,
       deliver.name,
       {
-        ...deliver.env,
-        [ENV.rate]: String(rate),
+        ...others,
+        ...(rate !== null ? { [ENV.rate]: String(rate) } : {}),
         [ENV.concurrency]: String(effective),
       },
       functionTimeout,

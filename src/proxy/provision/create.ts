@@ -14,6 +14,7 @@ import { resourceNames } from '../names.js';
 import { ensureApi, ensureIntegration, ensureInvokePermission, ensureRoute } from './api.js';
 import {
   checkDomain,
+  destroyDomain,
   ensureAliasRecord,
   ensureApiMapping,
   ensureDomainName,
@@ -25,7 +26,7 @@ import { ensureFunction } from './functions.js';
 import { ensureLogGroup } from './logs.js';
 import { ensureMapping } from './mapping.js';
 import { settleAll, stepHint } from './settle.js';
-import { ensureDlq, ensureMainQueue, refuseKindSwitch } from './queues.js';
+import { ensureDlq, ensureMainQueue, setQueueAttributes } from './queues.js';
 import { deliverPolicy, ensureRole, ingestPolicy, logGroupArn } from './roles.js';
 import type { Change, ProvisionSpec, StepAction, StepContext, StepEvents } from './types.js';
 
@@ -107,7 +108,6 @@ export async function createProxy(
 
   // Checked before anything is made: a wrong certificate or zone must not leave half a proxy behind.
   const domainPlan: DomainPlan | undefined = spec.domain ? await checkDomain(aws, spec.domain) : undefined;
-  await refuseKindSwitch(ctx);
   const dlq = await step(`dead-letter queue ${names.dlq}`, () => ensureDlq(ctx));
   const queue = await step(`queue ${names.queue}`, () => ensureMainQueue(ctx, dlq.ref));
   const account = accountOfArn(queue.ref.arn)!;
@@ -157,6 +157,13 @@ export async function createProxy(
     ),
   ]);
 
+  // A visibility timeout that goes down does so only now, after deliver's timeout went down with it.
+  if (queue.deferred) {
+    await step(`queue ${names.queue} visibility timeout`, () =>
+      setQueueAttributes(ctx, queue.ref.url, queue.deferred!),
+    );
+  }
+
   const [, api] = await settleAll([
     step('event source mapping (queue → deliver)', () => ensureMapping(ctx, queue.ref.arn)),
     (async () => {
@@ -187,6 +194,14 @@ export async function createProxy(
     } else {
       dnsTarget = (await ensureAliasRecord(ctx, domainPlan, d.domain)).target;
     }
+  }
+
+  if (spec.removeDomain) {
+    // --domain none: the alias record, the API mapping and the domain name, as destroy removes them.
+    await step(`custom domain ${spec.removeDomain}`, async () => {
+      if (!ctx.dryRun) await destroyDomain(aws, spec.name);
+      return { action: 'deleted' as const };
+    });
   }
 
   return {

@@ -5,23 +5,18 @@
  */
 import { DeleteApiCommand } from '@aws-sdk/client-apigatewayv2';
 import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  DeleteRoleCommand,
-  DeleteRolePolicyCommand,
-  GetRoleCommand,
-  ListRolePoliciesCommand,
-} from '@aws-sdk/client-iam';
+import { DeleteRoleCommand, DeleteRolePolicyCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import {
   DeleteEventSourceMappingCommand,
   DeleteFunctionCommand,
   RemovePermissionCommand,
-  GetFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
-import { findQueues, queueCounts, readCounts, totalOf } from '../locate.js';
-import { resourceNames, type ResourceNames } from '../names.js';
+import { readCounts, totalOf } from '../locate.js';
+import { resourceNames } from '../names.js';
+import type { CurrentRead } from './current.js';
 import { findApi, PERMISSION_SID } from './api.js';
 import { destroyDomain } from './domain.js';
 import { isNotFound } from './compare.js';
@@ -33,57 +28,13 @@ export interface DestroyResult {
   name: string;
   region: string;
   deleted: string[];
+  /** Same-named resources that are not this proxy's (no webhook-proxy tags): never deleted. */
+  leftAlone: string[];
 }
 
 /** Webhooks a queue still holds: waiting, in flight and delayed. */
 async function depthOf(aws: Aws, url: string | undefined): Promise<number> {
   return url ? totalOf(await readCounts(aws, url)) : 0;
-}
-
-/**
- * Which of the two kinds (ordered or not) this proxy's queues are, and how many webhooks they still
- * hold: located as every command locates them (one round when the account id is known).
- */
-export async function queueState(
-  aws: Aws,
-  name: string,
-): Promise<{ names: ResourceNames; urls: { queue?: string; dlq?: string }; queued: number; dlq: number }> {
-  const [queue, dlq] = await findQueues(aws, name);
-  const ordered = (queue ?? dlq)?.name.endsWith('.fifo') ?? false;
-  const held = (q: typeof queue) => (q ? totalOf(queueCounts(q.attributes)) : 0);
-  return {
-    names: resourceNames(name, { ordered }),
-    urls: { queue: queue?.url, dlq: dlq?.url },
-    queued: held(queue),
-    dlq: held(dlq),
-  };
-}
-
-/**
- * Whether anything of a proxy whose queues are gone is left. Both create (queues first) and destroy
- * (queues last) leave the queues standing while any other part exists, so this is only asked when
- * they are missing, and looks for the parts that outlive a queue deleted by hand.
- */
-export async function anyPartLeft(aws: Aws, names: ResourceNames, name: string): Promise<boolean> {
-  const [lambda, iam, apigw] = await Promise.all([aws.lambda(), aws.iam(), aws.apigw()]);
-  const exists = (p: Promise<unknown>) =>
-    p.then(
-      (found) => Boolean(found),
-      (err) => {
-        if (isNotFound(err)) return false;
-        throw err;
-      },
-    );
-  const found = await Promise.all([
-    exists(findApi(apigw, names.api, name)),
-    ...[names.ingestFunction, names.deliverFunction].map((fn) =>
-      exists(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn }))),
-    ),
-    ...[names.ingestRole, names.deliverRole].map((role) =>
-      exists(iam.send(new GetRoleCommand({ RoleName: role }))),
-    ),
-  ]);
-  return found.some(Boolean);
 }
 
 async function gone(run: () => Promise<unknown>): Promise<StepAction> {
@@ -96,18 +47,34 @@ async function gone(run: () => Promise<unknown>): Promise<StepAction> {
   }
 }
 
+/**
+ * `current` is the read made before the confirmation (current.ts): which queues are ours and what
+ * they held, and which same-named resources are someone else's, to be left alone.
+ */
 export async function destroyProxy(
   aws: Aws,
   name: string,
   events: StepEvents,
-  state: Awaited<ReturnType<typeof queueState>>,
+  current: CurrentRead,
   force = false,
 ): Promise<DestroyResult> {
-  const { names, urls } = state;
+  const names = resourceNames(name, { ordered: current.ordered });
+  const urls = { queue: current.queues.queue?.url, dlq: current.queues.dlq?.url };
   const deleted: string[] = [];
+  const leftAlone: string[] = [];
+  // Parts that hang off a function that is not ours are not ours to remove either.
+  const foreign = new Set(current.foreign);
+  if (foreign.has(`function ${names.ingestFunction}`))
+    foreign.add('invoke permission (API Gateway → ingest)');
+  if (foreign.has(`function ${names.deliverFunction}`)) foreign.add('event source mapping (queue → deliver)');
   // `listed: false` for a step that lists what it deleted itself (the custom domain's three parts).
   const step = async (label: string, run: () => Promise<StepAction>, listed = true) => {
     events.start(label, label);
+    if (foreign.has(label)) {
+      events.done(label, 'kept');
+      leftAlone.push(label);
+      return;
+    }
     let action: StepAction;
     try {
       action = await run();
@@ -216,5 +183,7 @@ export async function destroyProxy(
       url ? gone(() => sqs.send(new DeleteQueueCommand({ QueueUrl: url }))) : 'absent',
     );
   }
-  return { name, region: aws.settings.region, deleted };
+  // A foreign queue of the names destroy has no step for (the other kind) is still reported.
+  for (const label of foreign) if (/queue /.test(label) && !leftAlone.includes(label)) leftAlone.push(label);
+  return { name, region: aws.settings.region, deleted, leftAlone };
 }

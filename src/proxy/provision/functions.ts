@@ -18,7 +18,7 @@ import { includesAll, isNotFound, sameJson } from './compare.js';
 import { plannedArn } from './arns.js';
 import type { HandlerZip } from './bundle.js';
 import type { ChangeAction, StepContext } from './types.js';
-import { proxyTags } from '../names.js';
+import { isOurs, notOursError, proxyTags } from '../names.js';
 import { retryWhileBusy } from '../../aws/retry.js';
 
 export const RUNTIME = 'nodejs22.x';
@@ -125,6 +125,10 @@ export async function ensureFunction(
     return { action: 'created', arn: created.FunctionArn! };
   }
 
+  // Checked up front too (current.ts); here as well, so nothing can adopt a function that is not ours.
+  if (!isOurs(current.Tags, ctx.spec.name)) {
+    throw notOursError([`function ${wanted.name}`], ctx.spec.name, 'create stopped');
+  }
   const config = current.Configuration;
   const arn = config.FunctionArn!;
   const codeChanged = config.CodeSha256 !== wanted.code.sha256;

@@ -9,7 +9,7 @@ import {
   PutRetentionPolicyCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { proxyTags } from '../names.js';
+import { isOurs, notOursError, proxyTags } from '../names.js';
 import { includesAll } from './compare.js';
 import type { ChangeAction, StepContext } from './types.js';
 
@@ -34,6 +34,11 @@ export async function ensureLogGroup(
   }
   // DescribeLogGroups gives the ARN with a trailing ":*"; the tagging APIs want it without.
   const arn = (found.arn ?? '').replace(/:\*$/, '');
+  const current = (await logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags;
+  // Checked up front too (current.ts); here as well, so nothing can adopt a log group that is not ours.
+  if (!isOurs(current, ctx.spec.name)) {
+    throw notOursError([`log group ${logGroupName}`], ctx.spec.name, 'create stopped');
+  }
   let changed = false;
   if (found.retentionInDays !== LOG_RETENTION_DAYS) {
     changed = true;
@@ -41,7 +46,6 @@ export async function ensureLogGroup(
       await logs.send(new PutRetentionPolicyCommand({ logGroupName, retentionInDays: LOG_RETENTION_DAYS }));
     }
   }
-  const current = (await logs.send(new ListTagsForResourceCommand({ resourceArn: arn }))).tags;
   if (!includesAll(current, tags)) {
     changed = true;
     if (!ctx.dryRun) await logs.send(new TagResourceCommand({ resourceArn: arn, tags }));

@@ -17,6 +17,7 @@ import { proxyTags } from '../names.js';
 import { isNotFound } from './compare.js';
 import { retryPropagation } from './functions.js';
 import type { ChangeAction, StepContext } from './types.js';
+import { retryWhileVisibilityPropagates } from './visibility.js';
 
 const TRANSITIONAL = new Set(['Creating', 'Enabling', 'Disabling', 'Updating']);
 
@@ -123,15 +124,17 @@ export async function ensureMapping(
   }
   if (!current) {
     if (ctx.dryRun) return { action: 'created' };
-    const created = await retryPropagation(() =>
-      lambda.send(
-        new CreateEventSourceMappingCommand({
-          EventSourceArn: queueArn,
-          FunctionName: ctx.names.deliverFunction,
-          Enabled: true,
-          ...wanted,
-          Tags: proxyTags(ctx.spec.name, ctx.spec.tags),
-        }),
+    const created = await retryWhileVisibilityPropagates(() =>
+      retryPropagation(() =>
+        lambda.send(
+          new CreateEventSourceMappingCommand({
+            EventSourceArn: queueArn,
+            FunctionName: ctx.names.deliverFunction,
+            Enabled: true,
+            ...wanted,
+            Tags: proxyTags(ctx.spec.name, ctx.spec.tags),
+          }),
+        ),
       ),
     );
     await waitMappingSettled(lambda, created.UUID!);
@@ -146,7 +149,9 @@ export async function ensureMapping(
   if (!ctx.dryRun) {
     await waitMappingSettled(lambda, current.UUID!);
     await retryWhileMappingBusy(() =>
-      lambda.send(new UpdateEventSourceMappingCommand({ UUID: current.UUID!, ...wanted })),
+      retryWhileVisibilityPropagates(() =>
+        lambda.send(new UpdateEventSourceMappingCommand({ UUID: current.UUID!, ...wanted })),
+      ),
     );
     await waitMappingSettled(lambda, current.UUID!);
   }

@@ -12,8 +12,7 @@ import {
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import { errorName, retryWhileBusy } from '../../aws/retry.js';
-import { CliError } from '../../errors.js';
-import { proxyTags, resourceNames } from '../names.js';
+import { isOurs, notOursError, proxyTags } from '../names.js';
 import { queueVisibilityTimeout } from '../limits.js';
 import { includesAll, isNotFound } from './compare.js';
 import { plannedArn } from './arns.js';
@@ -42,11 +41,17 @@ async function plannedRef(ctx: StepContext, queueName: string): Promise<QueueRef
   return { url: `(new queue ${queueName})`, arn: await plannedArn(ctx, 'sqs', queueName) };
 }
 
+/**
+ * `lowerLater`: attributes that, when they would go down, are left for the caller to lower later
+ * (returned as `deferred`): the visibility timeout goes down only after deliver's timeout did.
+ */
 async function ensureQueue(
   ctx: StepContext,
+  label: string,
   queueName: string,
   attributes: Record<string, string>,
-): Promise<{ action: ChangeAction; ref: QueueRef }> {
+  lowerLater: string[] = [],
+): Promise<{ action: ChangeAction; ref: QueueRef; deferred?: Record<string, string> }> {
   const sqs = await ctx.aws.sqs();
   const tags = proxyTags(ctx.spec.name, ctx.spec.tags);
   const url = await queueUrlIfExists(ctx, queueName);
@@ -63,6 +68,10 @@ async function ensureQueue(
     ),
     sqs.send(new ListQueueTagsCommand({ QueueUrl: url })),
   ]);
+  // Checked up front too (current.ts); here as well, so nothing can adopt a queue that is not ours.
+  if (!isOurs(currentTags, ctx.spec.name)) {
+    throw notOursError([label], ctx.spec.name, 'create stopped');
+  }
   const actual: Record<string, string | undefined> = current.Attributes ?? {};
   // FifoQueue and ContentBasedDeduplication cannot change (and the name already pins FIFO-ness).
   const mutable = Object.fromEntries(
@@ -73,16 +82,38 @@ async function ensureQueue(
       k === 'RedrivePolicy' ? !sameRedrive(actual[k], v) : actual[k] !== v,
     ),
   );
+  const deferred: Record<string, string> = {};
+  for (const k of lowerLater) {
+    if (changed[k] !== undefined && Number(changed[k]) < Number(actual[k])) {
+      deferred[k] = changed[k];
+      delete changed[k];
+    }
+  }
+  const later = Object.keys(deferred).length ? { deferred } : {};
   const tagsChanged = !includesAll(currentTags, tags);
   const ref = { url, arn: actual.QueueArn! };
-  if (!Object.keys(changed).length && !tagsChanged) return { action: 'unchanged', ref };
+  if (!Object.keys(changed).length && !tagsChanged) return { action: 'unchanged', ref, ...later };
   if (!ctx.dryRun) {
     if (Object.keys(changed).length) {
       await sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changed }));
     }
     if (tagsChanged) await sqs.send(new TagQueueCommand({ QueueUrl: url, Tags: tags }));
   }
-  return { action: 'updated', ref };
+  return { action: 'updated', ref, ...later };
+}
+
+/** The attribute changes ensureQueue left for later (a visibility timeout that goes down). */
+export async function setQueueAttributes(
+  ctx: StepContext,
+  url: string,
+  attributes: Record<string, string>,
+): Promise<{ action: ChangeAction }> {
+  if (!ctx.dryRun) {
+    await (
+      await ctx.aws.sqs()
+    ).send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: attributes }));
+  }
+  return { action: 'updated' };
 }
 
 /** How long SQS refuses a queue name after that queue was deleted (60 s), with a margin; tests shorten it. */
@@ -123,23 +154,6 @@ function commonAttributes(ctx: StepContext): Record<string, string> {
   };
 }
 
-/**
- * An ordered proxy lives on `.fifo` queues, an unordered one on standard queues. Switching kinds would
- * leave the old queues (and any webhooks in them) behind, so we refuse and say how to switch.
- */
-export async function refuseKindSwitch(ctx: StepContext): Promise<void> {
-  const other = resourceNames(ctx.spec.name, { ordered: !ctx.spec.ordered });
-  if (await queueUrlIfExists(ctx, other.queue)) {
-    const was = ctx.spec.ordered ? 'unordered' : 'ordered (--ordered)';
-    throw new CliError(
-      `Proxy "${ctx.spec.name}" already exists as an ${was} proxy, on queue ${other.queue}.`,
-      `A proxy cannot switch between ordered and unordered in place. Drain and destroy it first ` +
-        `("webhook-proxy drain ${ctx.spec.name}", then "webhook-proxy destroy ${ctx.spec.name} --yes"), ` +
-        `or use another name.`,
-    );
-  }
-}
-
 /** SQS's longest retention, 14 days. */
 export const MAX_RETENTION_SECONDS = 1_209_600;
 
@@ -148,21 +162,33 @@ export async function ensureDlq(ctx: StepContext) {
   // queue a message keeps its original enqueue time when it moves to the DLQ, so a DLQ with the same
   // retention as the queue would expire a webhook that needed days of retries soon after it arrived
   // (AWS: "set the retention period of a dead-letter queue to be longer than ... the original queue").
-  return ensureQueue(ctx, ctx.names.dlq, {
+  return ensureQueue(ctx, `dead-letter queue ${ctx.names.dlq}`, ctx.names.dlq, {
     ...commonAttributes(ctx),
     MessageRetentionPeriod: String(MAX_RETENTION_SECONDS),
   });
 }
 
+/**
+ * The visibility timeout must never be below the deliver function's timeout, or a batch still being
+ * delivered reappears and is delivered twice (Lambda also refuses a mapping whose queue's visibility is
+ * below the function's timeout). So it goes up here, before the function's timeout does, and when it
+ * goes down it is returned as `deferred`, for create to lower after the function's timeout went down.
+ */
 export async function ensureMainQueue(ctx: StepContext, dlq: QueueRef) {
-  return ensureQueue(ctx, ctx.names.queue, {
-    ...commonAttributes(ctx),
-    // From the same limits as deliver's timeout (create.ts): an ordered proxy delivers one batch at a
-    // time, so it paces as one invocation. With the mapping's cap (≥ 2) instead, the visibility would
-    // not be 6 × the function's timeout, and disagree with what `scale` sets.
-    VisibilityTimeout: String(
-      queueVisibilityTimeout({ ...ctx.spec, concurrency: ctx.spec.ordered ? 1 : ctx.spec.concurrency }),
-    ),
-    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: ctx.spec.maxAttempts }),
-  });
+  return ensureQueue(
+    ctx,
+    `queue ${ctx.names.queue}`,
+    ctx.names.queue,
+    {
+      ...commonAttributes(ctx),
+      // From the same limits as deliver's timeout (create.ts): an ordered proxy delivers one batch at a
+      // time, so it paces as one invocation. With the mapping's cap (≥ 2) instead, the visibility would
+      // not be 6 × the function's timeout, and disagree with what `scale` sets.
+      VisibilityTimeout: String(
+        queueVisibilityTimeout({ ...ctx.spec, concurrency: ctx.spec.ordered ? 1 : ctx.spec.concurrency }),
+      ),
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: ctx.spec.maxAttempts }),
+    },
+    ['VisibilityTimeout'],
+  );
 }

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { readFileSync } from 'node:fs';
 import { templatePath } from '../../paths.js';
-import { proxyTags } from '../names.js';
+import { isOurs, notOursError, proxyTags } from '../names.js';
 import { includesAll, isNotFound, parsePolicyDocument, sameJson } from './compare.js';
 import { partitionOf, plannedArn } from './arns.js';
 import type { ChangeAction, StepContext } from './types.js';
@@ -86,6 +86,10 @@ export async function ensureRole(
     return { action: 'created', arn: created.Role!.Arn! };
   }
 
+  const currentTags = Object.fromEntries((role.Tags ?? []).map((t) => [t.Key, t.Value]));
+  // Checked up front too (current.ts); here as well, so nothing can adopt a role that is not ours.
+  if (!isOurs(currentTags, ctx.spec.name))
+    throw notOursError([`role ${roleName}`], ctx.spec.name, 'create stopped');
   let changed = false;
   if (!sameJson(parsePolicyDocument(role.AssumeRolePolicyDocument), trust)) {
     changed = true;
@@ -116,7 +120,6 @@ export async function ensureRole(
       );
     }
   }
-  const currentTags = Object.fromEntries((role.Tags ?? []).map((t) => [t.Key, t.Value]));
   if (!includesAll(currentTags, tags)) {
     changed = true;
     if (!ctx.dryRun) await iam.send(new TagRoleCommand({ RoleName: roleName, Tags: tagList }));

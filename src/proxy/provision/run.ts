@@ -8,16 +8,40 @@ import type { GlobalOptions } from '../../options.js';
 import { confirmOrThrow } from '../../ui/confirm.js';
 import { printResult } from '../../ui/output.js';
 import { createStepRenderer } from '../../ui/step-renderer.js';
+import { notOursError } from '../names.js';
 import { createProxy } from './create.js';
-import { anyPartLeft, destroyProxy, queueState } from './destroy.js';
-import type { ProvisionSpec } from './types.js';
+import { readCurrent } from './current.js';
+import { destroyProxy } from './destroy.js';
+import { mergeSettings, settingChanges, type SettingChange, type SettingsRequest } from './settings.js';
+
+/** The settings a run changes, one per line; `!` marks a security change (a check or limit removed). */
+export function formatSettingChanges(changes: SettingChange[], dryRun: boolean): string {
+  if (!changes.length) return '';
+  const width = Math.max(...changes.map((c) => c.setting.length));
+  const lines = changes.map(
+    (c) =>
+      `${c.security ? '  ! ' : '    '}${c.setting.padEnd(width)}  ${c.before ?? '(not set)'} → ${c.after}` +
+      (c.security ? `   SECURITY: ${c.why}` : ''),
+  );
+  return `${dryRun ? 'Settings that would change' : 'Settings changed'} (before → after):\n${lines.join('\n')}\n`;
+}
 
 export async function runCreate(
   global: GlobalOptions,
-  spec: ProvisionSpec,
-  dryRun: boolean,
+  name: string,
+  request: SettingsRequest,
+  options: { dryRun: boolean; force: boolean },
 ): Promise<number> {
+  const { dryRun } = options;
   const aws = await awsFor(global);
+  // One read of what exists before anything changes: what is not ours stops create here, and a flag
+  // left out keeps the value read.
+  const current = await readCurrent(aws, name, request.domain ? { domain: request.domain.domain } : {});
+  if (current.foreign.length) {
+    throw notOursError(current.foreign, name, 'create stopped before changing anything');
+  }
+  const { settings, spec } = mergeSettings(current, request, { force: options.force });
+  const changedSettings = settingChanges(current, settings);
   const renderer = await createStepRenderer(global, dryRun ? 'Planning…' : `Creating ${spec.name}…`);
   let result;
   try {
@@ -29,10 +53,11 @@ export async function runCreate(
             renderer.done(id, action === 'unchanged' ? action : `would be ${action}`),
         }
       : renderer;
-    result = await createProxy(aws, spec, events, { dryRun });
+    result = { ...(await createProxy(aws, spec, events, { dryRun })), settings: changedSettings };
   } finally {
     await renderer.close();
   }
+  const settingLines = formatSettingChanges(changedSettings, dryRun);
   const counts = result.changes.reduce<Record<string, number>>(
     (acc, c) => ((acc[c.action] = (acc[c.action] ?? 0) + 1), acc),
     {},
@@ -45,8 +70,10 @@ export async function runCreate(
       result.changes
         .filter((c) => c.action !== 'unchanged')
         .map((c) => `  would be ${c.action}: ${c.resource}`)
-        .join('\n')
+        .join('\n') +
+      (settingLines ? `\n${settingLines}` : '')
     : `Proxy "${result.name}" is ready in ${result.region} (${summary}).\n\n` +
+      (settingLines ? `${settingLines}\n` : '') +
       `  Give this URL to the webhook sender:  ${result.customUrl ?? result.endpoint}\n` +
       (result.customUrl ? `  Default endpoint (also works):        ${result.endpoint}\n` : '') +
       `  Webhooks are delivered to:            ${result.upstream}\n` +
@@ -64,12 +91,22 @@ export async function runCreate(
   return 0;
 }
 
+/** What destroy left alone, and why (plain output). */
+function leftAloneLine(name: string, leftAlone: string[]): string {
+  return leftAlone.length
+    ? `\nLeft alone, not made by webhook-proxy for "${name}" (no managed-by/name tags): ${leftAlone.join(', ')}.`
+    : '';
+}
+
 export async function runDestroy(global: GlobalOptions, name: string, force: boolean): Promise<number> {
   const aws = await awsFor(global);
-  const state = await queueState(aws, name);
-  if (state.queued + state.dlq > 0 && !force) {
+  // Which parts are this proxy's (only those are deleted) and what its queues hold, read at once.
+  const current = await readCurrent(aws, name);
+  const queued = current.queue?.held ?? 0;
+  const dlq = current.dlqHeld;
+  if (queued + dlq > 0 && !force) {
     throw new CliError(
-      `Proxy "${name}" still holds ${state.queued} queued webhook(s) and ${state.dlq} in its dead-letter queue; ` +
+      `Proxy "${name}" still holds ${queued} queued webhook(s) and ${dlq} in its dead-letter queue; ` +
         'destroying it would lose them.',
       `Deliver them first ("webhook-proxy drain ${name}", and "webhook-proxy redrive ${name}" for the DLQ), ` +
         'or pass --force to delete them with the proxy.',
@@ -77,19 +114,19 @@ export async function runDestroy(global: GlobalOptions, name: string, force: boo
   }
   const nothingThere = (r: { name: string; region: string }) =>
     `Nothing to delete: there is no proxy "${r.name}" in ${r.region}.`;
-  if (!state.urls.queue && !state.urls.dlq && !(await anyPartLeft(aws, state.names, name))) {
+  if (!current.exists) {
     // Nothing to confirm: a mistyped name or region should not be met with "Delete …?".
     printResult(
       global,
-      { name, region: aws.settings.region, deleted: [] },
-      nothingThere({ name, region: aws.settings.region }),
+      { name, region: aws.settings.region, deleted: [], leftAlone: current.foreign },
+      nothingThere({ name, region: aws.settings.region }) + leftAloneLine(name, current.foreign),
     );
     return 0;
   }
   await confirmOrThrow(
     global,
     `Delete proxy "${name}" in ${aws.settings.region}` +
-      (state.queued + state.dlq ? `, with the ${state.queued + state.dlq} webhook(s) it still holds` : '') +
+      (queued + dlq ? `, with the ${queued + dlq} webhook(s) it still holds` : '') +
       '?',
     {
       noTty: { message: 'destroy needs confirmation: pass --yes (there is no terminal to ask on).' },
@@ -99,16 +136,16 @@ export async function runDestroy(global: GlobalOptions, name: string, force: boo
   const renderer = await createStepRenderer(global, `Destroying ${name}…`);
   let result;
   try {
-    result = await destroyProxy(aws, name, renderer, state, force);
+    result = await destroyProxy(aws, name, renderer, current, force);
   } finally {
     await renderer.close();
   }
   printResult(
     global,
     result,
-    result.deleted.length
+    (result.deleted.length
       ? `Proxy "${name}" is gone from ${result.region} (${result.deleted.length} resources deleted).`
-      : nothingThere(result),
+      : nothingThere(result)) + leftAloneLine(name, result.leftAlone),
   );
   return 0;
 }

@@ -4,10 +4,11 @@
  */
 import type { Aws } from '../../aws/clients.js';
 import type { ResourceNames } from '../names.js';
+import type { DomainSpec } from './domain.js';
 
 export type ChangeAction = 'created' | 'updated' | 'unchanged';
-/** What --dry-run reports: the action that would be taken. */
-export type StepAction = ChangeAction | 'deleted' | 'absent';
+/** What --dry-run reports: the action that would be taken; `kept`: destroy left alone what is not ours. */
+export type StepAction = ChangeAction | 'deleted' | 'absent' | 'kept';
 
 export interface ProvisionSpec {
   name: string;
@@ -31,8 +32,10 @@ export interface ProvisionSpec {
   tags: Record<string, string>;
   /** API Gateway access logs to CloudWatch (on unless --no-access-logs). */
   accessLogs: boolean;
-  /** A custom domain (--domain, --certificate-arn, --hosted-zone-id). */
-  domain?: { domain: string; certificateArn: string; hostedZoneId?: string };
+  /** A custom domain to converge (--domain, --certificate-arn, --hosted-zone-id). */
+  domain?: DomainSpec;
+  /** `--domain none`: the proxy's current custom domain, to remove. */
+  removeDomain?: string;
   /** Extra environment for the ingest function (handshake and signature settings). */
   ingestEnv: Record<string, string>;
 }
