@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { commands } from './commands/index.js';
-import { CliError, describeAwsError, EXIT } from './errors.js';
+import { CliError, describeAwsError, EXIT, unreachableIn } from './errors.js';
 import type { GlobalOptions } from './options.js';
 import { packageVersion } from './paths.js';
 
@@ -41,7 +41,10 @@ export function buildProgram(onExit: (code: number) => void): Command {
       const code = await spec.run({
         args,
         opts: command.opts(),
-        global: command.optsWithGlobals() as GlobalOptions,
+        global: {
+          ...command.optsWithGlobals(),
+          endpointUrlSource: command.getOptionValueSourceWithGlobals('endpointUrl'),
+        } as GlobalOptions,
       });
       onExit(code ?? EXIT.ok);
     });
@@ -72,6 +75,9 @@ function reportError(err: unknown, verbose: boolean): number {
   if (err instanceof CliError) {
     process.stderr.write(`error: ${err.message}\n`);
     if (err.hint) process.stderr.write(`${err.hint}\n`);
+    // A step that wrapped an unreachable endpoint in its own error: say where that endpoint came from.
+    const unreachable = unreachableIn(err.cause);
+    if (unreachable && unreachable.hint !== err.hint) process.stderr.write(`${unreachable.hint}\n`);
     if (verbose && err.cause) process.stderr.write(`cause: ${formatCause(err.cause)}\n`);
     if (verbose) process.stderr.write(`${err.stack}\n`);
     return err.exitCode;

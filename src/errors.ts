@@ -30,6 +30,30 @@ export class UsageError extends CliError {
   }
 }
 
+/**
+ * An AWS endpoint that did not answer in time or refused the connection: the message names the
+ * endpoint and where it came from (src/aws/timeouts.ts). Exit 1.
+ */
+export class EndpointUnreachableError extends CliError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly endpoint: string,
+    cause: unknown,
+  ) {
+    super(message, hint, { cause });
+    this.name = 'EndpointUnreachable';
+  }
+}
+
+/** The first EndpointUnreachableError in an error's cause chain (a step may wrap it in its own CliError). */
+export function unreachableIn(err: unknown): EndpointUnreachableError | undefined {
+  for (let e = err, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    if (e instanceof EndpointUnreachableError) return e;
+  }
+  return undefined;
+}
+
 /** The proxy named on the command line does not exist in the region. */
 export class ProxyNotFoundError extends CliError {
   constructor(name: string, region: string) {

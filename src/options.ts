@@ -8,6 +8,8 @@ export interface GlobalOptions {
   region?: string;
   profile?: string;
   endpointUrl?: string;
+  /** commander's source of endpointUrl: 'cli' (--endpoint-url) or 'env' (AWS_ENDPOINT_URL). */
+  endpointUrlSource?: string;
   json?: boolean;
   verbose?: boolean;
   yes?: boolean;
@@ -65,7 +67,7 @@ export function collect(value: string, previous: string[] | undefined): string[]
 }
 
 /** Parse an absolute http(s) URL flag. */
-export function httpUrl(flag: string) {
+export function httpUrl(flag: string, example = 'https://app.example.com/webhooks') {
   return (raw: string): string => {
     let url: URL;
     try {
@@ -73,7 +75,7 @@ export function httpUrl(flag: string) {
     } catch {
       throw new UsageError(
         `${flag} must be an absolute http(s) URL (got "${raw}").`,
-        'For example: https://app.example.com/webhooks',
+        `For example: ${example}`,
       );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {

@@ -1,7 +1,8 @@
 /**
  * One cached SDK client factory. Every client gets the same region, credentials (the default chain,
- * or --profile), endpoint override (emulators), adaptive retries and user agent. Client packages are
- * imported on first use, so a command loads only the services it talks to.
+ * or --profile), endpoint override (emulators), adaptive retries, timeouts (src/aws/timeouts.ts) and
+ * user agent. Client packages are imported on first use, so a command loads only the services it
+ * talks to.
  * Engine modules take an `Aws` and call narrow functions; commands never build raw clients.
  */
 import type { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
@@ -14,13 +15,21 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import type { ACMClient } from '@aws-sdk/client-acm';
 import type { Route53Client } from '@aws-sdk/client-route-53';
 import { UsageError } from '../errors.js';
-import type { GlobalOptions } from '../options.js';
+import { httpUrl, type GlobalOptions } from '../options.js';
 import { packageVersion } from '../paths.js';
+import {
+  callTimeouts,
+  installTimeoutHandling,
+  requestHandlerOptions,
+  type EndpointSource,
+} from './timeouts.js';
 
 export interface AwsSettings {
   region: string;
   profile?: string;
   endpoint?: string;
+  /** Where `endpoint` came from, for errors that name it. Not part of the cache key. */
+  endpointSource?: EndpointSource;
 }
 
 export interface Aws {
@@ -73,19 +82,40 @@ export async function resolveRegion(global: GlobalOptions): Promise<string> {
 const cache = new Map<string, Aws>();
 
 export async function awsFor(global: GlobalOptions): Promise<Aws> {
+  // Checked before any call: a bad URL or an unknown profile is the command line's fault (exit 2).
+  // An empty value (AWS_ENDPOINT_URL= in a script) means none, as it does to the SDK.
+  const fromFlag = !!global.endpointUrl && global.endpointUrlSource !== 'env';
+  const endpoint = global.endpointUrl || process.env.AWS_ENDPOINT_URL || undefined;
+  const endpointSource: EndpointSource = fromFlag ? '--endpoint-url' : 'AWS_ENDPOINT_URL';
+  if (endpoint !== undefined) {
+    httpUrl(endpointSource, 'http://127.0.0.1:5000 (an emulator); leave it out to use AWS')(endpoint);
+  }
+  const profile = global.profile ?? process.env.AWS_PROFILE;
+  if (profile) {
+    const { checkProfileExists } = await import('./profile.js');
+    await checkProfileExists(profile, global.profile ? '--profile' : 'AWS_PROFILE');
+  }
+  callTimeouts(); // a bad WEBHOOK_PROXY_AWS_TIMEOUT is a usage error here, not inside the first call
   const settings: AwsSettings = {
     region: await resolveRegion(global),
     profile: global.profile,
-    endpoint: global.endpointUrl ?? process.env.AWS_ENDPOINT_URL,
+    endpoint,
+    ...(endpoint !== undefined ? { endpointSource } : {}),
   };
   return createAws(settings);
 }
 
 export function createAws(settings: AwsSettings): Aws {
-  const key = JSON.stringify(settings);
+  // The clients depend on these three; the endpoint's source only labels errors.
+  const key = JSON.stringify({
+    region: settings.region,
+    profile: settings.profile,
+    endpoint: settings.endpoint,
+  });
   const hit = cache.get(key);
   if (hit) return hit;
 
+  const timeouts = callTimeouts();
   const common = async () => {
     const credentials = settings.profile
       ? (await import('@aws-sdk/credential-providers')).fromNodeProviderChain({ profile: settings.profile })
@@ -97,12 +127,17 @@ export function createAws(settings: AwsSettings): Aws {
       // Adaptive retries back off on throttling (a runbook command must survive a busy account).
       retryMode: 'adaptive',
       maxAttempts: 6,
+      requestHandler: requestHandlerOptions(timeouts),
       customUserAgent: `webhook-proxy/${packageVersion()}`,
     };
   };
-  const once = <T>(make: () => Promise<T>) => {
+  const once = <T extends { middlewareStack: unknown }>(make: () => Promise<T>) => {
     let p: Promise<T> | undefined;
-    return () => (p ??= make());
+    return () =>
+      (p ??= make().then((client) => {
+        installTimeoutHandling(client, settings, timeouts);
+        return client;
+      }));
   };
   let account: Promise<string> | undefined;
   let known: Promise<string | undefined> | undefined;

@@ -1,9 +1,11 @@
 /**
  * `webhook-proxy drain [name] [--timeout S] [--concurrency N]`: wait until the queue is empty.
- * Exit 0 when drained, 3 on timeout. The engine is src/proxy/ops/drain.ts.
+ * Exit 0 when drained, 3 on timeout, 130 on Ctrl-C (143 on SIGTERM) once a boost is restored.
+ * The engine is src/proxy/ops/drain.ts.
  */
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../errors.js';
+import { trapInterrupts } from '../interrupts.js';
 import { intInRange, numberInRange } from '../options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -40,10 +42,6 @@ export const drain: CommandSpec<DrainOptions> = {
       );
     }
     const mode = outputMode(ctx.global);
-    const ac = new AbortController();
-    const onSigint = () => ac.abort();
-    process.once('SIGINT', onSigint);
-
     const notes: string[] = [];
     let render: ((p?: import('../proxy/ops/drain.js').DrainProgress) => void) | undefined;
     let unmount = () => {};
@@ -66,18 +64,27 @@ export const drain: CommandSpec<DrainOptions> = {
     }
     const { drainLine } = await import('../ui/drain-lines.js');
     let lastLine = 0;
+    const onNote = (m: string) => {
+      if (mode === 'ink') {
+        notes.push(m);
+        render?.();
+      } else if (mode === 'plain') note(m);
+    };
+    // Ctrl-C / SIGTERM / SIGHUP end the drain, and the boost is restored before the process exits
+    // (src/interrupts.ts says why the listeners stay on until ink has unmounted).
+    const interrupts = trapInterrupts({
+      onRepeat: () => {
+        if (opts.concurrency !== undefined)
+          onNote('Still restoring the concurrency: the drain ends once it is back.');
+      },
+    });
     try {
       const result = await drainProxy(aws, proxy, {
         timeoutSeconds: opts.timeout,
         boost: opts.concurrency,
         pollMs: opts.interval * 1000,
-        signal: ac.signal,
-        onNote: (m) => {
-          if (mode === 'ink') {
-            notes.push(m);
-            render?.();
-          } else if (mode === 'plain') note(m);
-        },
+        signal: interrupts.signal,
+        onNote,
         onProgress: (p) => {
           last = p;
           if (mode === 'ink') render?.();
@@ -106,7 +113,7 @@ export const drain: CommandSpec<DrainOptions> = {
       }
     } finally {
       unmount();
-      process.off('SIGINT', onSigint);
+      interrupts.dispose();
     }
   },
 };

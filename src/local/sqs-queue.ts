@@ -9,6 +9,7 @@
  * max attempts, which is how `dev` learns that a failure was the last one.
  */
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import { callTimeouts, longPollTimeoutMs } from '../aws/timeouts.js';
 import { createSqsQueuePort } from '../handlers/sqs-port.js';
 import type { LocalQueue, QueueStats, ReceivedMessage } from './queue.js';
 
@@ -150,6 +151,9 @@ export async function createSqsLocalQueue(
             WaitTimeSeconds: wait,
             MessageSystemAttributeNames: ['All'],
           }),
+          // The client's request timeout (src/aws/timeouts.ts) counts from the request: a long poll
+          // may legitimately wait `wait` seconds before SQS answers.
+          { requestTimeout: longPollTimeoutMs(callTimeouts(), wait) },
         );
         const messages = out.Messages ?? [];
         got.push(...messages.map(toReceived));

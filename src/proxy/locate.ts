@@ -101,11 +101,23 @@ export async function readCounts(aws: Aws, url: string): Promise<QueueCounts> {
 
 export const totalOf = (c: QueueCounts): number => c.visible + c.inFlight + c.delayed;
 
-/** The queue URLs whose name starts with `prefix` (ListQueues, paginated). */
+/** ListQueues' largest page. */
+export const LIST_QUEUES_MAX = 1000;
+
+/**
+ * The queue URLs whose name starts with `prefix` (ListQueues, paginated).
+ * MaxResults is what makes it page at all. AWS: SQS Developer Guide, "Amazon SQS list queue
+ * pagination": "If you do not set MaxResults, the response includes a maximum of 1,000 results and the
+ * NextToken value in the response is null." (moto ignores MaxResults and NextToken and returns the
+ * first 1,000.) A prefix such as webhook-proxy-prod also matches every webhook-proxy-prod-* proxy.
+ */
 async function listQueueUrls(aws: Aws, prefix: string): Promise<string[]> {
   const { paginateListQueues } = await import('@aws-sdk/client-sqs');
   const urls: string[] = [];
-  for await (const page of paginateListQueues({ client: await aws.sqs() }, { QueueNamePrefix: prefix })) {
+  for await (const page of paginateListQueues(
+    { client: await aws.sqs() },
+    { QueueNamePrefix: prefix, MaxResults: LIST_QUEUES_MAX },
+  )) {
     urls.push(...(page.QueueUrls ?? []));
   }
   return urls;

@@ -1,9 +1,10 @@
 /**
- * The `status --watch` loop: refresh every interval until Ctrl-C. On a terminal an ink dashboard
+ * The `status --watch` loop: refresh every interval until Ctrl-C (exit 130, or 143 on SIGTERM). On a terminal an ink dashboard
  * (stdout, since the dashboard is the command's output); otherwise one plain line per refresh, or one
  * JSON object per line with --json, so it can be piped into a log or a graph.
  */
 import type { Aws } from '../aws/clients.js';
+import { trapInterrupts } from '../interrupts.js';
 import type { GlobalOptions } from '../options.js';
 import { inspectProxy, type ProxyStatus } from '../proxy/inspect.js';
 import type { DepthSample } from '../proxy/trend.js';
@@ -37,11 +38,14 @@ export async function watchStatus(
 ): Promise<number> {
   const mode = outputMode(global, process.stdout);
   const samples: DepthSample[] = [];
+  const ui = mode === 'ink' ? await loadDashboard() : undefined;
+  // Ctrl-C ends the watch through the finally below (ink unmounted, the cursor back), then exit 130;
+  // the listeners stay on until then (src/interrupts.ts: otherwise ink's signal-exit kills at once).
+  const interrupts = trapInterrupts();
   const stop = new AbortController();
   const onSignal = () => stop.abort();
-  process.once('SIGINT', onSignal);
+  interrupts.signal.addEventListener('abort', onSignal);
   options.signal?.addEventListener('abort', onSignal);
-  const ui = mode === 'ink' ? await loadDashboard() : undefined;
   let app: import('ink').Instance | undefined;
   let last: ProxyStatus | undefined;
   try {
@@ -74,10 +78,11 @@ export async function watchStatus(
       await sleep(interval * 1000, stop.signal);
     }
   } finally {
-    process.off('SIGINT', onSignal);
     app?.unmount();
+    interrupts.dispose();
+    options.signal?.removeEventListener('abort', onSignal);
   }
-  return 0;
+  return interrupts.exitCode() ?? 0;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import type { Aws } from '../../aws/clients.js';
 import { CliError } from '../../errors.js';
+import { interruptExitCode } from '../../interrupts.js';
 import { need, readCounts, totalOf, type Proxy, type QueueCounts } from '../locate.js';
 import { drainRate, etaSeconds, type DepthSample } from '../trend.js';
 import { setMappingConcurrency } from './mapping.js';
@@ -25,6 +26,7 @@ export interface DrainOptions {
   /** Raise MaximumConcurrency to this for the drain. */
   boost?: number;
   pollMs?: number;
+  /** Ends the drain (exit code: its reason when a number, as trapInterrupts sets it, else 130). */
   signal?: AbortSignal;
   onProgress?: (p: DrainProgress) => void;
   onNote?: (message: string) => void;
@@ -70,9 +72,10 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
   let initial: number | undefined;
   let counts: QueueCounts = { visible: 0, inFlight: 0, delayed: 0 };
   const elapsed = () => (Date.now() - started) / 1000;
+  let restoreFailed: string | undefined;
   try {
     for (;;) {
-      if (o.signal?.aborted) throw interrupted(proxy.name, restore);
+      if (o.signal?.aborted) break;
       counts = await readCounts(aws, queue.url);
       const total = totalOf(counts);
       initial ??= total;
@@ -104,25 +107,24 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
     if (restore) {
       await setMappingConcurrency(aws, restore.uuid, restore.value).then(
         () => o.onNote?.(`Concurrency restored to ${restore!.value}.`),
-        (err) =>
-          o.onNote?.(
+        (err) => {
+          restoreFailed =
             `Could not restore concurrency to ${restore!.value}: ${(err as Error).message}. ` +
-              `Run "webhook-proxy scale ${proxy.name} --concurrency ${restore!.value}".`,
-          ),
+            `Run "webhook-proxy scale ${proxy.name} --concurrency ${restore!.value}".`;
+          o.onNote?.(restoreFailed);
+        },
       );
     }
   }
+  // Interrupted: reported once the restore above is done, with its outcome.
+  throw new CliError(
+    `Drain of "${proxy.name}" interrupted; nothing was deleted.`,
+    restoreFailed ?? (restore ? `Concurrency restored to ${restore.value}.` : undefined),
+    { exitCode: interruptExitCode(o.signal) },
+  );
 }
 
 const round = (s: number) => Math.round(s * 10) / 10;
-
-function interrupted(name: string, restore: { value: number } | undefined) {
-  return new CliError(
-    `Drain of "${name}" interrupted; nothing was deleted.`,
-    restore ? `Concurrency is being restored to ${restore.value}.` : undefined,
-    { exitCode: 130 },
-  );
-}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

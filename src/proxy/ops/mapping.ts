@@ -58,27 +58,24 @@ export async function updateMapping(
   /** false when the caller waits for the new state itself (with progress and its own bound). */
   settleAfter = true,
 ): Promise<void> {
-  const [{ UpdateEventSourceMappingCommand }, { waitMappingSettled }, { retryWhileVisibilityPropagates }] =
-    await Promise.all([
-      import('@aws-sdk/client-lambda'),
-      import('../provision/mapping.js'),
-      import('../provision/visibility.js'),
-    ]);
+  const [
+    { UpdateEventSourceMappingCommand },
+    { waitMappingSettled, retryWhileMappingBusy },
+    { retryWhileVisibilityPropagates },
+  ] = await Promise.all([
+    import('@aws-sdk/client-lambda'),
+    import('../provision/mapping.js'),
+    import('../provision/visibility.js'),
+  ]);
   const lambda = await aws.lambda();
   await waitMappingSettled(lambda, uuid);
-  const deadline = Date.now() + 120_000;
-  for (let delay = 1000; ; delay = Math.min(delay * 2, 10_000)) {
-    try {
-      // Right after scale raised the queue's visibility, Lambda may still see the old one.
-      await retryWhileVisibilityPropagates(() =>
-        lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, ...change })),
-      );
-      break;
-    } catch (err) {
-      if ((err as { name?: string }).name !== 'ResourceInUseException' || Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+  // Busy (ResourceInUse) and, right after scale raised the queue's visibility, Lambda still seeing
+  // the old one: both wait and try again, each within its own bound.
+  await retryWhileMappingBusy(() =>
+    retryWhileVisibilityPropagates(() =>
+      lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, ...change })),
+    ),
+  );
   if (settleAfter) await waitMappingSettled(lambda, uuid);
 }
 

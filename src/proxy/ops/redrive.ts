@@ -3,17 +3,19 @@
  *
  * Path 1, AWS: StartMessageMoveTask (DLQ → queue, at most --rate messages/s, ≤ 500), then poll
  * ListMessageMoveTasks for progress. It cannot stop after N messages, so --limit takes path 2.
- * Path 2, copy: ReceiveMessage → SendMessageBatch → DeleteMessageBatch, ten at a time, deleting only the
- * entries whose send succeeded (a crash in between leaves a duplicate, never a loss). Used when the
- * move-task API is not available (moto answers it with an HTTP 500 HTML page; other emulators with
- * UnsupportedOperation or 501), with --limit, and with a --rate below 1/s.
+ * Path 2, copy (redrive-copy.ts): ReceiveMessage → SendMessageBatch, packed within SQS's 1 MiB per
+ * batch → DeleteMessageBatch, deleting only what was sent (a crash in between leaves a duplicate,
+ * never a loss). Used when the move-task API is not available (moto answers it with an HTTP 500
+ * HTML page; other emulators with UnsupportedOperation or 501), with --limit, and with a --rate
+ * below 1/s.
  * Either way the message body (the envelope, and so its id) is copied unchanged.
  */
-import type { Message } from '@aws-sdk/client-sqs';
 import type { Aws } from '../../aws/clients.js';
-import { decodeEnvelope } from '../../envelope.js';
 import { CliError } from '../../errors.js';
 import { need, type Proxy, type QueueRef } from '../locate.js';
+import { copyMessages } from './redrive-copy.js';
+
+export { fifoIdsFor } from './redrive-copy.js';
 
 export type RedrivePath = 'move-task' | 'copy';
 
@@ -171,119 +173,4 @@ async function followMoveTask(
         await new Promise((r) => setTimeout(r, o.pollMs ?? 2000));
     }
   }
-}
-
-/** The FIFO group and deduplication id of a copy. */
-export function fifoIdsFor(m: Message): { MessageGroupId: string; MessageDeduplicationId: string } {
-  let id = m.MessageId ?? '';
-  try {
-    id = decodeEnvelope(m.Body ?? '').id;
-  } catch {
-    /* not an envelope: its SQS id */
-  }
-  // The envelope id alone is the dedup id ingest used; within SQS's 5-minute window a copy carrying it
-  // would be silently dropped as a duplicate of the original (and then deleted from the DLQ: lost).
-  // The first-receive time makes it distinct from ingest's, yet the same if a redrive is retried.
-  const first = m.Attributes?.ApproximateFirstReceiveTimestamp ?? m.Attributes?.SentTimestamp ?? '';
-  return {
-    MessageGroupId: m.Attributes?.MessageGroupId ?? 'webhooks',
-    MessageDeduplicationId: `${id}-r${first}`.slice(0, 128),
-  };
-}
-
-async function copyMessages(
-  aws: Aws,
-  dlq: QueueRef,
-  queue: QueueRef,
-  fifo: boolean,
-  o: RedriveOptions,
-): Promise<number> {
-  const {
-    ReceiveMessageCommand,
-    SendMessageBatchCommand,
-    DeleteMessageBatchCommand,
-    ChangeMessageVisibilityBatchCommand,
-  } = await import('@aws-sdk/client-sqs');
-  const sqs = await aws.sqs();
-  const limit = o.limit ?? Infinity;
-  const toMove = Number(dlq.attributes.ApproximateNumberOfMessages ?? NaN);
-  const started = Date.now();
-  let moved = 0;
-  let idle = 0;
-  while (moved < limit && idle < 2) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: dlq.url,
-        MaxNumberOfMessages: Math.min(10, limit - moved),
-        // Long enough to send and delete; if we die, they reappear in the DLQ after this.
-        VisibilityTimeout: 120,
-        WaitTimeSeconds: 1,
-        MessageSystemAttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
-    );
-    const messages = out.Messages ?? [];
-    if (messages.length === 0) {
-      idle++;
-      continue;
-    }
-    idle = 0;
-    const sent = await sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queue.url,
-        Entries: messages.map((m, i) => ({
-          Id: String(i),
-          MessageBody: m.Body ?? '',
-          ...(m.MessageAttributes && Object.keys(m.MessageAttributes).length
-            ? { MessageAttributes: m.MessageAttributes }
-            : {}),
-          ...(fifo ? fifoIdsFor(m) : {}),
-        })),
-      }),
-    );
-    const ok = new Set((sent.Successful ?? []).map((s) => s.Id));
-    const okMessages = messages.filter((_, i) => ok.has(String(i)));
-    if (okMessages.length) {
-      const del = await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: dlq.url,
-          Entries: okMessages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
-      if (del.Failed?.length) {
-        o.onNote?.(
-          `${del.Failed.length} message(s) were copied but not deleted from the DLQ; they will appear twice.`,
-        );
-      }
-    }
-    moved += okMessages.length;
-    o.onProgress?.({ path: 'copy', moved, toMove: Number.isFinite(toMove) ? toMove : null });
-    const failed = sent.Failed ?? [];
-    if (failed.length) {
-      // Not sent: make them visible in the DLQ again at once, and stop with the reason.
-      const back = messages.filter((_, i) => !ok.has(String(i)));
-      await sqs
-        .send(
-          new ChangeMessageVisibilityBatchCommand({
-            QueueUrl: dlq.url,
-            Entries: back.map((m, i) => ({
-              Id: String(i),
-              ReceiptHandle: m.ReceiptHandle!,
-              VisibilityTimeout: 0,
-            })),
-          }),
-        )
-        .catch(() => undefined);
-      throw new CliError(
-        `Moved ${moved} message(s); ${failed.length} could not be sent to the queue: ${failed[0]!.Code}: ${failed[0]!.Message ?? ''}`,
-        'Those messages are still in the DLQ. Fix the cause and run redrive again.',
-      );
-    }
-    if (o.rate) {
-      const due = started + (moved / o.rate) * 1000;
-      const wait = due - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-  }
-  return moved;
 }

@@ -16,6 +16,7 @@ import {
   type ApiGatewayV2Client,
 } from '@aws-sdk/client-apigatewayv2';
 import { AddPermissionCommand, GetPolicyCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
+import { errorName, retryWhileBusy } from '../../aws/retry.js';
 import { isOurs, proxyTags } from '../names.js';
 import { includesAll, isNotFound } from './compare.js';
 import { partitionOf } from './arns.js';
@@ -113,6 +114,47 @@ export async function ensureRoute(
   return { action: 'created' };
 }
 
+/**
+ * Lambda answers ResourceConflictException both when the statement id already exists and when the
+ * function is busy applying an update. Only the first means "already there".
+ * AWS: Lambda API reference, AddPermission errors: ResourceConflictException "The resource already
+ * exists, or another operation is in progress." The texts, as AWS sends them: "The statement id (X)
+ * provided already exists. Please provide a new statement id, or remove the existing statement." and
+ * "The operation cannot be performed at this time. An update is in progress for resource: arn:…"
+ * (terraform-aws-modules/terraform-aws-lambda issue 547; aws-amplify/amplify-backend PR 2510).
+ */
+export function isStatementExists(err: unknown): boolean {
+  const e = err as { name?: string; message?: string };
+  return e?.name === 'ResourceConflictException' && /already exists/i.test(e.message ?? '');
+}
+
+/** Any other ResourceConflictException: the function is mid-update; wait and try again. */
+export function isFunctionBusy(err: unknown): boolean {
+  return errorName(err) === 'ResourceConflictException' && !isStatementExists(err);
+}
+
+/** How long a permission change waits for the function to finish an update (tests shorten it). */
+export const functionBusy = { maxWaitMs: 120_000, firstDelayMs: 1000, maxDelayMs: 10_000 };
+
+const retryWhileFunctionBusy = <T>(fn: () => Promise<T>) =>
+  retryWhileBusy(fn, { isBusy: isFunctionBusy, ...functionBusy });
+
+type PolicyStatement = { Sid?: string; Condition?: { ArnLike?: Record<string, string> } };
+
+async function ourStatement(ctx: StepContext): Promise<PolicyStatement | undefined> {
+  const lambda = await ctx.aws.lambda();
+  try {
+    const policy = await lambda.send(new GetPolicyCommand({ FunctionName: ctx.names.ingestFunction }));
+    const statements: PolicyStatement[] = JSON.parse(policy.Policy ?? '{}').Statement ?? [];
+    return statements.find((s) => s.Sid === PERMISSION_SID);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    return undefined;
+  }
+}
+
+const sourceArnOf = (s: PolicyStatement | undefined) => s?.Condition?.ArnLike?.['AWS:SourceArn'];
+
 /** The resource policy statement that lets this API (any stage, any route) invoke ingest. */
 export async function ensureInvokePermission(
   ctx: StepContext,
@@ -123,34 +165,33 @@ export async function ensureInvokePermission(
   const lambda = await ctx.aws.lambda();
   const [, partition, , region, account] = functionArn.split(':');
   const sourceArn = `arn:${partition}:execute-api:${region}:${account}:${apiId}/*/*`;
-  let statements: { Sid?: string; Condition?: { ArnLike?: Record<string, string> } }[] = [];
-  try {
-    const policy = await lambda.send(new GetPolicyCommand({ FunctionName: ctx.names.ingestFunction }));
-    statements = JSON.parse(policy.Policy ?? '{}').Statement ?? [];
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-  }
-  const existing = statements.find((s) => s.Sid === PERMISSION_SID);
-  if (existing?.Condition?.ArnLike?.['AWS:SourceArn'] === sourceArn) return { action: 'unchanged' };
+  const existing = await ourStatement(ctx);
+  if (sourceArnOf(existing) === sourceArn) return { action: 'unchanged' };
   if (ctx.dryRun) return { action: existing ? 'updated' : 'created' };
   if (existing) {
-    await lambda.send(
-      new RemovePermissionCommand({ FunctionName: ctx.names.ingestFunction, StatementId: PERMISSION_SID }),
+    await retryWhileFunctionBusy(() =>
+      lambda.send(
+        new RemovePermissionCommand({ FunctionName: ctx.names.ingestFunction, StatementId: PERMISSION_SID }),
+      ),
     );
   }
   try {
-    await lambda.send(
-      new AddPermissionCommand({
-        FunctionName: ctx.names.ingestFunction,
-        StatementId: PERMISSION_SID,
-        Action: 'lambda:InvokeFunction',
-        Principal: 'apigateway.amazonaws.com',
-        SourceArn: sourceArn,
-      }),
+    await retryWhileFunctionBusy(() =>
+      lambda.send(
+        new AddPermissionCommand({
+          FunctionName: ctx.names.ingestFunction,
+          StatementId: PERMISSION_SID,
+          Action: 'lambda:InvokeFunction',
+          Principal: 'apigateway.amazonaws.com',
+          SourceArn: sourceArn,
+        }),
+      ),
     );
   } catch (err) {
-    // The statement id exists already: a concurrent run added it between our read and our write.
-    if ((err as { name?: string }).name === 'ResourceConflictException') return { action: 'unchanged' };
+    if (!isStatementExists(err)) throw err;
+    // A concurrent run added it between our read and our write: fine if it is the same grant.
+    const now = await ourStatement(ctx);
+    if (sourceArnOf(now) === sourceArn) return { action: 'unchanged' };
     throw err;
   }
   return { action: existing ? 'updated' : 'created' };

@@ -19,6 +19,7 @@ import { plannedArn } from './arns.js';
 import type { HandlerZip } from './bundle.js';
 import type { ChangeAction, StepContext } from './types.js';
 import { isOurs, notOursError, proxyTags } from '../names.js';
+import { retryWhileBusy } from '../../aws/retry.js';
 
 export const RUNTIME = 'nodejs22.x';
 export const HANDLER = 'index.handler';
@@ -48,17 +49,8 @@ export function isPropagationError(err: unknown): boolean {
   );
 }
 
-export async function retryPropagation<T>(fn: () => Promise<T>): Promise<T> {
-  let delay = propagation.firstDelayMs;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isPropagationError(err) || attempt >= propagation.attempts) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(propagation.maxDelayMs, delay * 2);
-    }
-  }
+export function retryPropagation<T>(fn: () => Promise<T>): Promise<T> {
+  return retryWhileBusy(fn, { isBusy: isPropagationError, maxWaitMs: Infinity, ...propagation });
 }
 
 async function waitUpdated(lambda: LambdaClient, name: string) {

@@ -11,6 +11,7 @@ import {
   type EventSourceMappingConfiguration,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
+import { errorName, retryWhileBusy } from '../../aws/retry.js';
 import { CliError } from '../../errors.js';
 import { proxyTags } from '../names.js';
 import { isNotFound } from './compare.js';
@@ -79,6 +80,23 @@ export async function waitMappingGone(
   }
 }
 
+/** How long a change waits out a busy mapping (tests shorten it). */
+export const mappingBusy = { maxWaitMs: 120_000, firstDelayMs: 1000, maxDelayMs: 10_000 };
+
+/**
+ * Lambda refuses to change a mapping that is still Creating/Updating/Enabling/Disabling, which it is
+ * for a while after every change, even one GetEventSourceMapping already shows as done.
+ * AWS: Lambda API reference, UpdateEventSourceMapping errors: ResourceInUseException "The operation
+ * conflicts with the resource's availability. For example, you tried to update an event source
+ * mapping in the CREATING state, or you tried to delete an event source mapping currently UPDATING."
+ */
+export function retryWhileMappingBusy<T>(fn: () => Promise<T>): Promise<T> {
+  return retryWhileBusy(fn, {
+    isBusy: (err) => errorName(err) === 'ResourceInUseException',
+    ...mappingBusy,
+  });
+}
+
 export function wantedMapping(ctx: Pick<StepContext, 'spec'>) {
   return {
     BatchSize: ctx.spec.batchSize,
@@ -130,8 +148,10 @@ export async function ensureMapping(
   if (same) return { action: 'unchanged', uuid: current.UUID! };
   if (!ctx.dryRun) {
     await waitMappingSettled(lambda, current.UUID!);
-    await retryWhileVisibilityPropagates(() =>
-      lambda.send(new UpdateEventSourceMappingCommand({ UUID: current.UUID!, ...wanted })),
+    await retryWhileMappingBusy(() =>
+      retryWhileVisibilityPropagates(() =>
+        lambda.send(new UpdateEventSourceMappingCommand({ UUID: current.UUID!, ...wanted })),
+      ),
     );
     await waitMappingSettled(lambda, current.UUID!);
   }

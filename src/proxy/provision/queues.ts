@@ -11,6 +11,7 @@ import {
   TagQueueCommand,
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
+import { errorName, retryWhileBusy } from '../../aws/retry.js';
 import { isOurs, notOursError, proxyTags } from '../names.js';
 import { queueVisibilityTimeout } from '../limits.js';
 import { includesAll, isNotFound } from './compare.js';
@@ -123,17 +124,13 @@ export const recreate = { waitMs: 75_000, pollMs: 5_000 };
  * (QueueDeletedRecently), which is exactly what `destroy` then `create` does. Wait it out instead of
  * failing the step; moto does not enforce this, AWS does.
  */
-async function retryDeletedRecently<T>(fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + recreate.waitMs;
-  for (;;) {
-    try {
-      return await fn();
-    } catch (err) {
-      const name = (err as { name?: string }).name ?? '';
-      if (!/QueueDeletedRecently$/.test(name) || Date.now() >= deadline) throw err;
-      await new Promise((r) => setTimeout(r, recreate.pollMs));
-    }
-  }
+function retryDeletedRecently<T>(fn: () => Promise<T>): Promise<T> {
+  return retryWhileBusy(fn, {
+    isBusy: (err) => /QueueDeletedRecently$/.test(errorName(err)),
+    maxWaitMs: recreate.waitMs,
+    firstDelayMs: recreate.pollMs,
+    maxDelayMs: recreate.pollMs,
+  });
 }
 
 function sameRedrive(actual: string | undefined, wanted: string): boolean {

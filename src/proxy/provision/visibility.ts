@@ -9,6 +9,8 @@
  * right after a raise may be refused with the old value: it is retried for a little over that minute.
  */
 
+import { retryWhileBusy } from '../../aws/retry.js';
+
 /** How long to keep retrying, and how often; tests shorten it. */
 export const visibilityPropagation = { waitMs: 75_000, firstDelayMs: 2_000, maxDelayMs: 10_000 };
 
@@ -18,18 +20,11 @@ export function isVisibilityBelowTimeout(err: unknown): boolean {
   return e?.name === 'InvalidParameterValueException' && /visibility timeout/i.test(e.message ?? '');
 }
 
-export async function retryWhileVisibilityPropagates<T>(fn: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + visibilityPropagation.waitMs;
-  for (
-    let delay = visibilityPropagation.firstDelayMs;
-    ;
-    delay = Math.min(delay * 2, visibilityPropagation.maxDelayMs)
-  ) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isVisibilityBelowTimeout(err) || Date.now() >= deadline) throw err;
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+export function retryWhileVisibilityPropagates<T>(fn: () => Promise<T>): Promise<T> {
+  return retryWhileBusy(fn, {
+    isBusy: isVisibilityBelowTimeout,
+    maxWaitMs: visibilityPropagation.waitMs,
+    firstDelayMs: visibilityPropagation.firstDelayMs,
+    maxDelayMs: visibilityPropagation.maxDelayMs,
+  });
 }
