@@ -80,6 +80,18 @@ export function ingestEnv(spec: ProvisionSpec, queueUrl: string): Record<string,
   };
 }
 
+/**
+ * A function's Description: what it is, never the upstream URL. Lambda caps it at 256 characters
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-Description),
+ * so a long URL would fail create after the queues and roles exist, and a token in its query string
+ * would show in the console and in every ListFunctions. The URL lives in deliver's environment only.
+ */
+export function functionDescription(name: string, which: 'ingest' | 'deliver'): string {
+  return which === 'ingest'
+    ? `webhook-proxy ${name}: stores each webhook in SQS`
+    : `webhook-proxy ${name}: delivers queued webhooks to its upstream (${ENV.upstream})`;
+}
+
 export async function createProxy(
   aws: Aws,
   spec: ProvisionSpec,
@@ -138,7 +150,7 @@ export async function createProxy(
         memory: spec.memory,
         timeout: INGEST_TIMEOUT,
         env: ingestEnv(spec, queue.ref.url),
-        description: `webhook-proxy ${spec.name}: stores each webhook in SQS`,
+        description: functionDescription(spec.name, 'ingest'),
       }),
     ),
     step(`function ${names.deliverFunction}`, () =>
@@ -152,7 +164,7 @@ export async function createProxy(
         ...(spec.vpcSubnets.length
           ? { vpc: { SubnetIds: spec.vpcSubnets, SecurityGroupIds: spec.vpcSecurityGroups } }
           : {}),
-        description: `webhook-proxy ${spec.name}: delivers queued webhooks to ${spec.upstream}`,
+        description: functionDescription(spec.name, 'deliver'),
       }),
     ),
   ]);

@@ -21,7 +21,14 @@ import type { ChangeAction, StepContext } from './types.js';
 import { isOurs, notOursError, proxyTags } from '../names.js';
 import { retryWhileBusy } from '../../aws/retry.js';
 
-export const RUNTIME = 'nodejs22.x';
+/**
+ * The current Lambda LTS runtime (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html;
+ * nodejs22.x reaches end of support in 2027). A re-run moves an older proxy's functions to it. Node 24
+ * drops callback-style handlers; ours are async. The bundles target it (scripts/build.mjs).
+ */
+export const RUNTIME = 'nodejs24.x';
+/** Graviton: cheaper per GB-second; the bundles are plain JavaScript, so nothing depends on the CPU. */
+export const ARCHITECTURE = 'arm64';
 export const HANDLER = 'index.handler';
 /** Waiters give up after this long (a function usually turns Active in seconds; VPC ones take longer). */
 const MAX_WAIT_SECONDS = 600;
@@ -113,7 +120,7 @@ export async function ensureFunction(
           ...settings,
           ...(wanted.vpc ? {} : { VpcConfig: undefined }),
           Code: { ZipFile: wanted.code.zip },
-          Architectures: ['arm64'],
+          Architectures: [ARCHITECTURE],
           Tags: tags,
         }),
       ),
@@ -131,7 +138,9 @@ export async function ensureFunction(
   }
   const config = current.Configuration;
   const arn = config.FunctionArn!;
-  const codeChanged = config.CodeSha256 !== wanted.code.sha256;
+  // The architecture goes with the code (UpdateFunctionCode takes it, the configuration call does not).
+  const codeChanged =
+    config.CodeSha256 !== wanted.code.sha256 || !sameJson(config.Architectures ?? [], [ARCHITECTURE]);
   const configChanged = configDiffers(config, wanted);
   const tagsChanged = !includesAll(current.Tags, tags);
   if (!codeChanged && !configChanged && !tagsChanged) return { action: 'unchanged', arn };
@@ -140,7 +149,13 @@ export async function ensureFunction(
   // A previous run may have left an update in progress.
   await waitUpdated(lambda, wanted.name);
   if (codeChanged) {
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: wanted.name, ZipFile: wanted.code.zip }));
+    await lambda.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: wanted.name,
+        ZipFile: wanted.code.zip,
+        Architectures: [ARCHITECTURE],
+      }),
+    );
     await waitUpdated(lambda, wanted.name);
   }
   if (configChanged) {
