@@ -20,6 +20,7 @@ import type { HandlerZip } from './bundle.js';
 import type { ChangeAction, StepContext } from './types.js';
 import { isOurs, notOursError, proxyTags } from '../names.js';
 import { retryWhileBusy } from '../../aws/retry.js';
+import { CliError, describeAwsError } from '../../errors.js';
 
 /**
  * The current Lambda LTS runtime (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html;
@@ -62,6 +63,40 @@ export function retryPropagation<T>(fn: () => Promise<T>): Promise<T> {
 
 async function waitUpdated(lambda: LambdaClient, name: string) {
   await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: MAX_WAIT_SECONDS }, { FunctionName: name });
+}
+
+/**
+ * Lambda refuses every update while a function is `Pending` (being created, or re-provisioned after it
+ * went `Inactive`), and a `Failed` one can only be deleted and created again
+ * (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html). So before an update: wait for
+ * `Active` when it is Pending; stop with what to do when it Failed. An `Inactive` function (idle long
+ * enough for Lambda to reclaim its VPC resources) is updated as it is: the update provisions it again,
+ * and waiting for it to turn Active on its own would wait for an invocation that may never come.
+ */
+async function waitActive(lambda: LambdaClient, config: FunctionConfiguration): Promise<void> {
+  const name = config.FunctionName!;
+  if (config.State === 'Failed') {
+    throw new CliError(
+      `Function ${name} is in state Failed${config.StateReason ? ` (${config.StateReason})` : ''}: Lambda ` +
+        'cannot update it.',
+      `Delete the function ("aws lambda delete-function --function-name ${name}") and run the same create ` +
+        'again: it makes the function anew around the queues, and the webhooks they hold are kept.',
+    );
+  }
+  if (config.State !== 'Pending') return;
+  try {
+    await waitUntilFunctionActiveV2(
+      { client: lambda, maxWaitTime: MAX_WAIT_SECONDS },
+      { FunctionName: name },
+    );
+  } catch (err) {
+    throw new CliError(
+      `Function ${name} did not become Active within ${MAX_WAIT_SECONDS} s (${describeAwsError(err)}).`,
+      `Check it with "aws lambda get-function --function-name ${name} --query Configuration.[State,StateReason]", ` +
+        'then run the same create again.',
+      { cause: err },
+    );
+  }
 }
 
 function configDiffers(current: FunctionConfiguration, wanted: FunctionWanted): boolean {
@@ -146,7 +181,9 @@ export async function ensureFunction(
   if (!codeChanged && !configChanged && !tagsChanged) return { action: 'unchanged', arn };
   if (ctx.dryRun) return { action: 'updated', arn };
 
-  // A previous run may have left an update in progress.
+  // A function still being created (or re-provisioned) takes no update; a previous run may also have
+  // left an update in progress.
+  await waitActive(lambda, config);
   await waitUpdated(lambda, wanted.name);
   if (codeChanged) {
     await lambda.send(
