@@ -61,6 +61,8 @@ export interface ResourceNames {
   ingestLogGroup: string;
   deliverLogGroup: string;
   accessLogGroup: string;
+  /** Where access logs went before they moved under /aws/vendedlogs/ (kept until destroy). */
+  legacyAccessLogGroup: string;
 }
 
 export function resourceNames(name: string, options: { ordered?: boolean } = {}): ResourceNames {
@@ -77,7 +79,13 @@ export function resourceNames(name: string, options: { ordered?: boolean } = {})
     api: base,
     ingestLogGroup: `/aws/lambda/${base}-ingest`,
     deliverLogGroup: `/aws/lambda/${base}-deliver`,
-    accessLogGroup: `/aws/apigateway/${base}`,
+    // Under /aws/vendedlogs/: API Gateway adds every other access-log group to the account's one
+    // CloudWatch Logs resource policy, limited to 5,120 characters, and past a few dozen APIs CreateStage
+    // fails ("Insufficient permissions to enable logging"); groups under this prefix are exempt
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html,
+    // https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
+    accessLogGroup: `/aws/vendedlogs/apigateway/${base}`,
+    legacyAccessLogGroup: `/aws/apigateway/${base}`,
   };
 }
 

@@ -206,7 +206,7 @@ export async function leftovers(name: string): Promise<string[]> {
   for (const r of [n.ingestRole, n.deliverRole]) {
     if (await orUndefined(iam.send(new GetRoleCommand({ RoleName: r })))) left.push(`role ${r}`);
   }
-  for (const g of [n.ingestLogGroup, n.deliverLogGroup, n.accessLogGroup]) {
+  for (const g of [n.ingestLogGroup, n.deliverLogGroup, n.accessLogGroup, n.legacyAccessLogGroup]) {
     const found = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: g }))).logGroups;
     if (found?.some((x) => x.logGroupName === g)) left.push(`log group ${g}`);
   }

@@ -143,7 +143,7 @@ describe('custom domain and access logs', () => {
     // Access logs: the stage writes the original design's JSON format to a log group with a retention.
     const stage = await apigw.send(new GetStageCommand({ ApiId: api.ApiId!, StageName: '$default' }));
     expect(stage.AccessLogSettings?.DestinationArn).toMatch(
-      new RegExp(`log-group:/aws/apigateway/webhook-proxy-${name}$`),
+      new RegExp(`log-group:/aws/vendedlogs/apigateway/webhook-proxy-${name}$`),
     );
     expect(JSON.parse(stage.AccessLogSettings!.Format!)).toMatchObject({
       requestId: '$context.requestId',
@@ -154,7 +154,11 @@ describe('custom domain and access logs', () => {
     expect(stage.AccessLogSettings?.Format).toBe(ACCESS_LOG_FORMAT);
     const logGroups = await (
       await createAws({ region: TEST_REGION, profile: undefined, endpoint }).logs()
-    ).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/apigateway/webhook-proxy-${name}` }));
+    ).send(
+      new DescribeLogGroupsCommand({
+        logGroupNamePrefix: `/aws/vendedlogs/apigateway/webhook-proxy-${name}`,
+      }),
+    );
     expect(logGroups.logGroups?.[0]?.retentionInDays).toBe(14);
 
     // A second create with the same flags changes nothing.
@@ -253,7 +257,11 @@ describe('custom domain and access logs', () => {
     const aws = createAws({ region: TEST_REGION, profile: undefined, endpoint });
     const groups = await (
       await aws.logs()
-    ).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/apigateway/webhook-proxy-${name}` }));
+    ).send(
+      new DescribeLogGroupsCommand({
+        logGroupNamePrefix: `/aws/vendedlogs/apigateway/webhook-proxy-${name}`,
+      }),
+    );
     expect(groups.logGroups).toEqual([]);
     const apigw = await aws.apigw();
     const api = (await apigw.send(new GetApisCommand({}))).Items!.find(

@@ -67,6 +67,7 @@ export async function destroyProxy(
   if (foreign.has(`function ${names.ingestFunction}`))
     foreign.add('invoke permission (API Gateway → ingest)');
   if (foreign.has(`function ${names.deliverFunction}`)) foreign.add('event source mapping (queue → deliver)');
+  if (current.legacyAccessLogGroup === 'foreign') foreign.add(`log group ${names.legacyAccessLogGroup}`);
   // `listed: false` for a step that lists what it deleted itself (the custom domain's three parts).
   const step = async (label: string, run: () => Promise<StepAction>, listed = true) => {
     events.start(label, label);
@@ -158,6 +159,12 @@ export async function destroyProxy(
         gone(() => logs.send(new DeleteLogGroupCommand({ logGroupName: group }))),
       ),
     ),
+    // The access logs' old group (before /aws/vendedlogs/), only when it carries the proxy's tags.
+    current.legacyAccessLogGroup
+      ? step(`log group ${names.legacyAccessLogGroup}`, () =>
+          gone(() => logs.send(new DeleteLogGroupCommand({ logGroupName: names.legacyAccessLogGroup }))),
+        )
+      : undefined,
   ]);
   // 4. Last, the queues: only now can nothing write to them or read from them. The count the caller
   //    checked was taken while the endpoint still took webhooks; count again now that nothing can add
