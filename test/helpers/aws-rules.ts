@@ -102,6 +102,9 @@ function tagRules(client: string, input: Input): Violation[] {
   for (const [key, value] of pairs) {
     if (key.length < 1 || key.length > 128)
       out.push(v(code, `tag key "${key.slice(0, 40)}…" has ${key.length} characters: keys take 1–128`, doc));
+    // Tagging AWS resources: "Don't use aws:, AWS:, or any upper or lowercase combination of such as a prefix".
+    if (/^aws:/i.test(key))
+      out.push(v(code, `tag key "${key}": the prefix aws: is reserved for AWS use`, doc));
     if (value.length > 256)
       out.push(v(code, `tag ${key}'s value has ${value.length} characters: values take at most 256`, doc));
   }
