@@ -18,6 +18,8 @@ export interface RecordedAwsCall {
   input: Record<string, unknown>;
   source: 'cli' | 'handler';
   region?: string;
+  /** From the answer: the function an event source mapping belongs to (its IAM condition key). */
+  functionArn?: string;
 }
 
 const SINK = Symbol.for('webhook-proxy.iamRecording');
@@ -82,8 +84,19 @@ function install(client: HookedClient, settings: HookSettings): void {
           source: settings.source ?? 'cli',
           region: settings.region,
         };
-        sink?.push(call);
-        if (file) appendFileSync(file, `${JSON.stringify(call)}\n`);
+        const note = () => {
+          sink?.push(call);
+          if (file) appendFileSync(file, `${JSON.stringify(call)}\n`);
+        };
+        try {
+          const result = (await next(args)) as { output?: { FunctionArn?: string } };
+          call.functionArn = result.output?.FunctionArn;
+          note();
+          return result;
+        } catch (err) {
+          note();
+          throw err;
+        }
       }
       return next(args);
     },
