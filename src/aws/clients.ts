@@ -17,6 +17,7 @@ import type { Route53Client } from '@aws-sdk/client-route-53';
 import { UsageError } from '../errors.js';
 import { httpUrl, type GlobalOptions } from '../options.js';
 import { packageVersion } from '../paths.js';
+import { runClientHooks } from './client-hooks.js';
 import {
   callTimeouts,
   installTimeoutHandling,
@@ -136,6 +137,8 @@ export function createAws(settings: AwsSettings): Aws {
     return () =>
       (p ??= make().then((client) => {
         installTimeoutHandling(client, settings, timeouts);
+        // Empty in the product: tests add the AWS rules moto skips and a call recorder (client-hooks.ts).
+        runClientHooks(client as T & { config: unknown }, { ...settings, source: 'cli' });
         return client;
       }));
   };

@@ -103,7 +103,20 @@ export function parseTags(raw: string[] = []): Record<string, string> {
     const key = item.slice(0, eq);
     if (key === TOOL_TAG || key === NAME_TAG)
       throw new UsageError(`--tag ${key} is reserved by webhook-proxy.`);
-    tags[key] = item.slice(eq + 1);
+    const value = item.slice(eq + 1);
+    // AWS's tag limits, the same in SQS, Lambda, IAM, Logs and API Gateway (Tagging AWS resources:
+    // keys 1–128 characters, values up to 256, the prefix aws: reserved, at most 50 tags a resource).
+    if (key.length > 128)
+      throw new UsageError(`--tag key "${key.slice(0, 40)}…" has ${key.length} characters; AWS allows 128.`);
+    if (value.length > 256)
+      throw new UsageError(`--tag ${key} has a value of ${value.length} characters; AWS allows 256.`);
+    if (/^aws:/i.test(key)) throw new UsageError(`--tag ${key}: the prefix aws: is reserved by AWS.`);
+    tags[key] = value;
   }
+  // Two of a resource's 50 tags are webhook-proxy's own (proxyTags).
+  if (Object.keys(tags).length > 48)
+    throw new UsageError(
+      `${Object.keys(tags).length} --tag flags; AWS allows 50 tags a resource and webhook-proxy uses 2 of them.`,
+    );
   return tags;
 }

@@ -120,10 +120,19 @@ function configDiffers(current: FunctionConfiguration, wanted: FunctionWanted): 
   );
 }
 
+/**
+ * Lambda refuses a Description over 256 characters (CreateFunction: "Maximum length of 256"), and
+ * deliver's names its upstream URL, which may be longer: cut it there, the same way every run.
+ */
+export function fitDescription(text: string): string {
+  return text.length <= 256 ? text : `${text.slice(0, 255)}…`;
+}
+
 export async function ensureFunction(
   ctx: StepContext,
-  wanted: FunctionWanted,
+  asked: FunctionWanted,
 ): Promise<{ action: ChangeAction; arn: string }> {
+  const wanted = { ...asked, description: fitDescription(asked.description) };
   const lambda = await ctx.aws.lambda();
   const tags = proxyTags(ctx.spec.name, ctx.spec.tags);
   let current;
