@@ -202,7 +202,7 @@ describe('exact rate cap', () => {
     const clock = virtualClock();
     const { createIntervalPacer } = await import('../../src/handlers/control/rate.js');
     // Phases as four independent containers happen to start them.
-    const pacers = [0, 1, 2, 3].map(() => createIntervalPacer(1000 / 7.5, clock.now, clock.sleep));
+    const pacers = [0, 1, 2, 3].map(() => createIntervalPacer(1000 / 7.5, Infinity, clock.now, clock.sleep));
     const starts = await paced(pacers, clock, 20_000);
     expect(busiestSecond(starts)).toBeGreaterThan(30);
   });

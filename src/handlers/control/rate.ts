@@ -14,11 +14,13 @@
  * `pacingPlan` picks how many containers c ≤ C run (the mapping's MaximumConcurrency) to make c·⌊R/c⌋
  * as large as it gets, the most containers among equals: 3 × 10 at --rate 30 --concurrency 4.
  *
- * Both run at `MARGIN` (98 %) of the nominal spacing, so a timer firing late or a packet delayed by up
- * to 2 % of the interval cannot push a window at the upstream over the cap.
+ * Both run at `MARGIN` (97 %) of the nominal spacing, so a timer firing late or a packet delayed by up
+ * to 30 ms cannot push a window at the upstream over the cap.
  */
 
-export const MARGIN = 0.98;
+export const MARGIN = 0.97;
+/** The log's window: a second and 3 %, so requests delayed on their way by up to 30 ms still fit. */
+const WINDOW_MS = 1000 / MARGIN;
 
 export interface Pacer {
   /** Resolves when the next request may start, and takes that start (now). */
@@ -31,31 +33,45 @@ type Sleep = (ms: number) => Promise<void>;
 const realSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Requests at least `intervalMs` apart, measured from when each actually started: the slot is taken
- * after the wait, so a late timer never lets two requests start closer together.
+ * Requests `intervalMs` apart on a schedule (a GCRA with a burst of 1: a timer that fires late is
+ * caught up on the next request instead of slowing the rate), and never more than `perSecond` in any
+ * one-second window of actual starts: a log of the last `perSecond` starts holds the next one back
+ * until the oldest is a second old. The schedule keeps the flow smooth; the log makes the cap exact
+ * whatever the timers do (a pause of the process, a busy machine).
  */
 export function createIntervalPacer(
   intervalMs: number,
+  perSecond: number,
   now: () => number = Date.now,
   sleep: Sleep = realSleep,
 ): Pacer {
   let nextAt = -Infinity;
+  const cap = Math.floor(perSecond);
+  const starts: number[] = [];
+  const wait = () => {
+    const t = now();
+    let ms = nextAt - t;
+    if (cap >= 1 && starts.length >= cap) ms = Math.max(ms, starts[starts.length - cap]! + WINDOW_MS - t);
+    return ms;
+  };
   return {
     async acquire() {
-      for (;;) {
-        const wait = nextAt - now();
-        if (wait <= 0) break;
-        await sleep(wait);
+      for (let ms = wait(); ms > 0; ms = wait()) await sleep(ms);
+      const t = now();
+      // Late by up to half an interval: caught up. Idle longer: the schedule starts again from now.
+      nextAt = Math.max(nextAt + intervalMs, t + intervalMs / 2);
+      if (cap >= 1) {
+        starts.push(t);
+        if (starts.length > cap) starts.shift();
       }
-      nextAt = now() + intervalMs;
     },
-    peek: () => Math.max(0, nextAt - now()),
+    peek: () => Math.max(0, wait()),
   };
 }
 
 /** The one pacer of a process: R per second at most across every slot that shares it. */
 export function createSharedPacer(rate: number, now?: () => number, sleep?: Sleep): Pacer {
-  return createIntervalPacer(1000 / (rate * MARGIN), now, sleep);
+  return createIntervalPacer(1000 / (rate * MARGIN), rate, now, sleep);
 }
 
 export interface PacingPlan {
@@ -91,5 +107,5 @@ export function createContainerPacer(
   sleep?: Sleep,
 ): Pacer {
   const plan = pacingPlan(rate, concurrency, minContainers);
-  return createIntervalPacer(1000 / (plan.perContainer * MARGIN), now, sleep);
+  return createIntervalPacer(1000 / (plan.perContainer * MARGIN), plan.perContainer, now, sleep);
 }
