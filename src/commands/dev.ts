@@ -77,6 +77,8 @@ export const dev: CommandSpec<DevOptions> = {
           concurrency: opts.concurrency,
           ...(opts.rate ? { rate: opts.rate } : {}),
           maxAttempts: opts.maxAttempts,
+          ...(opts.adaptive ? { adaptive: true } : {}),
+          ...(opts.retryWindow !== undefined ? { retryWindow: opts.retryWindow } : {}),
           backoffBase: opts.backoffBase,
           backoffMax: opts.backoffMax,
           timeout: opts.timeout,

@@ -107,6 +107,7 @@ export async function createSqsQueuePort(
   queueUrl: string,
   client: SQSClient,
   limits: Pick<SqsCallLimits, 'deadlineMs'> = INGEST_SQS_LIMITS,
+  dlqUrl?: string,
 ): Promise<QueuePort> {
   const sqs = await import('@aws-sdk/client-sqs');
   const host = (() => {
@@ -117,12 +118,23 @@ export async function createSqsQueuePort(
     }
   })();
   return {
+    ...(dlqUrl
+      ? {
+          async deadLetter(messageBody: string): Promise<void> {
+            const command = new sqs.SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: messageBody });
+            await withDeadline(`SQS SendMessage to the DLQ at ${host}`, limits.deadlineMs, (abortSignal) =>
+              client.send(command, { abortSignal }),
+            );
+          },
+        }
+      : {}),
     async send(messageBody: string, options: SendOptions = {}): Promise<void> {
       const command = new sqs.SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: messageBody,
         ...(options.groupId ? { MessageGroupId: options.groupId } : {}),
         ...(options.deduplicationId ? { MessageDeduplicationId: options.deduplicationId } : {}),
+        ...(options.delaySeconds ? { DelaySeconds: Math.min(900, Math.ceil(options.delaySeconds)) } : {}),
       });
       await withDeadline(`SQS SendMessage to ${host}`, limits.deadlineMs, (abortSignal) =>
         client.send(command, { abortSignal }),

@@ -9,9 +9,11 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { connect } from 'node:net';
 import { decodeEnvelope } from '../envelope.js';
 import { UsageError } from '../errors.js';
+import { createDeliveryControl } from '../handlers/control/index.js';
 import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../handlers/deliver.js';
 import type { Methods } from '../handlers/edge/methods.js';
 import type { HandshakeSpec, VerifySpec } from '../handlers/edge/types.js';
+import { DEFAULTS, type QueuePort } from '../handlers/ports.js';
 import { createIngestHandler } from '../handlers/ingest.js';
 import { deliverFunctionTimeout, queueVisibilityTimeout } from '../proxy/limits.js';
 import { startIngress, type Ingress } from './http-server.js';
@@ -26,6 +28,10 @@ export interface DevSettings {
   port: number;
   concurrency: number;
   rate?: number;
+  /** --adaptive: the concurrency above is a ceiling, the control law finds what the upstream takes. */
+  adaptive?: boolean;
+  /** --retry-window in seconds (default 24 h). */
+  retryWindow?: number;
   maxAttempts: number;
   backoffBase: number;
   backoffMax: number;
@@ -46,7 +52,10 @@ export type DevEvent =
   | { event: 'listening'; url: string; upstream: string; queue: 'memory' | 'sqs'; maxAttempts: number | null }
   | { event: 'delivered'; id: string; status: number; attempt: number; ms: number }
   | { event: 'retry'; id: string; attempt: number; status?: number; error?: string; retryInSeconds: number }
-  | { event: 'dead-lettered'; id: string; attempts: number }
+  | { event: 'dead-lettered'; id: string; attempts: number; reason?: string }
+  /** The upstream as a whole is down: webhooks are held (uncounted), one probe a second. */
+  | { event: 'outage'; since: string }
+  | { event: 'recovered'; limit: number }
   | { event: 'rejected'; status: number; reason: string; id?: string }
   | { event: 'warning'; message: string }
   | { event: 'stopped'; queued: number; lost: boolean };
@@ -111,11 +120,14 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   };
 
   let queue: LocalQueue;
+  /** What deliver uses: the queue, plus delayed sends and its own DLQ moves on the embedded queue. */
+  let deliverPort: QueuePort;
   let maxAttempts: number;
   if (settings.sqs) {
     const { createSqsLocalQueue } = await import('./sqs-queue.js');
     const sqsQueue = await createSqsLocalQueue(settings.sqs.client, settings.sqs.queueUrl);
     queue = sqsQueue;
+    deliverPort = sqsQueue;
     maxAttempts = sqsQueue.maxReceiveCount ?? NO_DLQ_ATTEMPTS;
   } else {
     maxAttempts = settings.maxAttempts;
@@ -129,6 +141,16 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
     };
     queue = memory;
+    const dlq = memory.dlq!;
+    deliverPort = {
+      send: async (body, options) => {
+        memory.sendNow(body, options?.delaySeconds ? { delaySeconds: options.delaySeconds } : {});
+      },
+      changeVisibility: (handle, seconds) => memory.changeVisibility(handle, seconds),
+      deadLetter: async (body) => {
+        dlq.sendNow(body);
+      },
+    };
   }
 
   const ingest = createIngestHandler({
@@ -163,16 +185,34 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     backoffBase: settings.backoffBase,
     backoffMax: settings.backoffMax,
     maxAttempts,
+    adaptive: Boolean(settings.adaptive),
+    retryWindowSeconds: settings.retryWindow ?? DEFAULTS.retryWindow,
+  };
+  // One control for every slot: one rate pacer (the exact cap), one breaker, one law (control/).
+  const control = createDeliveryControl({
+    concurrency: settings.concurrency,
+    ...(settings.rate ? { rate: settings.rate } : {}),
+    adaptive: Boolean(settings.adaptive),
+    mode: 'shared',
+  });
+  control.onChange = (change, snap) => {
+    if (change === 'opened') emit({ event: 'outage', since: snap.outageSince ?? new Date().toISOString() });
+    else emit({ event: 'recovered', limit: snap.limit });
   };
   const onDelivery = (slot: number) => (e: DeliveryEvent) => {
     stats.settled(slot);
-    if (e.event === 'delivered') {
+    if (e.event === 'dead-lettered') {
+      stats.deadLettered(e.id);
+      emit({ event: 'dead-lettered', id: e.id, attempts: e.attempts, reason: e.reason });
+    } else if (e.event === 'held') {
+      stats.held(e.id);
+    } else if (e.event === 'delivered') {
       stats.delivered(e.id);
       emit({ event: 'delivered', id: e.id, status: e.status, attempt: e.attempt, ms: e.ms });
     } else if (e.event === 'failed') {
       const problem = e.status !== undefined ? `HTTP ${e.status}` : (e.error ?? 'failed');
       stats.failed(e.id, e.attempt, problem);
-      if (e.final && queue.kind === 'sqs') {
+      if (e.final && !deliverPort.deadLetter) {
         // SQS moves it to the DLQ by itself on its next receive; this is the last we see of it.
         stats.deadLettered(e.id);
         emit({ event: 'dead-lettered', id: e.id, attempts: e.attempt });
@@ -192,7 +232,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     }
   };
   const handlers = Array.from({ length: settings.concurrency }, (_x, slot) =>
-    createDeliverHandler({ queue, config: deliverConfig, log: onDelivery(slot) }),
+    createDeliverHandler({ queue: deliverPort, config: deliverConfig, log: onDelivery(slot), control }),
   );
 
   let ingress: Ingress;
@@ -233,6 +273,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   const poller: Poller = startPoller({
     queue,
     handlers,
+    control,
     batchSize: settings.batchSize,
     functionTimeoutSeconds: deliverFunctionTimeout(limits),
     waitSeconds: queue.kind === 'memory' ? MEMORY_WAIT_SECONDS : SQS_WAIT_SECONDS,
@@ -267,7 +308,10 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   return {
     url: ingress.url,
     queue,
-    snapshot: async () => stats.snapshot(await queue.stats().catch(() => undefined)),
+    snapshot: async () => ({
+      ...stats.snapshot(await queue.stats().catch(() => undefined)),
+      control: control.snapshot(),
+    }),
     stop: () =>
       (stopped ??= (async () => {
         await Promise.race([ingress.close(), new Promise((r) => setTimeout(r, 5000).unref())]);

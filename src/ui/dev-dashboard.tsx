@@ -63,7 +63,24 @@ export function DevDashboard({
           color={snapshot.deadLettered ? 'red' : undefined}
         />
         <Stat label="rate" value={`${rate(snapshot.ratePerSecond)}/s`} />
+        {snapshot.control?.adaptive && (
+          <Stat
+            label="found"
+            value={`${Math.floor(snapshot.control.limit)} of ${snapshot.control.ceiling}${
+              snapshot.control.baselineMs !== undefined
+                ? ` · ${Math.round(snapshot.control.baselineMs)} ms`
+                : ''
+            }`}
+            color="cyan"
+          />
+        )}
       </Box>
+      {snapshot.control?.state === 'outage' && (
+        <Text color="red">
+          upstream down since {snapshot.control.outageSince?.slice(11, 19)}: webhooks held (attempts not
+          counted), probing once a second
+        </Text>
+      )}
       {snapshot.lastErrors.length > 0 && (
         <Box flexDirection="column" marginTop={1}>
           <Text dimColor>last errors</Text>

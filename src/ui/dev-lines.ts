@@ -24,7 +24,11 @@ export function devEventLine(e: DevEvent): string {
         `next try in ${seconds(e.retryInSeconds)}`
       );
     case 'dead-lettered':
-      return `dead-lettered ${e.id} after ${e.attempts} attempts`;
+      return `dead-lettered ${e.id} after ${e.attempts} attempts${e.reason ? ` (${e.reason})` : ''}`;
+    case 'outage':
+      return 'the upstream is down: webhooks are held (their attempts not counted), probing once a second';
+    case 'recovered':
+      return 'the upstream answers again: delivery ramps up from one at a time';
     case 'rejected':
       return `rejected a webhook with ${e.status}: ${e.reason}`;
     case 'warning':
