@@ -6,6 +6,7 @@
  * dashboard shows (snapshot()).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { appendFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { decodeEnvelope } from '../envelope.js';
 import { UsageError } from '../errors.js';
@@ -46,6 +47,8 @@ export interface DevSettings {
   methods?: Methods;
   /** `--queue-url`: a real SQS queue instead of the embedded one. */
   sqs?: { client: SQSClient; queueUrl: string };
+  /** `dev --event-log FILE`: the handlers' log lines, as `logs --local FILE` reads them. */
+  eventLog?: string;
 }
 
 export type DevEvent =
@@ -111,6 +114,16 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     ...(settings.rate ? { rate: settings.rate } : {}),
   };
   const stats = new DeliveryStats();
+  // The same lines the Lambda functions write to CloudWatch Logs, one JSON object per line with its
+  // time (appended synchronously: a line is whole on disk before the next event, even at a crash).
+  const eventLog = settings.eventLog;
+  const record = (line: Record<string, unknown>) => {
+    if (eventLog)
+      appendFileSync(
+        eventLog,
+        `${JSON.stringify({ timestamp: Date.now(), message: JSON.stringify(line) })}\n`,
+      );
+  };
   let lastWarning = { text: '', at: 0 };
   const warn = (message: string) => {
     // A queue that is down fails every receive of every slot: say it once every few seconds, not each time.
@@ -163,6 +176,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       ...(settings.methods ? { methods: settings.methods } : {}),
     },
     log: (line) => {
+      record(line);
       const status = Number(line.status);
       if (line.msg === 'ingest' && status >= 200 && status < 300) stats.received();
       else if (status >= 400) {
@@ -200,6 +214,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     else emit({ event: 'recovered', limit: snap.limit });
   };
   const onDelivery = (slot: number) => (e: DeliveryEvent) => {
+    record({ msg: 'deliver', ...e });
     stats.settled(slot);
     if (e.event === 'dead-lettered') {
       stats.deadLettered(e.id);

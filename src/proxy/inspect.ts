@@ -3,10 +3,10 @@
  * wait for the URL that ListQueues gives (critical path depth 2, see locate.ts). For one named proxy:
  *
  *   depth 1: GetFunctionConfiguration · ListEventSourceMappings · GetApis · ListQueues · GetMetricData ·
- *            GetDomainNames
+ *            GetDomainNames · DescribeAlarms
  *   depth 2: GetQueueAttributes(queue) · GetQueueAttributes(dlq)
  *
- * = 8 calls. GetMetricData asks for both possible queue names (plain and .fifo) in one request so it
+ * = 9 calls. GetMetricData asks for both possible queue names (plain and .fifo) in one request so it
  * does not wait for ListQueues to tell which one exists.
  */
 import type { Aws } from '../aws/clients.js';
@@ -20,6 +20,7 @@ import {
   type DeliverRef,
   type Proxy,
 } from './locate.js';
+import { alarmStates, type AlarmState } from './alarm-states.js';
 import { resourceNames } from './names.js';
 
 export type DeliveryState = 'enabled' | 'paused' | 'transitioning' | 'missing';
@@ -42,6 +43,8 @@ export interface ProxyStatus {
   dlq: { visible: number };
   /** Parts that do not exist (an incomplete proxy). */
   missing: string[];
+  /** Its CloudWatch alarms (create --alarm-email/--alarm-topic-arn): [] none, null unreadable. */
+  alarms?: AlarmState[] | null;
 }
 
 export function deliveryState(mappingState: string | undefined): DeliveryState {
@@ -131,7 +134,7 @@ export function statusOf(proxy: Proxy, oldestAgeSeconds: number | null): ProxySt
   };
 }
 
-/** Status of one proxy in one parallel round (8 calls, depth 2). */
+/** Status of one proxy in one parallel round (9 calls, depth 2). */
 export async function inspectProxy(aws: Aws, name: string, deliver?: DeliverRef): Promise<ProxyStatus> {
   const plain = resourceNames(name).queue;
   const fifo = resourceNames(name, { ordered: true }).queue;
@@ -147,11 +150,12 @@ export async function inspectProxy(aws: Aws, name: string, deliver?: DeliverRef)
     aws.cloudwatch(),
     aws.knownAccountId(), // resolves the credentials, and says whether the queues can be read at once
   ]);
-  const [proxy, age] = await Promise.all([
+  const [proxy, age, alarms] = await Promise.all([
     locateProxy(aws, name, { deliver }),
     oldestMessageAge(aws, [plain, fifo]),
+    alarmStates(aws, name),
   ]);
-  return statusOf(proxy, age);
+  return { ...statusOf(proxy, age), alarms };
 }
 
 /** Run `fn` over items with at most `limit` at once (a region may hold many proxies). */

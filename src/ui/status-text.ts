@@ -2,6 +2,7 @@
  * Plain-text renderings of status and list (stdout, when not --json). Shared by the one-shot commands,
  * by the plain `status --watch` line and by the watch dashboard's first lines.
  */
+import { alarmsLine } from '../proxy/alarm-states.js';
 import type { ProxyStatus } from '../proxy/inspect.js';
 import { drainRate, etaSeconds, formatDuration, type DepthSample } from '../proxy/trend.js';
 
@@ -49,6 +50,7 @@ export function formatStatus(s: ProxyStatus): string {
     `queue      ${q.visible} waiting, ${q.inFlight} in flight, ${q.delayed} delayed` +
       `; oldest ${q.oldestAgeSeconds === null ? 'unknown' : formatDuration(q.oldestAgeSeconds)}`,
     `dlq        ${s.dlq.visible}${s.dlq.visible > 0 ? ' (inspect with "peek --dlq", retry with "redrive")' : ''}`,
+    ...(s.alarms !== undefined ? [`alarms     ${alarmsLine(s.alarms)}`] : []),
   ];
   if (s.missing.length) {
     lines.push(

@@ -262,7 +262,8 @@ export interface RecordOptions {
   aws?: Aws;
   clients?: readonly ClientName[];
 }
-type ClientName = 'sqs' | 'lambda' | 'iam' | 'apigw' | 'logs' | 'cloudwatch' | 'sts' | 'acm' | 'route53';
+type ClientName =
+  'sqs' | 'lambda' | 'iam' | 'apigw' | 'logs' | 'cloudwatch' | 'sns' | 'sts' | 'acm' | 'route53';
 
 /**
  * Record every API call made through the clients of `o.aws` (by default its sqs, lambda, iam, apigw,

@@ -11,6 +11,7 @@ import { CliError, describeAwsError } from '../../errors.js';
 import { ENV } from '../../handlers/ports.js';
 import { deliverFunctionTimeout } from '../limits.js';
 import { resourceNames } from '../names.js';
+import { ensureAlarms } from './alarms.js';
 import { ensureApi, ensureIntegration, ensureInvokePermission, ensureRoute } from './api.js';
 import {
   checkDomain,
@@ -45,6 +46,8 @@ export interface CreateResult {
   dnsTarget?: string;
   /** With --domain: which hosted zone holds the alias record, and how it was chosen. */
   hostedZone?: { id: string; name: string; found: 'given' | 'matched' };
+  /** With alarms: the e-mail address whose subscription waits for its confirmation. */
+  alarmEmailPending?: string;
 }
 
 /** The ingest function answers in milliseconds; 10 s leaves room for SQS retries, under API Gateway's 30 s. */
@@ -216,6 +219,9 @@ export async function createProxy(
     });
   }
 
+  // Last: the alarms watch the queues and the deliver function, which all exist by now.
+  const alarms = spec.alarms ? await ensureAlarms(ctx, spec.alarms, step) : {};
+
   return {
     name: spec.name,
     region: aws.settings.region,
@@ -228,5 +234,6 @@ export async function createProxy(
     ...(domainPlan ? { customUrl: `https://${domainPlan.domain}` } : {}),
     ...(domainPlan?.zone ? { hostedZone: domainPlan.zone } : {}),
     ...(domainPlan && !domainPlan.zone ? { dnsTarget: dnsTarget ?? '(known once created)' } : {}),
+    ...(alarms.pendingEmail ? { alarmEmailPending: alarms.pendingEmail } : {}),
   };
 }

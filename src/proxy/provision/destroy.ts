@@ -17,6 +17,7 @@ import { CliError, describeAwsError } from '../../errors.js';
 import { readCounts, totalOf } from '../locate.js';
 import { resourceNames } from '../names.js';
 import type { CurrentRead } from './current.js';
+import { destroyAlarms } from './alarms.js';
 import { findApi, PERMISSION_SID } from './api.js';
 import { destroyDomain } from './domain.js';
 import { isNotFound } from './compare.js';
@@ -100,6 +101,17 @@ export async function destroyProxy(
     aws.sqs(),
   ]);
 
+  // 0. The alarms (and the tool's topic): a proxy being taken apart must not page anyone.
+  await step(
+    'alarms',
+    async () => {
+      const { deleted: removed, leftAlone: theirs } = await destroyAlarms(aws, name);
+      deleted.push(...removed);
+      leftAlone.push(...theirs);
+      return removed.length ? 'deleted' : 'absent';
+    },
+    false,
+  );
   // 1. The public endpoint: senders get an error (and retry later) instead of reaching a half-deleted proxy.
   //    The custom domain first (its DNS record, mapping and name), so the hostname stops resolving to us.
   await step(
