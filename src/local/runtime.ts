@@ -52,7 +52,13 @@ export interface DevSettings {
 }
 
 export type DevEvent =
-  | { event: 'listening'; url: string; upstream: string; queue: 'memory' | 'sqs'; maxAttempts: number | null }
+  | {
+      event: 'listening';
+      url: string;
+      upstream: string;
+      queue: LocalQueue['kind'];
+      maxAttempts: number | null;
+    }
   | { event: 'delivered'; id: string; status: number; attempt: number; ms: number }
   | { event: 'retry'; id: string; attempt: number; status?: number; error?: string; retryInSeconds: number }
   | { event: 'dead-lettered'; id: string; attempts: number; reason?: string }

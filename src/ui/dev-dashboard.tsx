@@ -8,7 +8,7 @@ import type { DevSnapshot } from '../local/stats.js';
 export interface DevDashboardInfo {
   url: string;
   upstream: string;
-  queue: 'memory' | 'sqs';
+  queue: 'memory' | 'sqlite' | 'sqs';
   concurrency: number;
   rate?: number;
   maxAttempts: number | null;
@@ -49,7 +49,12 @@ export function DevDashboard({
         <Text bold>webhook-proxy dev</Text> {info.url} <Text dimColor>→</Text> {info.upstream}
       </Text>
       <Text dimColor>
-        {info.queue === 'memory' ? 'queue in memory (lost on exit)' : 'queue in SQS'} · {limits}
+        {info.queue === 'memory'
+          ? 'queue in memory (lost on exit)'
+          : info.queue === 'sqlite'
+            ? 'queue on disk (kept on exit)'
+            : 'queue in SQS'}{' '}
+        · {limits}
       </Text>
       <Box marginTop={1}>
         <Stat label="received" value={snapshot.received} />

@@ -48,11 +48,19 @@ export function stoppedLine(queued: number, lost: boolean): string {
 }
 
 /** Said once at start: what the queue is and what a stop will do to it. */
-export function queueNotice(kind: 'memory' | 'sqs', maxAttempts: number | null): string {
+export function queueNotice(kind: 'memory' | 'sqlite' | 'sqs', maxAttempts: number | null): string {
   if (kind === 'memory') {
     return (
-      'The embedded queue lives in memory: webhooks still queued when dev stops are lost. ' +
-      'Use --queue-url with an SQS queue to keep them across restarts.'
+      'The queue lives in memory (--memory): webhooks still queued when dev stops are lost. ' +
+      'Without --memory they are kept on disk across restarts.'
+    );
+  }
+  if (kind === 'sqlite') {
+    return (
+      'Webhooks are kept on disk until delivered: a restart (even after a crash) resumes where it stopped' +
+      (maxAttempts === null
+        ? '.'
+        : `; after ${maxAttempts} attempts a webhook moves to the dead-letter queue, kept too.`)
     );
   }
   return maxAttempts === null
