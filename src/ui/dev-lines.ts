@@ -51,8 +51,9 @@ export function stoppedLine(queued: number, lost: boolean): string {
 export function queueNotice(kind: 'memory' | 'sqlite' | 'sqs', maxAttempts: number | null): string {
   if (kind === 'memory') {
     return (
-      'The queue lives in memory (--memory): webhooks still queued when dev stops are lost. ' +
-      'Without --memory they are kept on disk across restarts.'
+      // dev does not use the on-disk store yet (src/local/store/ is built, not wired): say what is true today.
+      'The embedded queue lives in memory: webhooks still queued when dev stops are lost. ' +
+      'Use --queue-url with an SQS queue to keep them across restarts.'
     );
   }
   if (kind === 'sqlite') {

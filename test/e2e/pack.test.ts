@@ -5,7 +5,7 @@
  * this repository, so a file missing from "files" or a dependency in the wrong section shows up here.
  */
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -24,12 +24,25 @@ let files: string[];
 let bin: string;
 let app: string;
 
-function npm(args: string[], cwd: string): SpawnSyncReturns<string> {
-  return spawnSync('npm', args, {
-    cwd,
-    encoding: 'utf8',
-    timeout: 240_000,
-    env: { ...process.env, CI: '1' },
+/**
+ * npm, asynchronously: installing the tarball builds better-sqlite3 from source where no prebuilt binary
+ * downloads (minutes), and a spawnSync that long blocks the test worker until vitest's RPC times out.
+ */
+function npm(
+  args: string[],
+  cwd: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', args, { cwd, env: { ...process.env, CI: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 540_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
   });
 }
 
@@ -45,7 +58,7 @@ function installed(args: string[], env: Record<string, string> = {}) {
 beforeAll(async () => {
   await ensureBuilt();
   dir = mkdtempSync(join(tmpdir(), 'webhook-proxy-pack-'));
-  const packed = npm(['pack', '--json', '--pack-destination', dir], ROOT);
+  const packed = await npm(['pack', '--json', '--pack-destination', dir], ROOT);
   expect(packed.status, packed.stderr).toBe(0);
   // npm may print lifecycle output before the JSON: the JSON is the last thing on stdout.
   const json = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[')));
@@ -57,11 +70,11 @@ beforeAll(async () => {
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
   const flags = ['install', '--no-audit', '--no-fund', '--no-package-lock'];
   // From the npm cache when it has everything (fast, no network); otherwise from the registry.
-  let install = npm([...flags, '--offline', tarball], app);
-  if (install.status !== 0) install = npm([...flags, tarball], app);
+  let install = await npm([...flags, '--offline', tarball], app);
+  if (install.status !== 0) install = await npm([...flags, tarball], app);
   expect(install.status, install.stderr).toBe(0);
   bin = join(app, 'node_modules/.bin/webhook-proxy');
-}, 300_000);
+}, 600_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

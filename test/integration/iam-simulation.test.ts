@@ -6,7 +6,6 @@
  * their event source mapping's against the role policies create put on their roles. No deny passes;
  * the grants no call used are printed and written to a report (least privilege).
  */
-import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAws } from '../../src/aws/clients.js';
 import { resourceNames } from '../../src/proxy/names.js';
 import { runBinAsync } from '../helpers/bin.js';
+import { issuedCertificate } from '../helpers/certificates.js';
 import {
   judge,
   mappingFunctions,
@@ -70,11 +70,8 @@ beforeAll(async () => {
   const ordered = uniqueName('iam-fifo');
   const zoneName = `${main}.example`;
   await new Route53Client({}).send(new CreateHostedZoneCommand({ Name: zoneName, CallerReference: main }));
-  const cert = (
-    await new ACMClient({}).send(
-      new RequestCertificateCommand({ DomainName: `*.${zoneName}`, ValidationMethod: 'DNS' }),
-    )
-  ).CertificateArn!;
+  // ISSUED (imported): create refuses a certificate still pending validation before anything is made.
+  const cert = await issuedCertificate(`*.${zoneName}`);
   const vpc = ['--vpc-subnets', 'subnet-0a1b2c,subnet-0d4e5f', '--vpc-security-groups', 'sg-0123abcd'];
   const created = await cli(
     'create',
