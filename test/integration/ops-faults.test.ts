@@ -112,7 +112,7 @@ describe('redrive with the SQS move task', () => {
     const aws = createAws({ region: TEST_REGION, endpoint: 'http://127.0.0.1:9' });
     const err = await redriveProxy(aws, proxy, { pollMs: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);
-    expect((err as Error).message).toContain('failed after 4 message(s): AccessDenied on the destination');
+    expect((err as Error).message).toContain('failed after 4 messages: AccessDenied on the destination');
   });
 
   it('a real refusal (a task already running) is not mistaken for a missing API', async () => {

@@ -90,7 +90,7 @@ describe('purge', () => {
     expect((await counts(f.dlqUrl)).visible).toBe(2);
     const d = await runCli('purge', name, '--dlq', '-y');
     expect(d.code).toBe(0);
-    expect(d.stdout).toContain('purged 2 message(s) from the dead-letter queue');
+    expect(d.stdout).toContain('purged 2 messages from the dead-letter queue');
     expect((await counts(f.dlqUrl)).visible).toBe(0);
     // Empty now: said so, without asking (no --yes, no terminal) and without a PurgeQueue call, whose
     // one-a-minute limit would otherwise refuse the next real purge (moto does not enforce it).
@@ -156,7 +156,7 @@ describe('redrive', () => {
     await fillQueue(f.dlqUrl, 15);
     const r = await runCli('redrive', name, '--limit', '12');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('moved 12 message(s)');
+    expect(r.stdout).toContain('moved 12 messages');
     expect(r.stdout).toContain('by copying');
     expect((await counts(f.dlqUrl)).visible).toBe(3);
     expect((await counts(f.queueUrl)).visible).toBe(12);
