@@ -5,7 +5,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
-    globalSetup: ['test/setup/moto.ts'],
+    globalSetup: ['test/setup/moto.ts', 'test/setup/preload.ts'],
+    // The AWS rules moto skips, on every SDK client of the package, in-process and in child processes.
+    setupFiles: ['test/setup/aws-rules.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // Integration and e2e tests share one moto server; they isolate themselves by unique proxy names.

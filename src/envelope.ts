@@ -43,6 +43,12 @@ export interface Envelope {
   protocol: 'http' | 'https';
   bodyEncoding: 'utf8' | 'base64';
   body: string;
+  /**
+   * Attempts already counted against --max-attempts before this copy of the message was queued. SQS
+   * cannot change a message, so `deliver` holds a webhook through an upstream outage by queueing a
+   * copy that carries its count (uncounted receives left out) and deleting the original; absent: 0.
+   */
+  attempts?: number;
 }
 
 export type EnvelopeInput = Omit<Envelope, 'v' | 'id' | 'bodyEncoding' | 'body' | 'receivedAt'> & {
@@ -143,6 +149,9 @@ export function decodeEnvelope(messageBody: string): Envelope {
   if (!Array.isArray(e.cookies)) throw new EnvelopeError('envelope cookies are missing');
   if (e.protocol !== 'http' && e.protocol !== 'https')
     throw new EnvelopeError('envelope protocol is invalid');
+  if (e.attempts !== undefined && !(Number.isInteger(e.attempts) && (e.attempts as number) >= 0)) {
+    throw new EnvelopeError('envelope attempts must be a whole number of at least 0');
+  }
   return value as Envelope;
 }
 

@@ -103,3 +103,33 @@ export function httpUrl(flag: string, example = 'https://app.example.com/webhook
     return url.toString();
   };
 }
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86_400 };
+
+/** A duration such as `90s`, `15m`, `1.5h` or `2d` (a bare number is seconds), in seconds. */
+export function parseDuration(raw: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$/i.exec(raw);
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_SECONDS[(m[2] ?? 's').toLowerCase()]!;
+}
+
+/** A commander parser for a duration flag, in seconds, within [min, max]. */
+export function durationInRange(flag: string, min: number, max: number) {
+  const show = (s: number) =>
+    s % 86_400 === 0
+      ? `${s / 86_400}d`
+      : s % 3600 === 0
+        ? `${s / 3600}h`
+        : s % 60 === 0
+          ? `${s / 60}m`
+          : `${s}s`;
+  return (raw: string): number => {
+    const s = parseDuration(raw);
+    if (s === undefined || s < min || s > max) {
+      throw new UsageError(
+        `${flag} must be a duration from ${show(min)} to ${show(max)}, such as 90s, 15m, 2h or 1d (got "${raw}").`,
+      );
+    }
+    return s;
+  };
+}

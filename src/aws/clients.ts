@@ -10,6 +10,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { ACMClient } from '@aws-sdk/client-acm';
@@ -17,6 +18,7 @@ import type { Route53Client } from '@aws-sdk/client-route-53';
 import { UsageError } from '../errors.js';
 import { httpUrl, type GlobalOptions } from '../options.js';
 import { packageVersion } from '../paths.js';
+import { runClientHooks } from './client-hooks.js';
 import {
   callTimeouts,
   installTimeoutHandling,
@@ -40,6 +42,8 @@ export interface Aws {
   apigw(): Promise<ApiGatewayV2Client>;
   logs(): Promise<CloudWatchLogsClient>;
   cloudwatch(): Promise<CloudWatchClient>;
+  /** The alarms' notification topic (create --alarm-email). */
+  sns(): Promise<SNSClient>;
   sts(): Promise<STSClient>;
   acm(): Promise<ACMClient>;
   route53(): Promise<Route53Client>;
@@ -136,6 +140,8 @@ export function createAws(settings: AwsSettings): Aws {
     return () =>
       (p ??= make().then((client) => {
         installTimeoutHandling(client, settings, timeouts);
+        // Empty in the product: tests add the AWS rules moto skips and a call recorder (client-hooks.ts).
+        runClientHooks(client as T & { config: unknown }, { ...settings, source: 'cli' });
         return client;
       }));
   };
@@ -155,6 +161,7 @@ export function createAws(settings: AwsSettings): Aws {
     cloudwatch: once(
       async () => new (await import('@aws-sdk/client-cloudwatch')).CloudWatchClient(await common()),
     ),
+    sns: once(async () => new (await import('@aws-sdk/client-sns')).SNSClient(await common())),
     sts: once(async () => new (await import('@aws-sdk/client-sts')).STSClient(await common())),
     acm: once(async () => new (await import('@aws-sdk/client-acm')).ACMClient(await common())),
     // Route 53 is a global service; the SDK routes it wherever the region says.

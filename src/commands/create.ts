@@ -7,10 +7,17 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { addEdgeOptions, edgeEnv, type EdgeOptions } from '../handlers/edge/flags.js';
 import { DEFAULTS } from '../handlers/ports.js';
-import { collect, intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
+import { collect, durationInRange, intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
 import { parseTags, validateName } from '../proxy/names.js';
 import { validateDomainFlags } from '../proxy/provision/domain-flags.js';
 import type { SettingsRequest } from '../proxy/provision/settings.js';
+import type { AlarmRequest } from '../proxy/provision/alarms.js';
+import {
+  DEFAULT_ALARM_AGE_SECONDS,
+  formatAge,
+  MAX_ALARM_AGE_SECONDS,
+  MIN_ALARM_AGE_SECONDS,
+} from '../proxy/alarm-states.js';
 import { addDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -29,6 +36,9 @@ interface CreateOptions extends EdgeOptions, DeliveryOptions {
   certificateArn?: string;
   hostedZoneId?: string;
   accessLogs?: boolean;
+  alarmEmail?: string;
+  alarmTopicArn?: string;
+  alarmAge?: number;
 }
 
 const list = (raw?: string) =>
@@ -136,6 +146,37 @@ export function requestFromOptions(o: CreateOptions): SettingsRequest {
   };
 }
 
+// Checked here, before any AWS call; SNS itself accepts any string and mails nothing on a typo.
+const EMAIL_RE = /^[^\s@,;]+@[^\s@,;]+\.[^\s@,;]+$/;
+const TOPIC_ARN_RE = /^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-\d+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+
+/** The alarm flags as a request: absent keeps, `none` removes. */
+export function alarmRequestFromOptions(o: CreateOptions): AlarmRequest {
+  const req: AlarmRequest = {};
+  if (o.alarmEmail !== undefined) {
+    if (isNone(o.alarmEmail)) req.email = null;
+    else if (EMAIL_RE.test(o.alarmEmail.trim())) req.email = o.alarmEmail.trim();
+    else {
+      throw new UsageError(
+        `--alarm-email "${o.alarmEmail}" is not an e-mail address.`,
+        'Give one address, such as --alarm-email ops@example.com (or none to stop the alarm e-mails).',
+      );
+    }
+  }
+  if (o.alarmTopicArn !== undefined) {
+    if (isNone(o.alarmTopicArn)) req.topicArn = null;
+    else if (TOPIC_ARN_RE.test(o.alarmTopicArn.trim())) req.topicArn = o.alarmTopicArn.trim();
+    else {
+      throw new UsageError(
+        `--alarm-topic-arn "${o.alarmTopicArn}" is not an SNS topic ARN.`,
+        'It looks like arn:aws:sns:eu-west-1:123456789012:ops-alerts (or none to stop notifying it).',
+      );
+    }
+  }
+  if (o.alarmAge !== undefined) req.ageSeconds = o.alarmAge;
+  return req;
+}
+
 const REMOVALS = `
 On an existing proxy, a flag left out keeps the proxy's current value (defaults apply to a new one),
 and each setting is removed explicitly:
@@ -147,6 +188,9 @@ and each setting is removed explicitly:
   --no-preserve-path        deliver to the upstream URL as given
   --no-access-logs          stop writing API Gateway access logs (--access-logs turns them on)
   --domain none             remove the custom domain (its DNS record, API mapping and domain name)
+  --alarm-email none        stop the alarm e-mails (deletes webhook-proxy's SNS topic)
+  --alarm-topic-arn none    stop notifying your topic (the topic itself is never changed)
+                            with neither left, the alarms are deleted
 Every changed setting is listed as before → after, with --dry-run too.`;
 
 export const create: CommandSpec<CreateOptions> = {
@@ -202,6 +246,16 @@ export const create: CommandSpec<CreateOptions> = {
       )
       .option('--access-logs', 'write API Gateway access logs to CloudWatch (default: on)')
       .option('--no-access-logs', 'do not write API Gateway access logs to CloudWatch')
+      .option(
+        '--alarm-email <addr|none>',
+        'alarms (DLQ not empty, oldest webhook too old, deliver errors/throttles) e-mailed via an SNS topic made for it',
+      )
+      .option('--alarm-topic-arn <arn|none>', 'your own SNS topic for the alarms (never changed or deleted)')
+      .option(
+        '--alarm-age <duration>',
+        `alarm when the oldest queued webhook is older than this (default: ${formatAge(DEFAULT_ALARM_AGE_SECONDS)})`,
+        durationInRange('--alarm-age', MIN_ALARM_AGE_SECONDS, MAX_ALARM_AGE_SECONDS),
+      )
       .option('--dry-run', 'print what would change, and change nothing')
       .addHelpText('after', REMOVALS);
     return addEdgeOptions(cmd);
@@ -209,10 +263,12 @@ export const create: CommandSpec<CreateOptions> = {
   async run(ctx: CommandContext<CreateOptions>) {
     const name = validateName(ctx.args[0] ?? 'default');
     const request = requestFromOptions(ctx.opts);
+    const alarms = alarmRequestFromOptions(ctx.opts);
     const { runCreate } = await import('../proxy/provision/run.js');
     return runCreate(ctx.global, name, request, {
       dryRun: Boolean(ctx.opts.dryRun),
       force: Boolean(ctx.opts.force),
+      alarms,
     });
   },
 };

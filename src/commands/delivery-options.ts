@@ -26,6 +26,10 @@ export interface DeliveryOptions {
   responseStatus?: number;
   /** true: --preserve-path, false: --no-preserve-path (create only). */
   preservePath?: boolean;
+  /** true: --adaptive, false: --no-adaptive (create, scale). */
+  adaptive?: boolean;
+  /** --retry-window, seconds. */
+  retryWindow?: number;
 }
 
 /** The delivery settings once resolved: the flags, over the current values or the defaults. */
@@ -125,8 +129,24 @@ export function addDeliveryOptions(cmd: Command, where: 'aws' | 'dev'): Command 
       intInRange('--response-status', 200, 299),
       ...byDefault(DEFAULTS.responseStatus),
     )
-    .option('--preserve-path', 'append the path the webhook was sent to onto the upstream URL');
+    .option('--preserve-path', 'append the path the webhook was sent to onto the upstream URL')
+    .option(
+      '--retry-window <s>',
+      `seconds a webhook is retried at most before the dead-letter queue, outages included (default: ${DEFAULTS.retryWindow}, 24 h)`,
+      seconds('--retry-window', dev ? 0.1 : 60, 14 * 86_400),
+    );
+  addAdaptiveOption(cmd, where);
   if (!dev) cmd.option('--no-preserve-path', 'deliver to the upstream URL as given, whatever the path');
+  return cmd;
+}
+
+/** `--adaptive` (create, scale, dev, serve): shared so every command says the same. */
+export function addAdaptiveOption(cmd: Command, where: 'aws' | 'dev'): Command {
+  cmd.option(
+    '--adaptive',
+    'find the concurrency the upstream can take from its answers (latency, 429/503, timeouts); --concurrency and --rate become ceilings',
+  );
+  if (where === 'aws') cmd.option('--no-adaptive', 'deliver at the fixed --concurrency again');
   return cmd;
 }
 

@@ -22,6 +22,7 @@ interface DevOptions extends EdgeOptions, DeliveryOptions {
   responseStatus: number;
   port: number;
   queueUrl?: string;
+  eventLog?: string;
 }
 
 export const dev: CommandSpec<DevOptions> = {
@@ -39,6 +40,10 @@ export const dev: CommandSpec<DevOptions> = {
         '--queue-url <url>',
         'use this SQS queue instead of the in-memory one, so a restart loses nothing (with --endpoint-url for emulators)',
         httpUrl('--queue-url'),
+      )
+      .option(
+        '--event-log <file>',
+        'append every ingest and delivery line to FILE (JSON lines), for "webhook-proxy logs --local FILE"',
       );
     return addEdgeOptions(cmd);
   },
@@ -77,6 +82,8 @@ export const dev: CommandSpec<DevOptions> = {
           concurrency: opts.concurrency,
           ...(opts.rate ? { rate: opts.rate } : {}),
           maxAttempts: opts.maxAttempts,
+          ...(opts.adaptive ? { adaptive: true } : {}),
+          ...(opts.retryWindow !== undefined ? { retryWindow: opts.retryWindow } : {}),
           backoffBase: opts.backoffBase,
           backoffMax: opts.backoffMax,
           timeout: opts.timeout,
@@ -87,6 +94,7 @@ export const dev: CommandSpec<DevOptions> = {
           verify: edge.verify,
           ...(edge.methods ? { methods: edge.methods } : {}),
           ...(sqs ? { sqs } : {}),
+          ...(opts.eventLog ? { eventLog: opts.eventLog } : {}),
         },
         output.emit,
       );

@@ -6,6 +6,7 @@ import { destroy } from './destroy.js';
 import { dev } from './dev.js';
 import { drain } from './drain.js';
 import { list } from './list.js';
+import { logs } from './logs.js';
 import { pause } from './pause.js';
 import { peek } from './peek.js';
 import { purge } from './purge.js';
@@ -24,6 +25,7 @@ export const commands: CommandSpec<any>[] = [
   dev,
   list,
   status,
+  logs,
   scale,
   pause,
   resume,

@@ -7,11 +7,20 @@
  *
  * Messages of a batch go out sequentially on purpose: the event source mapping's MaximumConcurrency
  * then bounds the requests in flight at the upstream, which is the promise the proxy makes.
+ *
+ * Before and after each request it asks the delivery control (control/): the rate cap, the outage
+ * breaker and, with --adaptive, the AIMD limit. Attempts are counted as `envelope.attempts` (those of
+ * earlier copies) + ApproximateReceiveCount: a webhook held through an outage is queued again as a copy
+ * carrying its count, so the receives it spent waiting never count (docs/delivery-control.md). With a
+ * DLQ port, `deliver` decides the DLQ itself (its count, the "never" answers, --retry-window); the
+ * queue's redrive policy (maxReceiveCount = --max-attempts) stays as the net for a function that
+ * crashes on a message, and never fires first: the receive count never exceeds the attempt count.
  */
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { decodeEnvelope, type Envelope } from '../envelope.js';
+import { decodeEnvelope, encodeEnvelope, type Envelope } from '../envelope.js';
+import { createDeliveryControl, lastAttemptFor, type DeliveryControl } from './control/index.js';
 import { initOnce } from './init-once.js';
-import { backoffSeconds, createPacer, sleep } from './pacing.js';
+import { backoffSeconds } from './pacing.js';
 import { DEFAULTS, ENV, type QueuePort } from './ports.js';
 import { unsafePathReason } from './request-path.js';
 import { createSqsClient, createSqsQueuePort, DELIVER_SQS_LIMITS } from './sqs-port.js';
@@ -29,6 +38,12 @@ export interface DeliverConfig {
   backoffBase: number;
   backoffMax: number;
   maxAttempts: number;
+  /** --adaptive: concurrency (a container's share on Lambda) follows the upstream's answers. */
+  adaptive?: boolean;
+  /** --retry-window: a webhook received longer ago than this goes to the DLQ. */
+  retryWindowSeconds?: number;
+  /** An ordered proxy: one FIFO group, so the rate is one delivery's (pacing plan of one container). */
+  ordered?: boolean;
 }
 
 function num(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
@@ -50,6 +65,9 @@ export function deliverConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Deli
     backoffBase: num(env, ENV.backoffBase, DEFAULTS.backoffBase),
     backoffMax: num(env, ENV.backoffMax, DEFAULTS.backoffMax),
     maxAttempts: num(env, ENV.maxAttempts, DEFAULTS.maxAttempts),
+    adaptive: env[ENV.adaptive] === '1',
+    retryWindowSeconds: num(env, ENV.retryWindow, DEFAULTS.retryWindow),
+    ordered: env[ENV.fifo] === '1',
   };
 }
 
@@ -67,12 +85,21 @@ export type DeliveryEvent =
       ms: number;
     }
   | { event: 'undecodable'; messageId: string; attempt: number; error: string }
+  /** Not attempted, not counted: queued again for `seconds` (an outage, a Retry-After, the rate). */
+  | { event: 'held'; id: string; attempt: number; seconds: number; reason: string }
+  /** Moved to the DLQ by `deliver` itself. */
+  | { event: 'dead-lettered'; id: string; attempts: number; reason: string }
+  /** Once per invocation on Lambda: what the control has found (status and logs read it). */
+  | ({ event: 'control' } & ReturnType<DeliveryControl['snapshot']>)
   | { event: 'skipped'; messageId: string; reason: string };
 
 export interface DeliverDeps {
   queue: QueuePort;
   config: DeliverConfig;
   log?: (e: DeliveryEvent) => void;
+  /** One control shared by every handler of a process (dev); absent: this handler's own (Lambda). */
+  control?: DeliveryControl;
+  now?: () => number;
 }
 
 export interface LambdaContextLike {
@@ -110,18 +137,28 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
   const { config, queue } = deps;
+  const now = deps.now ?? Date.now;
   const log = deps.log ?? ((e: DeliveryEvent) => console.log(JSON.stringify({ msg: 'deliver', ...e })));
   const upstream = new URL(config.upstream);
   const timeoutMs = config.timeoutSeconds * 1000;
   const agents = createAgents();
-  // Per container: R / C requests per second, so C containers together stay at or under R.
-  const pacer = config.rate ? createPacer((1000 * config.concurrency) / config.rate) : undefined;
+  const ownControl = !deps.control;
+  const retryWindow = config.retryWindowSeconds ?? DEFAULTS.retryWindow;
+  const control =
+    deps.control ??
+    createDeliveryControl({
+      concurrency: config.ordered ? 1 : config.concurrency,
+      ...(config.rate ? { rate: config.rate } : {}),
+      adaptive: Boolean(config.adaptive),
+      mode: 'container',
+      minContainers: config.ordered ? 1 : 2,
+    });
 
   return async (event, context) => {
-    const invokedAt = Date.now();
+    const invokedAt = now();
     // A backoff or Retry-After longer than SQS still allows for this receive (visibility.ts) is cut to it.
     const retryIn = (record: SQSRecord, seconds: number) =>
-      Math.min(seconds, visibilityLeft(record.attributes ?? {}, invokedAt, Date.now()));
+      Math.min(seconds, visibilityLeft(record.attributes ?? {}, invokedAt, now()));
     // Set once a visibility call timed out: SQS is unreachable from here (a VPC without a route to
     // it, say), so the rest of the batch is not made to wait seconds per message for it.
     let sqsUnreachable = false;
@@ -141,27 +178,75 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       }
     };
     const failures: { itemIdentifier: string }[] = [];
+    const fail = async (record: SQSRecord, seconds: number) => {
+      failures.push({ itemIdentifier: record.messageId });
+      await hide(record, seconds);
+    };
+    /**
+     * Dead: into the DLQ, body unchanged, then the mapping deletes the original (it is not reported).
+     * The send comes first, so a failure there loses nothing: the webhook is retried instead. Without a
+     * DLQ port it is handed back at once and the redrive policy moves it on a later receive.
+     */
+    const deadLetter = async (record: SQSRecord, id: string, attempts: number, reason: string) => {
+      if (queue.deadLetter) {
+        try {
+          await queue.deadLetter(record.body);
+          log({ event: 'dead-lettered', id, attempts, reason });
+          return;
+        } catch (err) {
+          console.error(
+            JSON.stringify({ msg: 'dead-letter failed', messageId: record.messageId, err: String(err) }),
+          );
+          return fail(record, retryIn(record, config.backoffBase));
+        }
+      }
+      await fail(record, 0);
+    };
+    /**
+     * Not attempted (or attempted as an outage probe): this receive must not count. A copy carrying
+     * the attempts counted so far is queued with a delay and the original deleted; the copy is stored
+     * before the original goes, so a failure loses nothing. FIFO copies would lose their place in the
+     * group, so an ordered proxy hides the message instead (that receive then counts).
+     */
+    const hold = async (
+      record: SQSRecord,
+      envelope: Envelope,
+      counted: number,
+      seconds: number,
+      reason: string,
+    ) => {
+      const fifo = Boolean(record.attributes?.MessageGroupId);
+      log({ event: 'held', id: envelope.id, attempt: counted + 1, seconds, reason });
+      if (!fifo) {
+        try {
+          await queue.send(encodeEnvelope({ ...envelope, attempts: counted }), { delaySeconds: seconds });
+          return;
+        } catch (err) {
+          console.error(
+            JSON.stringify({ msg: 'hold failed', messageId: record.messageId, err: String(err) }),
+          );
+        }
+      }
+      await fail(record, retryIn(record, seconds));
+    };
     const records = event.Records ?? [];
     let stopRest = false;
 
     for (const record of records) {
-      const attempt = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
-      const final = attempt >= config.maxAttempts;
+      const received = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
       // An ordered (FIFO) proxy must not overtake a failed message: the rest of the batch waits too.
       // create gives ordered proxies batches of one, so this only guards a mapping changed by hand.
       const fifo = Boolean(record.attributes?.MessageGroupId);
       if (stopRest) {
         // Available again at once, but SQS hands out nothing of the group while the failed one is hidden.
-        failures.push({ itemIdentifier: record.messageId });
-        await hide(record, 0);
+        await fail(record, 0);
         continue;
       }
       const remaining = context ? context.getRemainingTimeInMillis() : Infinity;
-      if (remaining < timeoutMs + (pacer?.peek() ?? 0) + END_MARGIN_MS) {
+      if (remaining < timeoutMs + END_MARGIN_MS) {
         // Not enough time left to deliver it properly: hand it back untouched, to be picked up again at once.
         log({ event: 'skipped', messageId: record.messageId, reason: 'function time nearly up' });
-        failures.push({ itemIdentifier: record.messageId });
-        await hide(record, 0);
+        await fail(record, 0);
         continue;
       }
 
@@ -170,9 +255,23 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         envelope = decodeEnvelope(record.body);
       } catch (err) {
         // Never a crash or a hot loop: it backs off like any failure and ends in the DLQ for a human.
-        log({ event: 'undecodable', messageId: record.messageId, attempt, error: (err as Error).message });
-        failures.push({ itemIdentifier: record.messageId });
-        await hide(record, final ? 0 : retryIn(record, backoffSeconds(attempt, config)));
+        log({
+          event: 'undecodable',
+          messageId: record.messageId,
+          attempt: received,
+          error: (err as Error).message,
+        });
+        if (received >= config.maxAttempts)
+          await deadLetter(record, record.messageId, received, 'not a webhook-proxy envelope');
+        else await fail(record, retryIn(record, backoffSeconds(received, config)));
+        continue;
+      }
+      const counted = envelope.attempts ?? 0;
+      const attempt = counted + received;
+
+      const ageSeconds = (now() - Date.parse(envelope.receivedAt)) / 1000;
+      if (ageSeconds > retryWindow) {
+        await deadLetter(record, envelope.id, attempt - 1, `older than --retry-window (${retryWindow} s)`);
         continue;
       }
 
@@ -180,53 +279,68 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       // It fails like any attempt and ends in the DLQ, where `peek --dlq` shows it to a human.
       const unsafe = config.preservePath ? unsafePathReason(envelope.rawPath) : undefined;
       if (unsafe) {
+        const error = `not sent: its path contains ${unsafe}, which --preserve-path will not forward`;
+        const final = attempt >= config.maxAttempts;
         const retryInSeconds = final ? 0 : retryIn(record, backoffSeconds(attempt, config));
-        log({
-          event: 'failed',
-          id: envelope.id,
-          attempt,
-          final,
-          error: `not sent: its path contains ${unsafe}, which --preserve-path will not forward`,
-          retryInSeconds,
-          ms: 0,
-        });
-        failures.push({ itemIdentifier: record.messageId });
-        await hide(record, retryInSeconds);
+        log({ event: 'failed', id: envelope.id, attempt, final, error, retryInSeconds, ms: 0 });
+        if (final) await deadLetter(record, envelope.id, attempt, error);
+        else await fail(record, retryInSeconds);
         if (fifo) stopRest = true;
         continue;
       }
 
-      if (pacer) {
-        const wait = pacer.reserve();
-        if (wait > 0) await sleep(wait);
+      const ticket = await control.beforeSend(
+        (context ? context.getRemainingTimeInMillis() : Infinity) - timeoutMs - END_MARGIN_MS,
+      );
+      if (ticket.kind === 'hold') {
+        await hold(record, envelope, attempt - 1, ticket.seconds, ticket.reason);
+        if (fifo) stopRest = true;
+        continue;
       }
-      const started = Date.now();
+      const started = now();
       const request = buildUpstreamRequest(upstream, envelope, {
         preservePath: config.preservePath,
         attempt,
       });
       const outcome = await sendUpstream(request, timeoutMs, agents);
-      const ms = Date.now() - started;
+      const ms = now() - started;
+      const cls = control.afterSend(outcome, ms, ticket);
       if (outcome.ok) {
         log({ event: 'delivered', id: envelope.id, status: outcome.status, attempt, ms });
         continue;
       }
+      const problem = {
+        ...(outcome.status !== undefined ? { status: outcome.status } : {}),
+        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      };
+      // An outage answer once the breaker is open (the probe, or the answer that opened it) says
+      // nothing about this webhook: it is held, uncounted.
+      if (cls === 'outage' && control.snapshot().state === 'outage') {
+        log({ event: 'failed', id: envelope.id, attempt, final: false, ...problem, retryInSeconds: 0, ms });
+        await hold(record, envelope, attempt - 1, control.holdSeconds(), 'upstream down');
+        if (fifo) stopRest = true;
+        continue;
+      }
+      const final = attempt >= lastAttemptFor(cls, config.maxAttempts);
       const retryInSeconds = final
         ? 0
         : retryIn(record, backoffSeconds(attempt, config, outcome.retryAfterSeconds));
-      log({
-        event: 'failed',
-        id: envelope.id,
-        attempt,
-        final,
-        ...(outcome.status !== undefined ? { status: outcome.status } : {}),
-        ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-        retryInSeconds,
-        ms,
-      });
-      failures.push({ itemIdentifier: record.messageId });
-      await hide(record, retryInSeconds);
+      log({ event: 'failed', id: envelope.id, attempt, final, ...problem, retryInSeconds, ms });
+      if (final) {
+        const why = problem.status !== undefined ? `HTTP ${problem.status}` : (problem.error ?? 'failed');
+        await deadLetter(
+          record,
+          envelope.id,
+          attempt,
+          `${why} on attempt ${attempt} of ${lastAttemptFor(cls, config.maxAttempts)}`,
+        );
+      } else await fail(record, retryInSeconds);
       if (fifo) stopRest = true;
+    }
+    // What this container has found, for `status` and `logs`: only when there is something to find.
+    const found = control.snapshot();
+    if (ownControl && records.length && (found.adaptive || found.state === 'outage')) {
+      log({ event: 'control', ...found });
     }
     return { batchItemFailures: failures };
   };
@@ -238,7 +352,12 @@ const lambdaHandler = initOnce(async (): Promise<DeliverHandler> => {
   const config = deliverConfigFromEnv();
   const client = await createSqsClient(DELIVER_SQS_LIMITS);
   return createDeliverHandler({
-    queue: await createSqsQueuePort(queueUrl, client, DELIVER_SQS_LIMITS),
+    queue: await createSqsQueuePort(
+      queueUrl,
+      client,
+      DELIVER_SQS_LIMITS,
+      process.env[ENV.dlqUrl] || undefined,
+    ),
     config,
   });
 });

@@ -9,6 +9,8 @@ export interface SendOptions {
   groupId?: string;
   /** FIFO queues only: the webhook id, so a retried SendMessage never duplicates a webhook. */
   deduplicationId?: string;
+  /** Standard queues only: not received before this many seconds (SQS DelaySeconds, 0–900). */
+  delaySeconds?: number;
 }
 
 export interface QueuePort {
@@ -16,6 +18,12 @@ export interface QueuePort {
   send(messageBody: string, options?: SendOptions): Promise<void>;
   /** Hide a received message for `seconds` from now (the retry backoff). */
   changeVisibility(receiptHandle: string, seconds: number): Promise<void>;
+  /**
+   * `deliver` only: store this message body, unchanged, in the dead-letter queue. `deliver` decides
+   * when a webhook is dead (classify.ts, --retry-window, attempts it counts itself), then lets the
+   * event source mapping delete the original. Absent: the queue's redrive policy decides instead.
+   */
+  deadLetter?(messageBody: string): Promise<void>;
 }
 
 /** Environment variable names: the contract between provisioning (`create`), `dev` and the handlers. */
@@ -31,6 +39,12 @@ export const ENV = {
   backoffBase: 'WP_BACKOFF_BASE',
   backoffMax: 'WP_BACKOFF_MAX',
   maxAttempts: 'WP_MAX_ATTEMPTS',
+  /** `--adaptive`: '1' to adapt concurrency to the upstream (src/handlers/control/). */
+  adaptive: 'WP_ADAPTIVE',
+  /** `--retry-window`, seconds: a webhook older than this goes to the DLQ. */
+  retryWindow: 'WP_RETRY_WINDOW',
+  /** The DLQ `deliver` moves dead webhooks to itself (QueuePort.deadLetter). */
+  dlqUrl: 'WP_DLQ_URL',
   handshakes: 'WP_HANDSHAKES',
   verify: 'WP_VERIFY',
   /** `--methods`: the request methods stored as webhooks (comma-separated, or `*`); unset: the default. */
@@ -44,6 +58,8 @@ export const DEFAULTS = {
   batchSize: 10,
   timeout: 10,
   maxAttempts: 10,
+  /** 24 hours, like EventBridge's default retry window. */
+  retryWindow: 86_400,
   backoffBase: 5,
   backoffMax: 900,
   retention: 14,

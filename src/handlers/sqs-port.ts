@@ -7,6 +7,7 @@
  * never answers the sender, and `deliver`'s batch times out and is delivered a second time.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { runClientHooks } from '../aws/client-hooks.js';
 import type { QueuePort, SendOptions } from './ports.js';
 
 /** SQS takes whole seconds from 0 to 12 hours. */
@@ -60,7 +61,7 @@ export const DELIVER_SQS_LIMITS: SqsCallLimits = {
  */
 export async function createSqsClient(limits: SqsCallLimits): Promise<SQSClient> {
   const { SQSClient } = await import('@aws-sdk/client-sqs');
-  return new SQSClient({
+  const client = new SQSClient({
     maxAttempts: limits.maxAttempts,
     requestHandler: {
       connectionTimeout: limits.connectionTimeoutMs,
@@ -68,6 +69,13 @@ export async function createSqsClient(limits: SqsCallLimits): Promise<SQSClient>
       throwOnRequestTimeout: true,
     },
   });
+  // Empty on Lambda: the tests' AWS rules and call recorder (src/aws/client-hooks.ts).
+  runClientHooks(client, {
+    region: process.env.AWS_REGION,
+    endpoint: process.env.AWS_ENDPOINT_URL,
+    source: 'handler',
+  });
+  return client;
 }
 
 /** Rejects when `run` has not settled within `ms` (and aborts it), naming the call and the host. */
@@ -99,6 +107,7 @@ export async function createSqsQueuePort(
   queueUrl: string,
   client: SQSClient,
   limits: Pick<SqsCallLimits, 'deadlineMs'> = INGEST_SQS_LIMITS,
+  dlqUrl?: string,
 ): Promise<QueuePort> {
   const sqs = await import('@aws-sdk/client-sqs');
   const host = (() => {
@@ -109,12 +118,23 @@ export async function createSqsQueuePort(
     }
   })();
   return {
+    ...(dlqUrl
+      ? {
+          async deadLetter(messageBody: string): Promise<void> {
+            const command = new sqs.SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: messageBody });
+            await withDeadline(`SQS SendMessage to the DLQ at ${host}`, limits.deadlineMs, (abortSignal) =>
+              client.send(command, { abortSignal }),
+            );
+          },
+        }
+      : {}),
     async send(messageBody: string, options: SendOptions = {}): Promise<void> {
       const command = new sqs.SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: messageBody,
         ...(options.groupId ? { MessageGroupId: options.groupId } : {}),
         ...(options.deduplicationId ? { MessageDeduplicationId: options.deduplicationId } : {}),
+        ...(options.delaySeconds ? { DelaySeconds: Math.min(900, Math.ceil(options.delaySeconds)) } : {}),
       });
       await withDeadline(`SQS SendMessage to ${host}`, limits.deadlineMs, (abortSignal) =>
         client.send(command, { abortSignal }),

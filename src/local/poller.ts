@@ -20,6 +20,11 @@ export interface PollerOptions {
   /** One per concurrency slot. */
   handlers: DeliverHandler[];
   batchSize: number;
+  /**
+   * The shared delivery control: only its `slots()` slots take a batch (the adaptive limit, or one
+   * probe during an outage, as Lambda runs only MaximumConcurrency containers), of its `batchSize`.
+   */
+  control?: { slots(): number; batchSize(wanted: number): number };
   functionTimeoutSeconds: number;
   /** Long-poll wait per receive. */
   waitSeconds: number;
@@ -68,6 +73,9 @@ export function handlesToDelete(messages: ReceivedMessage[], response: unknown):
   }
   return messages.filter((m) => !failed.has(m.messageId)).map((m) => m.receiptHandle);
 }
+
+/** How often an idle slot asks the control whether it may run again. */
+const SLOT_CHECK_MS = 25;
 
 export function startPoller(options: PollerOptions): Poller {
   const { queue, batchSize } = options;
@@ -132,10 +140,14 @@ export function startPoller(options: PollerOptions): Poller {
 
   const loop = async (slot: number) => {
     while (!stopping) {
+      if (options.control && slot >= options.control.slots()) {
+        await pause(SLOT_CHECK_MS);
+        continue;
+      }
       let messages: ReceivedMessage[];
       try {
         messages = await queue.receive({
-          max: batchSize,
+          max: options.control ? options.control.batchSize(batchSize) : batchSize,
           waitSeconds: options.waitSeconds,
           signal: abort.signal,
         });

@@ -1,8 +1,8 @@
 /**
  * The queue `dev` runs on: what the handlers use (QueuePort: send, change visibility) plus what the
  * Lambda event source mapping does with a queue (receive, delete) and what the dashboard shows (stats).
- * Two implementations: the embedded in-memory queue (memory-queue.ts) and a real SQS queue
- * (sqs-queue.ts, `dev --queue-url`).
+ * Three implementations: the durable local store (store/sqlite-queue.ts, the default), the in-memory
+ * queue (memory-queue.ts, `--memory`) and a real SQS queue (sqs-queue.ts, `--queue-url`).
  */
 import type { QueuePort } from '../handlers/ports.js';
 
@@ -42,7 +42,7 @@ export interface DeadLetter {
 }
 
 export interface LocalQueue extends QueuePort {
-  readonly kind: 'memory' | 'sqs';
+  readonly kind: 'memory' | 'sqlite' | 'sqs';
   /** For realistic SQS records (eventSourceARN). */
   readonly arn: string;
   readonly region: string;

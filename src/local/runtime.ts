@@ -6,12 +6,15 @@
  * dashboard shows (snapshot()).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { appendFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { decodeEnvelope } from '../envelope.js';
 import { UsageError } from '../errors.js';
+import { createDeliveryControl } from '../handlers/control/index.js';
 import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../handlers/deliver.js';
 import type { Methods } from '../handlers/edge/methods.js';
 import type { HandshakeSpec, VerifySpec } from '../handlers/edge/types.js';
+import { DEFAULTS, type QueuePort } from '../handlers/ports.js';
 import { createIngestHandler } from '../handlers/ingest.js';
 import { deliverFunctionTimeout, queueVisibilityTimeout } from '../proxy/limits.js';
 import { startIngress, type Ingress } from './http-server.js';
@@ -26,6 +29,10 @@ export interface DevSettings {
   port: number;
   concurrency: number;
   rate?: number;
+  /** --adaptive: the concurrency above is a ceiling, the control law finds what the upstream takes. */
+  adaptive?: boolean;
+  /** --retry-window in seconds (default 24 h). */
+  retryWindow?: number;
   maxAttempts: number;
   backoffBase: number;
   backoffMax: number;
@@ -40,13 +47,24 @@ export interface DevSettings {
   methods?: Methods;
   /** `--queue-url`: a real SQS queue instead of the embedded one. */
   sqs?: { client: SQSClient; queueUrl: string };
+  /** `dev --event-log FILE`: the handlers' log lines, as `logs --local FILE` reads them. */
+  eventLog?: string;
 }
 
 export type DevEvent =
-  | { event: 'listening'; url: string; upstream: string; queue: 'memory' | 'sqs'; maxAttempts: number | null }
+  | {
+      event: 'listening';
+      url: string;
+      upstream: string;
+      queue: LocalQueue['kind'];
+      maxAttempts: number | null;
+    }
   | { event: 'delivered'; id: string; status: number; attempt: number; ms: number }
   | { event: 'retry'; id: string; attempt: number; status?: number; error?: string; retryInSeconds: number }
-  | { event: 'dead-lettered'; id: string; attempts: number }
+  | { event: 'dead-lettered'; id: string; attempts: number; reason?: string }
+  /** The upstream as a whole is down: webhooks are held (uncounted), one probe a second. */
+  | { event: 'outage'; since: string }
+  | { event: 'recovered'; limit: number }
   | { event: 'rejected'; status: number; reason: string; id?: string }
   | { event: 'warning'; message: string }
   | { event: 'stopped'; queued: number; lost: boolean };
@@ -102,6 +120,16 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     ...(settings.rate ? { rate: settings.rate } : {}),
   };
   const stats = new DeliveryStats();
+  // The same lines the Lambda functions write to CloudWatch Logs, one JSON object per line with its
+  // time (appended synchronously: a line is whole on disk before the next event, even at a crash).
+  const eventLog = settings.eventLog;
+  const record = (line: Record<string, unknown>) => {
+    if (eventLog)
+      appendFileSync(
+        eventLog,
+        `${JSON.stringify({ timestamp: Date.now(), message: JSON.stringify(line) })}\n`,
+      );
+  };
   let lastWarning = { text: '', at: 0 };
   const warn = (message: string) => {
     // A queue that is down fails every receive of every slot: say it once every few seconds, not each time.
@@ -111,11 +139,14 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   };
 
   let queue: LocalQueue;
+  /** What deliver uses: the queue, plus delayed sends and its own DLQ moves on the embedded queue. */
+  let deliverPort: QueuePort;
   let maxAttempts: number;
   if (settings.sqs) {
     const { createSqsLocalQueue } = await import('./sqs-queue.js');
     const sqsQueue = await createSqsLocalQueue(settings.sqs.client, settings.sqs.queueUrl);
     queue = sqsQueue;
+    deliverPort = sqsQueue;
     maxAttempts = sqsQueue.maxReceiveCount ?? NO_DLQ_ATTEMPTS;
   } else {
     maxAttempts = settings.maxAttempts;
@@ -129,6 +160,16 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
     };
     queue = memory;
+    const dlq = memory.dlq!;
+    deliverPort = {
+      send: async (body, options) => {
+        memory.sendNow(body, options?.delaySeconds ? { delaySeconds: options.delaySeconds } : {});
+      },
+      changeVisibility: (handle, seconds) => memory.changeVisibility(handle, seconds),
+      deadLetter: async (body) => {
+        dlq.sendNow(body);
+      },
+    };
   }
 
   const ingest = createIngestHandler({
@@ -141,6 +182,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       ...(settings.methods ? { methods: settings.methods } : {}),
     },
     log: (line) => {
+      record(line);
       const status = Number(line.status);
       if (line.msg === 'ingest' && status >= 200 && status < 300) stats.received();
       else if (status >= 400) {
@@ -163,16 +205,35 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     backoffBase: settings.backoffBase,
     backoffMax: settings.backoffMax,
     maxAttempts,
+    adaptive: Boolean(settings.adaptive),
+    retryWindowSeconds: settings.retryWindow ?? DEFAULTS.retryWindow,
+  };
+  // One control for every slot: one rate pacer (the exact cap), one breaker, one law (control/).
+  const control = createDeliveryControl({
+    concurrency: settings.concurrency,
+    ...(settings.rate ? { rate: settings.rate } : {}),
+    adaptive: Boolean(settings.adaptive),
+    mode: 'shared',
+  });
+  control.onChange = (change, snap) => {
+    if (change === 'opened') emit({ event: 'outage', since: snap.outageSince ?? new Date().toISOString() });
+    else emit({ event: 'recovered', limit: snap.limit });
   };
   const onDelivery = (slot: number) => (e: DeliveryEvent) => {
+    record({ msg: 'deliver', ...e });
     stats.settled(slot);
-    if (e.event === 'delivered') {
+    if (e.event === 'dead-lettered') {
+      stats.deadLettered(e.id);
+      emit({ event: 'dead-lettered', id: e.id, attempts: e.attempts, reason: e.reason });
+    } else if (e.event === 'held') {
+      stats.held(e.id);
+    } else if (e.event === 'delivered') {
       stats.delivered(e.id);
       emit({ event: 'delivered', id: e.id, status: e.status, attempt: e.attempt, ms: e.ms });
     } else if (e.event === 'failed') {
       const problem = e.status !== undefined ? `HTTP ${e.status}` : (e.error ?? 'failed');
       stats.failed(e.id, e.attempt, problem);
-      if (e.final && queue.kind === 'sqs') {
+      if (e.final && !deliverPort.deadLetter) {
         // SQS moves it to the DLQ by itself on its next receive; this is the last we see of it.
         stats.deadLettered(e.id);
         emit({ event: 'dead-lettered', id: e.id, attempts: e.attempt });
@@ -192,7 +253,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     }
   };
   const handlers = Array.from({ length: settings.concurrency }, (_x, slot) =>
-    createDeliverHandler({ queue, config: deliverConfig, log: onDelivery(slot) }),
+    createDeliverHandler({ queue: deliverPort, config: deliverConfig, log: onDelivery(slot), control }),
   );
 
   let ingress: Ingress;
@@ -233,6 +294,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   const poller: Poller = startPoller({
     queue,
     handlers,
+    control,
     batchSize: settings.batchSize,
     functionTimeoutSeconds: deliverFunctionTimeout(limits),
     waitSeconds: queue.kind === 'memory' ? MEMORY_WAIT_SECONDS : SQS_WAIT_SECONDS,
@@ -267,7 +329,10 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   return {
     url: ingress.url,
     queue,
-    snapshot: async () => stats.snapshot(await queue.stats().catch(() => undefined)),
+    snapshot: async () => ({
+      ...stats.snapshot(await queue.stats().catch(() => undefined)),
+      control: control.snapshot(),
+    }),
     stop: () =>
       (stopped ??= (async () => {
         await Promise.race([ingress.close(), new Promise((r) => setTimeout(r, 5000).unref())]);

@@ -3,6 +3,7 @@
  * person watching a spike wants to know: how much came in, how much is waiting, being delivered,
  * waiting for a retry, delivered, given up on, and how fast it is going right now.
  */
+import type { ControlSnapshot } from '../handlers/control/index.js';
 import type { QueueStats } from './queue.js';
 
 export interface RecentError {
@@ -27,6 +28,8 @@ export interface DevSnapshot {
   lastErrors: RecentError[];
   /** Messages in the DLQ now (undefined: no DLQ, or unknown). */
   dlq: number | undefined;
+  /** What delivery control has found: the concurrency it allows, the upstream's baseline, an outage. */
+  control?: ControlSnapshot;
 }
 
 const RATE_WINDOW_MS = 5000;
@@ -73,6 +76,11 @@ export class DeliveryStats {
     this.retrying.add(id);
     this.errors.unshift({ at: this.now(), id, attempt, problem });
     this.errors.length = Math.min(this.errors.length, KEEP_ERRORS);
+  }
+
+  /** Held through an outage: still waiting for its next attempt, which this one did not count as. */
+  held(id: string): void {
+    this.retrying.add(id);
   }
 
   deadLettered(id: string): void {

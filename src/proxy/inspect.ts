@@ -3,10 +3,10 @@
  * wait for the URL that ListQueues gives (critical path depth 2, see locate.ts). For one named proxy:
  *
  *   depth 1: GetFunctionConfiguration · ListEventSourceMappings · GetApis · ListQueues · GetMetricData ·
- *            GetDomainNames
+ *            GetDomainNames · DescribeAlarms
  *   depth 2: GetQueueAttributes(queue) · GetQueueAttributes(dlq)
  *
- * = 8 calls. GetMetricData asks for both possible queue names (plain and .fifo) in one request so it
+ * = 9 calls. GetMetricData asks for both possible queue names (plain and .fifo) in one request so it
  * does not wait for ListQueues to tell which one exists.
  */
 import type { Aws } from '../aws/clients.js';
@@ -20,6 +20,7 @@ import {
   type DeliverRef,
   type Proxy,
 } from './locate.js';
+import { alarmStates, type AlarmState } from './alarm-states.js';
 import { resourceNames } from './names.js';
 import {
   quietFromMetrics,
@@ -55,6 +56,8 @@ export interface ProxyStatus {
   stall: StallReport | null;
   /** Parts that do not exist (an incomplete proxy). */
   missing: string[];
+  /** Its CloudWatch alarms (create --alarm-email/--alarm-topic-arn): [] none, null unreadable. */
+  alarms?: AlarmState[] | null;
 }
 
 export interface StallReport extends Stall {
@@ -183,7 +186,7 @@ export function statusOf(
   };
 }
 
-/** Status of one proxy in one parallel round (8 calls, depth 2). */
+/** Status of one proxy in one parallel round (9 calls, depth 2). */
 export async function inspectProxy(aws: Aws, name: string, deliver?: DeliverRef): Promise<ProxyStatus> {
   return (await inspectRound(aws, name, deliver)).status;
 }
@@ -208,15 +211,16 @@ export async function inspectRound(
     aws.cloudwatch(),
     aws.knownAccountId(), // resolves the credentials, and says whether the queues can be read at once
   ]);
-  const [proxy, metrics] = await Promise.all([
+  const [proxy, metrics, alarms] = await Promise.all([
     locateProxy(aws, name, { deliver }),
     queueMetrics(aws, [plain, fifo]),
+    alarmStates(aws, name),
   ]);
   const at = Date.now();
   const quiet = quietFromMetrics(metrics.deleted, at, metrics.oldestAgeSeconds);
   const stall: Stall | undefined =
     quiet !== undefined && quiet >= STALL_AFTER_SECONDS ? { seconds: quiet, basis: 'cloudwatch' } : undefined;
-  return { status: statusOf(proxy, metrics.oldestAgeSeconds, stall), proxy, metrics, at };
+  return { status: { ...statusOf(proxy, metrics.oldestAgeSeconds, stall), alarms }, proxy, metrics, at };
 }
 
 /** Run `fn` over items with at most `limit` at once (a region may hold many proxies). */

@@ -61,6 +61,8 @@ export interface ResourceNames {
   ingestLogGroup: string;
   deliverLogGroup: string;
   accessLogGroup: string;
+  /** Where access logs went before they moved under /aws/vendedlogs/ (kept until destroy). */
+  legacyAccessLogGroup: string;
 }
 
 export function resourceNames(name: string, options: { ordered?: boolean } = {}): ResourceNames {
@@ -77,7 +79,13 @@ export function resourceNames(name: string, options: { ordered?: boolean } = {})
     api: base,
     ingestLogGroup: `/aws/lambda/${base}-ingest`,
     deliverLogGroup: `/aws/lambda/${base}-deliver`,
-    accessLogGroup: `/aws/apigateway/${base}`,
+    // Under /aws/vendedlogs/: API Gateway adds every other access-log group to the account's one
+    // CloudWatch Logs resource policy, limited to 5,120 characters, and past a few dozen APIs CreateStage
+    // fails ("Insufficient permissions to enable logging"); groups under this prefix are exempt
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/AWS-logs-and-resource-policy.html,
+    // https://docs.aws.amazon.com/step-functions/latest/dg/bp-cwl.html).
+    accessLogGroup: `/aws/vendedlogs/apigateway/${base}`,
+    legacyAccessLogGroup: `/aws/apigateway/${base}`,
   };
 }
 
@@ -95,7 +103,20 @@ export function parseTags(raw: string[] = []): Record<string, string> {
     const key = item.slice(0, eq);
     if (key === TOOL_TAG || key === NAME_TAG)
       throw new UsageError(`--tag ${key} is reserved by webhook-proxy.`);
-    tags[key] = item.slice(eq + 1);
+    const value = item.slice(eq + 1);
+    // AWS's tag limits, the same in SQS, Lambda, IAM, Logs and API Gateway (Tagging AWS resources:
+    // keys 1–128 characters, values up to 256, the prefix aws: reserved, at most 50 tags a resource).
+    if (key.length > 128)
+      throw new UsageError(`--tag key "${key.slice(0, 40)}…" has ${key.length} characters; AWS allows 128.`);
+    if (value.length > 256)
+      throw new UsageError(`--tag ${key} has a value of ${value.length} characters; AWS allows 256.`);
+    if (/^aws:/i.test(key)) throw new UsageError(`--tag ${key}: the prefix aws: is reserved by AWS.`);
+    tags[key] = value;
   }
+  // Two of a resource's 50 tags are webhook-proxy's own (proxyTags).
+  if (Object.keys(tags).length > 48)
+    throw new UsageError(
+      `${Object.keys(tags).length} --tag flags; AWS allows 50 tags a resource and webhook-proxy uses 2 of them.`,
+    );
   return tags;
 }

@@ -8,7 +8,7 @@ import type { DevSnapshot } from '../local/stats.js';
 export interface DevDashboardInfo {
   url: string;
   upstream: string;
-  queue: 'memory' | 'sqs';
+  queue: 'memory' | 'sqlite' | 'sqs';
   concurrency: number;
   rate?: number;
   maxAttempts: number | null;
@@ -49,7 +49,12 @@ export function DevDashboard({
         <Text bold>webhook-proxy dev</Text> {info.url} <Text dimColor>→</Text> {info.upstream}
       </Text>
       <Text dimColor>
-        {info.queue === 'memory' ? 'queue in memory (lost on exit)' : 'queue in SQS'} · {limits}
+        {info.queue === 'memory'
+          ? 'queue in memory (lost on exit)'
+          : info.queue === 'sqlite'
+            ? 'queue on disk (kept on exit)'
+            : 'queue in SQS'}{' '}
+        · {limits}
       </Text>
       <Box marginTop={1}>
         <Stat label="received" value={snapshot.received} />
@@ -63,7 +68,24 @@ export function DevDashboard({
           color={snapshot.deadLettered ? 'red' : undefined}
         />
         <Stat label="rate" value={`${rate(snapshot.ratePerSecond)}/s`} />
+        {snapshot.control?.adaptive && (
+          <Stat
+            label="found"
+            value={`${Math.floor(snapshot.control.limit)} of ${snapshot.control.ceiling}${
+              snapshot.control.baselineMs !== undefined
+                ? ` · ${Math.round(snapshot.control.baselineMs)} ms`
+                : ''
+            }`}
+            color="cyan"
+          />
+        )}
       </Box>
+      {snapshot.control?.state === 'outage' && (
+        <Text color="red">
+          upstream down since {snapshot.control.outageSince?.slice(11, 19)}: webhooks held (attempts not
+          counted), probing once a second
+        </Text>
+      )}
       {snapshot.lastErrors.length > 0 && (
         <Box flexDirection="column" marginTop={1}>
           <Text dimColor>last errors</Text>

@@ -24,7 +24,11 @@ export function devEventLine(e: DevEvent): string {
         `next try in ${seconds(e.retryInSeconds)}`
       );
     case 'dead-lettered':
-      return `dead-lettered ${e.id} after ${e.attempts} attempts`;
+      return `dead-lettered ${e.id} after ${e.attempts} attempts${e.reason ? ` (${e.reason})` : ''}`;
+    case 'outage':
+      return 'the upstream is down: webhooks are held (their attempts not counted), probing once a second';
+    case 'recovered':
+      return 'the upstream answers again: delivery ramps up from one at a time';
     case 'rejected':
       return `rejected a webhook with ${e.status}: ${e.reason}`;
     case 'warning':
@@ -44,11 +48,19 @@ export function stoppedLine(queued: number, lost: boolean): string {
 }
 
 /** Said once at start: what the queue is and what a stop will do to it. */
-export function queueNotice(kind: 'memory' | 'sqs', maxAttempts: number | null): string {
+export function queueNotice(kind: 'memory' | 'sqlite' | 'sqs', maxAttempts: number | null): string {
   if (kind === 'memory') {
     return (
-      'The embedded queue lives in memory: webhooks still queued when dev stops are lost. ' +
-      'Use --queue-url with an SQS queue to keep them across restarts.'
+      'The queue lives in memory (--memory): webhooks still queued when dev stops are lost. ' +
+      'Without --memory they are kept on disk across restarts.'
+    );
+  }
+  if (kind === 'sqlite') {
+    return (
+      'Webhooks are kept on disk until delivered: a restart (even after a crash) resumes where it stopped' +
+      (maxAttempts === null
+        ? '.'
+        : `; after ${maxAttempts} attempts a webhook moves to the dead-letter queue, kept too.`)
     );
   }
   return maxAttempts === null

@@ -2,6 +2,7 @@
  * Plain-text renderings of status and list (stdout, when not --json). Shared by the one-shot commands,
  * by the plain `status --watch` line and by the watch dashboard's first lines.
  */
+import { alarmsLine } from '../proxy/alarm-states.js';
 import type { ProxyStatus } from '../proxy/inspect.js';
 import { suggest } from '../proxy/suggest.js';
 import { drainRate, etaSeconds, formatDuration, rateBasisSeconds, type DepthSample } from '../proxy/trend.js';
@@ -76,6 +77,7 @@ export function formatStatus(s: ProxyStatus): string {
       (s.dlq.visible > 0
         ? ` (inspect with "${suggest('peek', s, '--dlq')}", retry with "${suggest('redrive', s)}")`
         : ''),
+    ...(s.alarms !== undefined ? [`alarms     ${alarmsLine(s.alarms)}`] : []),
   ];
   if (s.stall)
     lines.push(`STALLED    ${s.stall.message.replace(/^STALLED: /, '')}`, `next       ${s.stall.next}`);

@@ -206,7 +206,7 @@ export async function leftovers(name: string): Promise<string[]> {
   for (const r of [n.ingestRole, n.deliverRole]) {
     if (await orUndefined(iam.send(new GetRoleCommand({ RoleName: r })))) left.push(`role ${r}`);
   }
-  for (const g of [n.ingestLogGroup, n.deliverLogGroup, n.accessLogGroup]) {
+  for (const g of [n.ingestLogGroup, n.deliverLogGroup, n.accessLogGroup, n.legacyAccessLogGroup]) {
     const found = (await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: g }))).logGroups;
     if (found?.some((x) => x.logGroupName === g)) left.push(`log group ${g}`);
   }
@@ -262,7 +262,8 @@ export interface RecordOptions {
   aws?: Aws;
   clients?: readonly ClientName[];
 }
-type ClientName = 'sqs' | 'lambda' | 'iam' | 'apigw' | 'logs' | 'cloudwatch' | 'sts' | 'acm' | 'route53';
+type ClientName =
+  'sqs' | 'lambda' | 'iam' | 'apigw' | 'logs' | 'cloudwatch' | 'sns' | 'sts' | 'acm' | 'route53';
 
 /**
  * Record every API call made through the clients of `o.aws` (by default its sqs, lambda, iam, apigw,

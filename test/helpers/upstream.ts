@@ -43,6 +43,7 @@ export async function startUpstream(respond: Responder = (_r, res) => res.end('o
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    server,
     received,
     get maxInFlight() {
       return maxInFlight;

@@ -4,7 +4,6 @@
  * the hosted zone exactly as it was before create (other records untouched); bad input is refused
  * before anything is created.
  */
-import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import {
   GetApiMappingsCommand,
   GetApisCommand,
@@ -23,11 +22,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createAws } from '../../src/aws/clients.js';
 import { ACCESS_LOG_FORMAT } from '../../src/proxy/provision/stage.js';
 import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
+import { issuedCertificate } from '../helpers/certificates.js';
 import { runCli } from '../helpers/proxy-fixture.js';
 
 const endpoint = useMoto();
 const route53 = new Route53Client({});
-const acm = new ACMClient({});
 
 /**
  * moto difference: on AWS, CreateDomainName/GetDomainName(s) answer with the regional target
@@ -98,10 +97,8 @@ async function zoneWithRecords(zoneName: string) {
 const records = async (zoneId: string) =>
   (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [];
 
-async function certificate(domain: string) {
-  return (await acm.send(new RequestCertificateCommand({ DomainName: domain, ValidationMethod: 'DNS' })))
-    .CertificateArn!;
-}
+/** An ISSUED certificate: create refuses any other status before making anything. */
+const certificate = issuedCertificate;
 
 describe('custom domain and access logs', () => {
   it('creates the domain, mapping, alias record and access logs; converges; destroy restores the zone', async () => {
@@ -146,7 +143,7 @@ describe('custom domain and access logs', () => {
     // Access logs: the stage writes the original design's JSON format to a log group with a retention.
     const stage = await apigw.send(new GetStageCommand({ ApiId: api.ApiId!, StageName: '$default' }));
     expect(stage.AccessLogSettings?.DestinationArn).toMatch(
-      new RegExp(`log-group:/aws/apigateway/webhook-proxy-${name}$`),
+      new RegExp(`log-group:/aws/vendedlogs/apigateway/webhook-proxy-${name}$`),
     );
     expect(JSON.parse(stage.AccessLogSettings!.Format!)).toMatchObject({
       requestId: '$context.requestId',
@@ -157,7 +154,11 @@ describe('custom domain and access logs', () => {
     expect(stage.AccessLogSettings?.Format).toBe(ACCESS_LOG_FORMAT);
     const logGroups = await (
       await createAws({ region: TEST_REGION, profile: undefined, endpoint }).logs()
-    ).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/apigateway/webhook-proxy-${name}` }));
+    ).send(
+      new DescribeLogGroupsCommand({
+        logGroupNamePrefix: `/aws/vendedlogs/apigateway/webhook-proxy-${name}`,
+      }),
+    );
     expect(logGroups.logGroups?.[0]?.retentionInDays).toBe(14);
 
     // A second create with the same flags changes nothing.
@@ -256,7 +257,11 @@ describe('custom domain and access logs', () => {
     const aws = createAws({ region: TEST_REGION, profile: undefined, endpoint });
     const groups = await (
       await aws.logs()
-    ).send(new DescribeLogGroupsCommand({ logGroupNamePrefix: `/aws/apigateway/webhook-proxy-${name}` }));
+    ).send(
+      new DescribeLogGroupsCommand({
+        logGroupNamePrefix: `/aws/vendedlogs/apigateway/webhook-proxy-${name}`,
+      }),
+    );
     expect(groups.logGroups).toEqual([]);
     const apigw = await aws.apigw();
     const api = (await apigw.send(new GetApisCommand({}))).Items!.find(

@@ -45,7 +45,7 @@ const freshCache = () => {
 };
 
 describe('status API calls', () => {
-  it('account unknown: 8 calls, the 2 queue reads after ListQueues; the next status is one round', async () => {
+  it('account unknown: 9 calls, the 2 queue reads after ListQueues; the next status is one round', async () => {
     const name = uniqueName('calls');
     await createProxyFixture(name);
     freshCache();
@@ -54,6 +54,7 @@ describe('status API calls', () => {
     expect(first.s.name).toBe(name);
     expect(first.calls.map((c) => c.command).sort()).toEqual(
       [
+        'DescribeAlarms',
         'GetApis',
         'GetDomainNames',
         'GetFunctionConfiguration',
@@ -65,7 +66,7 @@ describe('status API calls', () => {
       ].sort(),
     );
     const depth1 = first.calls.filter((c) => c.startedAfter === 0).map((c) => c.command);
-    expect(depth1).toHaveLength(6);
+    expect(depth1).toHaveLength(7);
     expect(depth1).not.toContain('GetQueueAttributes');
     for (const c of first.calls.filter((x) => x.command === 'GetQueueAttributes')) {
       expect(first.finishedNames.slice(0, c.startedAfter)).toContain('ListQueues');
@@ -79,7 +80,7 @@ describe('status API calls', () => {
     expect(next.s.dlq).toEqual(first.s.dlq);
   });
 
-  it('account in the credentials (AWS_ACCOUNT_ID): one round of 9 calls; the other kind is absent', async () => {
+  it('account in the credentials (AWS_ACCOUNT_ID): one round of 10 calls; the other kind is absent', async () => {
     const name = uniqueName('calls1');
     await createProxyFixture(name);
     process.env.WEBHOOK_PROXY_CACHE_DIR = ''; // no cache: the credentials alone
@@ -90,7 +91,7 @@ describe('status API calls', () => {
     // Standard and FIFO candidates for the queue and the DLQ: the two .fifo ones do not exist.
     expect(reads).toHaveLength(4);
     expect(reads.filter((c) => c.failed)).toHaveLength(2);
-    expect(calls).toHaveLength(9);
+    expect(calls).toHaveLength(10);
     expect(s.queue).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
     expect(s.ordered).toBe(false);
   });

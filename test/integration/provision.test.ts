@@ -97,7 +97,12 @@ describe('create with every delivery flag → describe → converge → destroy'
     const ingest = d.functions.ingest.config;
     const deliver = d.functions.deliver.config;
     for (const f of [ingest, deliver]) {
-      expect(f).toMatchObject({ Runtime: 'nodejs22.x', Handler: 'index.handler', MemorySize: 512 });
+      expect(f).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 512,
+      });
     }
     expect(ingest.Timeout).toBe(10);
     expect(deliver.Timeout).toBe(308);

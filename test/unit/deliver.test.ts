@@ -301,6 +301,9 @@ describe('deliver handler', () => {
       backoffBase: 5,
       backoffMax: 900,
       maxAttempts: 10,
+      adaptive: false,
+      retryWindowSeconds: 86_400,
+      ordered: false,
     });
     expect(
       deliverConfigFromEnv({

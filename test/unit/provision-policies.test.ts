@@ -148,7 +148,10 @@ function iamActions(serviceOp: string): string[] {
     case 'cloudwatch-logs':
       return [`logs:${op}`, ...(op === 'CreateLogGroup' ? ['logs:TagResource'] : [])];
     case 'cloudwatch':
-      return [`cloudwatch:${op}`];
+      return [`cloudwatch:${op}`, ...(op === 'PutMetricAlarm' ? ['cloudwatch:TagResource'] : [])];
+    case 'sns':
+      // Subscribe is authorised on the topic; paginateListSubscriptionsByTopic scans as its operation.
+      return [`sns:${op}`, ...(op === 'CreateTopic' ? ['sns:TagResource'] : [])];
     case 'acm':
       return [`acm:${op}`];
     case 'route-53':

@@ -11,6 +11,7 @@ import { CliError, describeAwsError } from '../../errors.js';
 import { ENV } from '../../handlers/ports.js';
 import { deliverFunctionTimeout } from '../limits.js';
 import { resourceNames } from '../names.js';
+import { ensureAlarms } from './alarms.js';
 import { ensureApi, ensureIntegration, ensureInvokePermission, ensureRoute } from './api.js';
 import {
   checkDomain,
@@ -45,6 +46,8 @@ export interface CreateResult {
   dnsTarget?: string;
   /** With --domain: which hosted zone holds the alias record, and how it was chosen. */
   hostedZone?: { id: string; name: string; found: 'given' | 'matched' };
+  /** With alarms: the e-mail address whose subscription waits for its confirmation. */
+  alarmEmailPending?: string;
 }
 
 /** The ingest function answers in milliseconds; 10 s leaves room for SQS retries, under API Gateway's 30 s. */
@@ -78,6 +81,18 @@ export function ingestEnv(spec: ProvisionSpec, queueUrl: string): Record<string,
     ...(spec.ordered ? { [ENV.fifo]: '1' } : {}),
     ...spec.ingestEnv,
   };
+}
+
+/**
+ * A function's Description: what it is, never the upstream URL. Lambda caps it at 256 characters
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-Description),
+ * so a long URL would fail create after the queues and roles exist, and a token in its query string
+ * would show in the console and in every ListFunctions. The URL lives in deliver's environment only.
+ */
+export function functionDescription(name: string, which: 'ingest' | 'deliver'): string {
+  return which === 'ingest'
+    ? `webhook-proxy ${name}: stores each webhook in SQS`
+    : `webhook-proxy ${name}: delivers queued webhooks to its upstream (${ENV.upstream})`;
 }
 
 export async function createProxy(
@@ -138,7 +153,7 @@ export async function createProxy(
         memory: spec.memory,
         timeout: INGEST_TIMEOUT,
         env: ingestEnv(spec, queue.ref.url),
-        description: `webhook-proxy ${spec.name}: stores each webhook in SQS`,
+        description: functionDescription(spec.name, 'ingest'),
       }),
     ),
     step(`function ${names.deliverFunction}`, () =>
@@ -152,7 +167,7 @@ export async function createProxy(
         ...(spec.vpcSubnets.length
           ? { vpc: { SubnetIds: spec.vpcSubnets, SecurityGroupIds: spec.vpcSecurityGroups } }
           : {}),
-        description: `webhook-proxy ${spec.name}: delivers queued webhooks to ${spec.upstream}`,
+        description: functionDescription(spec.name, 'deliver'),
       }),
     ),
   ]);
@@ -204,6 +219,9 @@ export async function createProxy(
     });
   }
 
+  // Last: the alarms watch the queues and the deliver function, which all exist by now.
+  const alarms = spec.alarms ? await ensureAlarms(ctx, spec.alarms, step) : {};
+
   return {
     name: spec.name,
     region: aws.settings.region,
@@ -216,5 +234,6 @@ export async function createProxy(
     ...(domainPlan ? { customUrl: `https://${domainPlan.domain}` } : {}),
     ...(domainPlan?.zone ? { hostedZone: domainPlan.zone } : {}),
     ...(domainPlan && !domainPlan.zone ? { dnsTarget: dnsTarget ?? '(known once created)' } : {}),
+    ...(alarms.pendingEmail ? { alarmEmailPending: alarms.pendingEmail } : {}),
   };
 }

@@ -3,7 +3,7 @@
  * anything, in two rounds of parallel calls:
  *
  *   1. the queues (as locate.ts finds them) · GetFunction ×2 · ListEventSourceMappings · GetRole ×2 ·
- *      DescribeLogGroups ×3 · GetApis (paged) · GetDomainNames (by tags) · [GetDomainName --domain]
+ *      DescribeLogGroups ×4 (the access-log group's old name too) · GetApis (paged) · GetDomainNames (by tags) · [GetDomainName --domain]
  *   2. ListQueueTags ×2 · ListTagsForResource per log group found · GetStage of the proxy's API
  *
  * From it come the current settings (settings.ts merges the flags over them) and the same-named
@@ -26,6 +26,11 @@ import { isAccountIngress, type CurrentProxy, type Ingress, type Settings } from
 export interface CurrentRead extends CurrentProxy {
   /** The queues found (of either kind), for destroy's counts and deletes. */
   queues: { queue?: QueueRef; dlq?: QueueRef };
+  /**
+   * The access-log group of the old name (before /aws/vendedlogs/): `ours` is deleted by destroy,
+   * `foreign` is left alone; create never touches it (its logs age out under their retention).
+   */
+  legacyAccessLogGroup?: 'ours' | 'foreign';
 }
 
 type Tags = Record<string, string> | undefined;
@@ -151,8 +156,8 @@ export async function readCurrent(
       findMapping(await aws.lambda(), names.deliverFunction),
       Promise.all([names.ingestRole, names.deliverRole].map((r) => getRoleTags(aws, r))),
       Promise.all(
-        [names.ingestLogGroup, names.deliverLogGroup, names.accessLogGroup].map((g) =>
-          getLogGroupTags(aws, g),
+        [names.ingestLogGroup, names.deliverLogGroup, names.accessLogGroup, names.legacyAccessLogGroup].map(
+          (g) => getLogGroupTags(aws, g),
         ),
       ),
       apisNamed(aws, names.api),
@@ -181,6 +186,9 @@ export async function readCurrent(
     check(`log group ${g}`, logGroups[i]),
   );
   if (apis.length && !api) foreign.push(`HTTP API ${names.api}`);
+  // Not in `foreign`: a same-named group of someone else's does not stop create, which never uses it.
+  const legacy = logGroups[3];
+  const legacyAccessLogGroup = legacy ? (isOurs(legacy.tags, name) ? 'ours' : 'foreign') : undefined;
   if (options.domain) check(`domain name ${options.domain}`, givenDomain);
 
   const mine = <T>(label: string, v: T) => (foreign.includes(label) ? undefined : v);
@@ -252,5 +260,6 @@ export async function readCurrent(
     stageThrottled,
     foreign,
     queues: { ...(ourQueue ? { queue: ourQueue } : {}), ...(ourDlq ? { dlq: ourDlq } : {}) },
+    ...(legacyAccessLogGroup ? { legacyAccessLogGroup } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { CliError, describeAwsError } from '../../errors.js';
 import { readCounts, totalOf } from '../locate.js';
 import { resourceNames } from '../names.js';
 import type { CurrentRead } from './current.js';
+import { destroyAlarms } from './alarms.js';
 import { findApi, PERMISSION_SID } from './api.js';
 import { destroyDomain } from './domain.js';
 import { isNotFound } from './compare.js';
@@ -68,6 +69,7 @@ export async function destroyProxy(
   if (foreign.has(`function ${names.ingestFunction}`))
     foreign.add('invoke permission (API Gateway → ingest)');
   if (foreign.has(`function ${names.deliverFunction}`)) foreign.add('event source mapping (queue → deliver)');
+  if (current.legacyAccessLogGroup === 'foreign') foreign.add(`log group ${names.legacyAccessLogGroup}`);
   // `listed: false` for a step that lists what it deleted itself (the custom domain's three parts).
   const step = async (label: string, run: () => Promise<StepAction>, listed = true) => {
     events.start(label, label);
@@ -100,6 +102,17 @@ export async function destroyProxy(
     aws.sqs(),
   ]);
 
+  // 0. The alarms (and the tool's topic): a proxy being taken apart must not page anyone.
+  await step(
+    'alarms',
+    async () => {
+      const { deleted: removed, leftAlone: theirs } = await destroyAlarms(aws, name);
+      deleted.push(...removed);
+      leftAlone.push(...theirs);
+      return removed.length ? 'deleted' : 'absent';
+    },
+    false,
+  );
   // 1. The public endpoint: senders get an error (and retry later) instead of reaching a half-deleted proxy.
   //    The custom domain first (its DNS record, mapping and name), so the hostname stops resolving to us.
   await step(
@@ -159,6 +172,12 @@ export async function destroyProxy(
         gone(() => logs.send(new DeleteLogGroupCommand({ logGroupName: group }))),
       ),
     ),
+    // The access logs' old group (before /aws/vendedlogs/), only when it carries the proxy's tags.
+    current.legacyAccessLogGroup
+      ? step(`log group ${names.legacyAccessLogGroup}`, () =>
+          gone(() => logs.send(new DeleteLogGroupCommand({ logGroupName: names.legacyAccessLogGroup }))),
+        )
+      : undefined,
   ]);
   // 4. Last, the queues: only now can nothing write to them or read from them. The count the caller
   //    checked was taken while the endpoint still took webhooks; count again now that nothing can add

@@ -57,6 +57,31 @@ function certCovers(names: string[], domain: string): boolean {
   });
 }
 
+/**
+ * API Gateway takes only an ISSUED certificate for a domain name (CreateDomainName fails otherwise),
+ * and a certificate requested minutes ago is PENDING_VALIDATION until its DNS record is in place
+ * (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html). Checked before anything is
+ * made, so create does not stop at the domain with the rest of the proxy half-done.
+ */
+function certificateNotIssued(arn: string, status: string | undefined): CliError {
+  const what: Record<string, string> = {
+    PENDING_VALIDATION:
+      'ACM is waiting for its validation: add the CNAME record it asks for ("aws acm describe-certificate ' +
+      `--certificate-arn ${arn} --query Certificate.DomainValidationOptions"), wait until the status is ` +
+      'ISSUED (usually minutes once the record resolves), then run create again.',
+    EXPIRED: 'Renew it, or request or import a new certificate, and pass that one.',
+    REVOKED: 'Request or import a new certificate and pass that one.',
+    VALIDATION_TIMED_OUT: 'ACM gave up waiting for its validation (72 hours): request a new certificate.',
+    FAILED: 'ACM could not issue it: see its FailureReason, then request a new certificate.',
+    INACTIVE: 'Request or import a new certificate and pass that one.',
+  };
+  return new CliError(
+    `The certificate ${arn} is ${status ?? 'of unknown status'}, not ISSUED: API Gateway cannot serve a ` +
+      'domain with it. Nothing was created.',
+    what[status ?? ''] ?? 'Wait until ACM shows it as ISSUED, or pass an issued certificate.',
+  );
+}
+
 /** AWS-level checks, still before anything is created. */
 export async function checkDomain(aws: Aws, spec: DomainSpec): Promise<DomainPlan> {
   const certRegion = spec.certificateArn.split(':')[3];
@@ -70,13 +95,15 @@ export async function checkDomain(aws: Aws, spec: DomainSpec): Promise<DomainPla
   try {
     const cert = await acm.send(new DescribeCertificateCommand({ CertificateArn: spec.certificateArn }));
     const names = [cert.Certificate?.DomainName ?? '', ...(cert.Certificate?.SubjectAlternativeNames ?? [])];
+    const status = cert.Certificate?.Status;
+    if (status !== 'ISSUED') throw certificateNotIssued(spec.certificateArn, status);
     if (!certCovers(names, spec.domain)) {
       throw new UsageError(
         `The certificate does not cover ${spec.domain} (it is for ${[...new Set(names)].filter(Boolean).join(', ')}).`,
       );
     }
   } catch (err) {
-    if (err instanceof UsageError) throw err;
+    if (err instanceof UsageError || err instanceof CliError) throw err;
     if (isNotFound(err)) throw new UsageError(`There is no certificate ${spec.certificateArn}.`);
     throw err;
   }

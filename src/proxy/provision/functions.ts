@@ -20,8 +20,16 @@ import type { HandlerZip } from './bundle.js';
 import type { ChangeAction, StepContext } from './types.js';
 import { isOurs, notOursError, proxyTags } from '../names.js';
 import { retryWhileBusy } from '../../aws/retry.js';
+import { CliError, describeAwsError } from '../../errors.js';
 
-export const RUNTIME = 'nodejs22.x';
+/**
+ * The current Lambda LTS runtime (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html;
+ * nodejs22.x reaches end of support in 2027). A re-run moves an older proxy's functions to it. Node 24
+ * drops callback-style handlers; ours are async. The bundles target it (scripts/build.mjs).
+ */
+export const RUNTIME = 'nodejs24.x';
+/** Graviton: cheaper per GB-second; the bundles are plain JavaScript, so nothing depends on the CPU. */
+export const ARCHITECTURE = 'arm64';
 export const HANDLER = 'index.handler';
 /** Waiters give up after this long (a function usually turns Active in seconds; VPC ones take longer). */
 const MAX_WAIT_SECONDS = 600;
@@ -57,6 +65,40 @@ async function waitUpdated(lambda: LambdaClient, name: string) {
   await waitUntilFunctionUpdatedV2({ client: lambda, maxWaitTime: MAX_WAIT_SECONDS }, { FunctionName: name });
 }
 
+/**
+ * Lambda refuses every update while a function is `Pending` (being created, or re-provisioned after it
+ * went `Inactive`), and a `Failed` one can only be deleted and created again
+ * (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html). So before an update: wait for
+ * `Active` when it is Pending; stop with what to do when it Failed. An `Inactive` function (idle long
+ * enough for Lambda to reclaim its VPC resources) is updated as it is: the update provisions it again,
+ * and waiting for it to turn Active on its own would wait for an invocation that may never come.
+ */
+async function waitActive(lambda: LambdaClient, config: FunctionConfiguration): Promise<void> {
+  const name = config.FunctionName!;
+  if (config.State === 'Failed') {
+    throw new CliError(
+      `Function ${name} is in state Failed${config.StateReason ? ` (${config.StateReason})` : ''}: Lambda ` +
+        'cannot update it.',
+      `Delete the function ("aws lambda delete-function --function-name ${name}") and run the same create ` +
+        'again: it makes the function anew around the queues, and the webhooks they hold are kept.',
+    );
+  }
+  if (config.State !== 'Pending') return;
+  try {
+    await waitUntilFunctionActiveV2(
+      { client: lambda, maxWaitTime: MAX_WAIT_SECONDS },
+      { FunctionName: name },
+    );
+  } catch (err) {
+    throw new CliError(
+      `Function ${name} did not become Active within ${MAX_WAIT_SECONDS} s (${describeAwsError(err)}).`,
+      `Check it with "aws lambda get-function --function-name ${name} --query Configuration.[State,StateReason]", ` +
+        'then run the same create again.',
+      { cause: err },
+    );
+  }
+}
+
 function configDiffers(current: FunctionConfiguration, wanted: FunctionWanted): boolean {
   const vpcNow = {
     SubnetIds: [...(current.VpcConfig?.SubnetIds ?? [])].sort(),
@@ -78,10 +120,19 @@ function configDiffers(current: FunctionConfiguration, wanted: FunctionWanted): 
   );
 }
 
+/**
+ * Lambda refuses a Description over 256 characters (CreateFunction: "Maximum length of 256"), and
+ * deliver's names its upstream URL, which may be longer: cut it there, the same way every run.
+ */
+export function fitDescription(text: string): string {
+  return text.length <= 256 ? text : `${text.slice(0, 255)}…`;
+}
+
 export async function ensureFunction(
   ctx: StepContext,
-  wanted: FunctionWanted,
+  asked: FunctionWanted,
 ): Promise<{ action: ChangeAction; arn: string }> {
+  const wanted = { ...asked, description: fitDescription(asked.description) };
   const lambda = await ctx.aws.lambda();
   const tags = proxyTags(ctx.spec.name, ctx.spec.tags);
   let current;
@@ -113,7 +164,7 @@ export async function ensureFunction(
           ...settings,
           ...(wanted.vpc ? {} : { VpcConfig: undefined }),
           Code: { ZipFile: wanted.code.zip },
-          Architectures: ['arm64'],
+          Architectures: [ARCHITECTURE],
           Tags: tags,
         }),
       ),
@@ -131,16 +182,26 @@ export async function ensureFunction(
   }
   const config = current.Configuration;
   const arn = config.FunctionArn!;
-  const codeChanged = config.CodeSha256 !== wanted.code.sha256;
+  // The architecture goes with the code (UpdateFunctionCode takes it, the configuration call does not).
+  const codeChanged =
+    config.CodeSha256 !== wanted.code.sha256 || !sameJson(config.Architectures ?? [], [ARCHITECTURE]);
   const configChanged = configDiffers(config, wanted);
   const tagsChanged = !includesAll(current.Tags, tags);
   if (!codeChanged && !configChanged && !tagsChanged) return { action: 'unchanged', arn };
   if (ctx.dryRun) return { action: 'updated', arn };
 
-  // A previous run may have left an update in progress.
+  // A function still being created (or re-provisioned) takes no update; a previous run may also have
+  // left an update in progress.
+  await waitActive(lambda, config);
   await waitUpdated(lambda, wanted.name);
   if (codeChanged) {
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: wanted.name, ZipFile: wanted.code.zip }));
+    await lambda.send(
+      new UpdateFunctionCodeCommand({
+        FunctionName: wanted.name,
+        ZipFile: wanted.code.zip,
+        Architectures: [ARCHITECTURE],
+      }),
+    );
     await waitUpdated(lambda, wanted.name);
   }
   if (configChanged) {

@@ -12,6 +12,7 @@ import {
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import { errorName, retryWhileBusy } from '../../aws/retry.js';
+import { SQS_MAX_MESSAGE_BYTES } from '../../envelope.js';
 import { isOurs, notOursError, proxyTags } from '../names.js';
 import { queueVisibilityTimeout } from '../limits.js';
 import { includesAll, isNotFound } from './compare.js';
@@ -146,8 +147,17 @@ async function refOf(ctx: StepContext, url: string): Promise<QueueRef> {
   return { url, arn: out.Attributes!.QueueArn! };
 }
 
+/**
+ * MaximumMessageSize: SQS's largest message, 1 MiB, the most ingest stores (envelope.ts). Set
+ * explicitly on both queues rather than left to the default: AWS raised the limit from 256 KiB
+ * (https://aws.amazon.com/blogs/compute/more-room-to-build-serverless-services-now-support-payloads-up-to-1-mb),
+ * but a queue whose attribute says 262144 (set by an older tool, or read back from before) keeps
+ * refusing larger messages, and SDK docs of the time still give 262144 as the default. So a re-run
+ * raises an old queue, and a new one does not depend on which default the account has.
+ */
 function commonAttributes(ctx: StepContext): Record<string, string> {
   return {
+    MaximumMessageSize: String(SQS_MAX_MESSAGE_BYTES),
     MessageRetentionPeriod: String(ctx.spec.retentionDays * 86_400),
     SqsManagedSseEnabled: 'true',
     ...(ctx.spec.ordered ? { FifoQueue: 'true', ContentBasedDeduplication: 'false' } : {}),

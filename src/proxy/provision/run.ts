@@ -9,6 +9,7 @@ import { confirmOrThrow } from '../../ui/confirm.js';
 import { printResult } from '../../ui/output.js';
 import { createStepRenderer } from '../../ui/step-renderer.js';
 import { notOursError } from '../names.js';
+import { alarmChanges, planAlarms, readAlarms, type AlarmRequest } from './alarms.js';
 import { createProxy } from './create.js';
 import { readCurrent } from './current.js';
 import { destroyProxy } from './destroy.js';
@@ -31,18 +32,26 @@ export async function runCreate(
   global: GlobalOptions,
   name: string,
   request: SettingsRequest,
-  options: { dryRun: boolean; force: boolean },
+  options: { dryRun: boolean; force: boolean; alarms?: AlarmRequest },
 ): Promise<number> {
   const { dryRun } = options;
   const aws = await awsFor(global);
   // One read of what exists before anything changes: what is not ours stops create here, and a flag
   // left out keeps the value read.
-  const current = await readCurrent(aws, name, request.domain ? { domain: request.domain.domain } : {});
-  if (current.foreign.length) {
-    throw notOursError(current.foreign, name, 'create stopped before changing anything');
+  const [current, currentAlarms] = await Promise.all([
+    readCurrent(aws, name, request.domain ? { domain: request.domain.domain } : {}),
+    readAlarms(aws, name),
+  ]);
+  const foreign = [...current.foreign, ...currentAlarms.foreign];
+  if (foreign.length) {
+    throw notOursError(foreign, name, 'create stopped before changing anything');
   }
   const { settings, spec } = mergeSettings(current, request, { force: options.force });
-  const changedSettings = settingChanges(current, settings);
+  spec.alarms = await planAlarms(aws, name, currentAlarms, options.alarms ?? {});
+  const changedSettings = [
+    ...settingChanges(current, settings),
+    ...alarmChanges(spec.alarms, current.exists),
+  ];
   const renderer = await createStepRenderer(global, dryRun ? 'Planning…' : `Creating ${spec.name}…`);
   let result;
   try {
@@ -78,6 +87,10 @@ export async function runCreate(
       `  Give this URL to the webhook sender:  ${result.customUrl ?? result.endpoint}\n` +
       (result.customUrl ? `  Default endpoint (also works):        ${result.endpoint}\n` : '') +
       `  Webhooks are delivered to:            ${result.upstream}\n` +
+      (result.alarmEmailPending
+        ? `  Alarm e-mails to ${result.alarmEmailPending}: PENDING CONFIRMATION. Nothing is sent until the ` +
+          'link in the message from AWS Notifications is clicked.\n'
+        : '') +
       (result.hostedZone
         ? `  DNS: alias record in ${result.hostedZone.name.replace(/\.$/, '')} (${result.hostedZone.id}` +
           (result.hostedZone.found === 'matched' ? ', found by name' : '') +

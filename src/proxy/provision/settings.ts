@@ -118,6 +118,18 @@ export const NEW_PROXY: Omit<Settings, 'upstream'> = {
  */
 export const ACCOUNT_INGRESS: Ingress = { rate: 10_000, burst: 5_000 };
 
+/**
+ * A new ordered proxy's ingress limit. Its queue is FIFO with one message group, and a FIFO queue takes
+ * about 300 SendMessage calls per second (per partition; one group is one partition): above that, SQS
+ * answers ThrottlingException (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/troubleshooting-fifo-throttling-issues.html,
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html).
+ * ingest sends one message per webhook, so throttled sends would make senders retry (ingest answers
+ * 503) instead of being held at the door. API Gateway's token bucket lets through at most burst + rate
+ * requests in any one second: 250/s with a burst of 50 keeps that at 300. Only a default: a rate the
+ * user gives (or `none`) stands, and an existing proxy keeps its own.
+ */
+export const ORDERED_INGRESS: Ingress = { rate: 250, burst: 50 };
+
 export function isAccountIngress(i: Ingress | null | undefined): boolean {
   return i?.rate === ACCOUNT_INGRESS.rate && i?.burst === ACCOUNT_INGRESS.burst;
 }
@@ -195,7 +207,11 @@ export function mergeSettings(
     retentionDays: pick('retentionDays'),
     responseStatus: pick('responseStatus'),
     preservePath: pick('preservePath'),
-    ingress: pick('ingress'),
+    ingress:
+      // A new ordered proxy (no stage yet to read a limit from) is held under its FIFO queue's limit.
+      ordered && req.ingress === undefined && current.settings.ingress === undefined
+        ? ORDERED_INGRESS
+        : pick('ingress'),
     vpc: pick('vpc'),
     memory: pick('memory'),
     accessLogs: pick('accessLogs'),

@@ -4,6 +4,7 @@
  */
 import type { Aws } from '../../aws/clients.js';
 import type { ResourceNames } from '../names.js';
+import type { AlarmPlan } from './alarms.js';
 import type { DomainSpec } from './domain.js';
 
 export type ChangeAction = 'created' | 'updated' | 'unchanged';
@@ -38,6 +39,8 @@ export interface ProvisionSpec {
   removeDomain?: string;
   /** Extra environment for the ingest function (handshake and signature settings). */
   ingestEnv: Record<string, string>;
+  /** The alarms and their topic to converge (--alarm-email, --alarm-topic-arn, --alarm-age). */
+  alarms?: AlarmPlan;
 }
 
 export interface StepEvents {

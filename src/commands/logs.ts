@@ -1,0 +1,136 @@
+/**
+ * `webhook-proxy logs [name]`: the ingest and deliver functions' log lines, one readable line per
+ * event (time, what happened, id, attempt, status, ms, error), from CloudWatch Logs or, with
+ * `--local FILE`, from a local proxy's event log (`dev --event-log FILE`). `--id wh_…` tells that
+ * webhook's whole story instead. The engine is src/proxy/logs/.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { durationInRange, numberInRange } from '../options.js';
+import { validateName } from '../proxy/names.js';
+import type { CommandContext, CommandSpec } from './types.js';
+
+interface LogsOptions {
+  since?: number;
+  follow?: boolean;
+  failed?: boolean;
+  id?: string;
+  local?: string;
+  interval: number;
+}
+
+const ID_RE = /^wh_[0-9a-f]{32}$/;
+/** CloudWatch keeps the functions' logs 14 days (src/proxy/provision/logs.ts). */
+const FOURTEEN_DAYS = 14 * 86_400;
+
+export const logs: CommandSpec<LogsOptions> = {
+  name: 'logs',
+  summary: "Show the proxy's deliveries and failures, or one webhook's whole story (--id)",
+  configure(cmd: Command) {
+    return cmd
+      .argument('[name]', 'proxy name', 'default')
+      .option(
+        '--since <duration>',
+        'how far back: 90s, 15m, 1h, 2d (default: 1h; with --id, 14d)',
+        durationInRange('--since', 1, FOURTEEN_DAYS),
+      )
+      .option('-f, --follow', 'keep printing new lines as they arrive (Ctrl-C stops)')
+      .option('--failed', 'only failed attempts, dead letters and webhooks that could not be stored')
+      .option('--id <wh_id>', "one webhook's history: received, each attempt, where it is now")
+      .option('--local <file>', 'read a local proxy\'s event log (written by "dev --event-log FILE")')
+      .option(
+        '--interval <s>',
+        'seconds between polls with --follow',
+        numberInRange('--interval', 0.2, 60),
+        2,
+      );
+  },
+  async run(ctx: CommandContext<LogsOptions>) {
+    const { opts, global } = ctx;
+    const name = validateName(ctx.args[0] ?? 'default');
+    if (opts.id !== undefined && !ID_RE.test(opts.id)) {
+      throw new UsageError(
+        `--id "${opts.id}" is not a webhook id.`,
+        'Webhook ids look like wh_ followed by 32 hex digits: ingest answers the sender with it, and ' +
+          'the upstream gets it as x-webhook-proxy-id.',
+      );
+    }
+    const since = Date.now() - 1000 * (opts.since ?? (opts.id ? FOURTEEN_DAYS : 3600));
+    const query = { since, ...(opts.id ? { id: opts.id } : {}) };
+    const { formatEntry, formatHistory } = await import('../proxy/logs/render.js');
+    const { isFailure } = await import('../proxy/logs/parse.js');
+    const { buildHistory } = await import('../proxy/logs/history.js');
+    const { printResult } = await import('../ui/output.js');
+    type Entry = import('../proxy/logs/parse.js').LogEntry;
+
+    let region: string | undefined;
+    let read: (first: boolean) => Promise<Entry[]>;
+    if (opts.local) {
+      const { readLocalLog } = await import('../proxy/logs/fetch.js');
+      let skip = 0;
+      const file = opts.local;
+      read = async () => {
+        const r = await readLocalLog(file, query, skip);
+        skip = r.lines;
+        return r.entries;
+      };
+    } else {
+      const { awsFor } = await import('../aws/clients.js');
+      const { readProxyLogs } = await import('../proxy/logs/fetch.js');
+      const aws = await awsFor(global);
+      region = aws.settings.region;
+      const seen = new Set<string>();
+      let from = since;
+      read = async () => {
+        const got = await readProxyLogs(aws, name, { ...query, since: from }, seen);
+        // The next poll starts at the last event seen (events of that same millisecond are deduplicated).
+        if (got.length) from = got.at(-1)!.time;
+        return got;
+      };
+    }
+    const keep = (entries: Entry[]) => (opts.failed ? entries.filter(isFailure) : entries);
+    const story = (entries: Entry[]) =>
+      buildHistory(opts.id!, entries, { name, ...(region ? { region } : {}), searchedSince: since });
+
+    const first = keep(await read(true));
+    if (!opts.follow) {
+      if (opts.id) {
+        const h = story(first);
+        printResult(global, h, formatHistory(h));
+      } else if (global.json) {
+        // NDJSON: one entry per line, so it can be piped to jq line by line.
+        process.stdout.write(first.map((e) => `${JSON.stringify(e)}\n`).join(''));
+      } else {
+        printResult(
+          global,
+          first,
+          first.length
+            ? first.map(formatEntry).join('\n')
+            : `No ${opts.failed ? 'failures' : 'log lines'} for proxy "${name}" since ${new Date(since).toISOString()}.`,
+        );
+      }
+      return 0;
+    }
+
+    // --follow: every line as it comes (NDJSON with --json); Ctrl-C ends it with 130.
+    const { trapInterrupts } = await import('../interrupts.js');
+    const stop = trapInterrupts();
+    const show = (entries: Entry[]) => {
+      for (const e of entries) process.stdout.write(`${global.json ? JSON.stringify(e) : formatEntry(e)}\n`);
+    };
+    try {
+      show(first);
+      while (!stop.signal.aborted) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, opts.interval * 1000);
+          stop.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        });
+        if (stop.signal.aborted) break;
+        show(keep(await read(false)));
+      }
+      return stop.exitCode() ?? 0;
+    } finally {
+      stop.dispose();
+    }
+  },
+};

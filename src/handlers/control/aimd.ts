@@ -1,0 +1,137 @@
+/**
+ * The adaptive concurrency law: AIMD (additive increase, multiplicative decrease), the law TCP's
+ * congestion control and Netflix concurrency-limits' AIMDLimit use, with the latency signal of Vector's
+ * adaptive request concurrency: a window of responses whose mean latency has risen past its own
+ * baseline is read as overload, like an explicit 429/503/504, a timeout or a refused connection.
+ *
+ * Pure and clock-injected: `deliver` on Lambda, the `dev` poller and the unit tests run this same code.
+ *
+ * Per window (about one round trip: at least `ceil(limit)` responses):
+ * - back-pressure seen (429, 502–504, timeout, connection error): limit × `backoff` (0.75);
+ * - mean latency of the successes > `tolerance` × baseline: limit × `latencyBackoff` (0.9);
+ * - else, when the limit was actually used (in flight reached half of it, as AIMDLimit checks, so an
+ *   idle proxy does not grow a limit it never tested): slow start doubles it until the first overload,
+ *   then it grows by `increase` per window.
+ * A cold start, and a recovery after an outage, begin at `initial` in slow start: never at the ceiling.
+ * Latencies of failed requests are ignored (Vector PR 3804: only successful round trips measure the
+ * upstream's speed; a fast 503 would otherwise look like spare capacity).
+ */
+
+export type Signal = 'ok' | 'overload' | 'neutral';
+
+export interface AimdSettings {
+  /** The ceiling: --concurrency (or 1, the share of one Lambda container). */
+  max: number;
+  /** The floor. Below 1 only for a Lambda container's share (it then waits between requests). */
+  min: number;
+  initial: number;
+  /** Added per window in congestion avoidance. */
+  increase: number;
+  backoff: number;
+  latencyBackoff: number;
+  tolerance: number;
+}
+
+export function aimdSettings(max: number, overrides: Partial<AimdSettings> = {}): AimdSettings {
+  return {
+    max,
+    min: 1,
+    initial: 1,
+    increase: 1,
+    backoff: 0.75,
+    latencyBackoff: 0.9,
+    tolerance: 1.5,
+    ...overrides,
+  };
+}
+
+export interface AimdSample {
+  latencyMs: number;
+  signal: Signal;
+  /** Requests in flight when this one was sent (itself included). */
+  inFlight: number;
+}
+
+export interface AimdState {
+  limit: number;
+  /** The upstream's unloaded latency as this law estimates it (ms); undefined before the first window. */
+  baselineMs: number | undefined;
+  slowStart: boolean;
+}
+
+export class AimdLimit {
+  private limitValue: number;
+  private baseline: number | undefined;
+  private slowStart = true;
+  private window = { count: 0, okCount: 0, latencySum: 0, overload: false, maxInFlight: 0 };
+
+  constructor(private readonly s: AimdSettings) {
+    this.limitValue = clamp(s.initial, s.min, s.max);
+  }
+
+  get limit(): number {
+    return this.limitValue;
+  }
+
+  state(): AimdState {
+    return { limit: this.limitValue, baselineMs: this.baseline, slowStart: this.slowStart };
+  }
+
+  /** Back to a conservative start (after an outage): slow start from `initial`, baseline kept. */
+  restart(): void {
+    this.limitValue = clamp(this.s.initial, this.s.min, this.s.max);
+    this.slowStart = true;
+    this.resetWindow();
+  }
+
+  /** Feed one response. Returns true when it closed a window (the limit may have changed). */
+  sample(x: AimdSample): boolean {
+    const w = this.window;
+    if (x.signal === 'neutral') return false;
+    w.count++;
+    w.maxInFlight = Math.max(w.maxInFlight, x.inFlight);
+    if (x.signal === 'overload') w.overload = true;
+    else {
+      w.okCount++;
+      w.latencySum += x.latencyMs;
+    }
+    // An explicit overload closes the window at once: waiting for more responses only sends more load.
+    if (w.count < Math.max(1, Math.ceil(this.limitValue)) && !w.overload) return false;
+    this.closeWindow();
+    return true;
+  }
+
+  private closeWindow(): void {
+    const w = this.window;
+    const mean = w.okCount ? w.latencySum / w.okCount : undefined;
+    const slow = mean !== undefined && this.baseline !== undefined && mean > this.baseline * this.s.tolerance;
+    if (w.overload || slow) {
+      this.limitValue = clamp(
+        this.limitValue * (w.overload ? this.s.backoff : this.s.latencyBackoff),
+        this.s.min,
+        this.s.max,
+      );
+      this.slowStart = false;
+    } else if (w.maxInFlight >= this.limitValue / 2) {
+      const next = this.slowStart ? this.limitValue * 2 : this.limitValue + this.s.increase;
+      this.limitValue = clamp(next, this.s.min, this.s.max);
+    }
+    if (mean !== undefined) {
+      // Quick to follow a faster upstream, slow to accept a slower one as its new normal (else the
+      // baseline would climb with the queue the proxy itself builds at the upstream).
+      if (this.baseline === undefined) this.baseline = mean;
+      else if (mean < this.baseline) this.baseline = (this.baseline + mean) / 2;
+      else if (!slow) this.baseline += (mean - this.baseline) * 0.02;
+      // Still slow at the floor: not a queue of ours, the upstream itself got slower. Accept it step by
+      // step, or the limit would stay at the floor for good.
+      else if (this.limitValue <= this.s.min) this.baseline += (mean - this.baseline) * 0.1;
+    }
+    this.resetWindow();
+  }
+
+  private resetWindow(): void {
+    this.window = { count: 0, okCount: 0, latencySum: 0, overload: false, maxInFlight: 0 };
+  }
+}
+
+const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, n));

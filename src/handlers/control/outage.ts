@@ -1,0 +1,91 @@
+/**
+ * The outage breaker. When every recent answer says the upstream as a whole is down (connection
+ * refused or reset, timeouts, 502/503/504: `outage` in classify.ts), spending each webhook's attempts
+ * on it only walks the backlog into the DLQ. Open, the breaker lets one probe through at a time, about
+ * one per `probeIntervalMs`, and the other webhooks are held (not attempted, not counted: deliver.ts);
+ * the first probe that gets any other answer closes it, and the control law restarts in slow start so
+ * the backlog is not released at the ceiling.
+ *
+ * A streak, not a ratio: an overloaded upstream answers some 503s among successes, which is the
+ * control law's business (it backs off); only `tripAfter` outage answers in a row, with no other
+ * answer between them, mean nobody is serving.
+ */
+import type { OutcomeClass } from './classify.js';
+
+export interface BreakerSettings {
+  tripAfter: number;
+  probeIntervalMs: number;
+  /** The longest a held webhook waits before it is looked at again (SQS DelaySeconds: ≤ 900). */
+  maxHoldSeconds: number;
+}
+
+export type BreakerChange = 'opened' | 'closed' | undefined;
+
+export class OutageBreaker {
+  private streak = 0;
+  private openedAt: number | undefined;
+  private nextProbeAt = 0;
+  private probing = false;
+
+  constructor(
+    private readonly s: BreakerSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get isOpen(): boolean {
+    return this.openedAt !== undefined;
+  }
+
+  /** Since when the upstream is considered down; undefined while it is not. */
+  get since(): number | undefined {
+    return this.openedAt;
+  }
+
+  /** Take the probe: true at most once per interval, and never while a probe is on the wire. */
+  tryProbe(): boolean {
+    if (!this.isOpen || this.probing) return false;
+    const t = this.now();
+    if (t < this.nextProbeAt) return false;
+    this.probing = true;
+    this.nextProbeAt = t + this.s.probeIntervalMs;
+    return true;
+  }
+
+  /** Milliseconds until a probe may go (0: now); Infinity while one is on the wire. */
+  msUntilProbe(): number {
+    if (!this.isOpen) return 0;
+    if (this.probing) return Infinity;
+    return Math.max(0, this.nextProbeAt - this.now());
+  }
+
+  /** A probe could not be sent after all (no time left, say): let the next one go. */
+  releaseProbe(): void {
+    this.probing = false;
+  }
+
+  /** How long to hold a webhook now: grows with the outage, so a long one costs few SQS calls. */
+  holdSeconds(): number {
+    const ageS = this.openedAt === undefined ? 0 : (this.now() - this.openedAt) / 1000;
+    return Math.min(this.s.maxHoldSeconds, Math.max(1, ageS / 4));
+  }
+
+  record(c: OutcomeClass, probe: boolean): BreakerChange {
+    if (probe) this.probing = false;
+    if (c === 'outage') {
+      this.streak++;
+      if (!this.isOpen && this.streak >= this.s.tripAfter) {
+        this.openedAt = this.now();
+        this.nextProbeAt = this.openedAt + this.s.probeIntervalMs;
+        return 'opened';
+      }
+      return undefined;
+    }
+    this.streak = 0;
+    // Any other answer, from a probe or from a request sent before the breaker opened: someone serves.
+    if (this.isOpen) {
+      this.openedAt = undefined;
+      return 'closed';
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The SQLite file of a local proxy: its queue, its DLQ and its runtime settings, readable with the
+ * `sqlite3` tool (README, "The local store"). Versioned with `PRAGMA user_version`.
+ *
+ * messages   one row per message. queue 0 = the queue, 1 = the DLQ. visible_at (ms since the epoch)
+ *            is when it may be received again: > now means in flight, backing off, or delayed.
+ *            leased = 1 while a receive holds it (not yet deleted, released or backed off): what a
+ *            restart hands out again. receipt is the latest receipt handle's token; body is the
+ *            envelope JSON, stored as received.
+ * counts     per queue: how many messages and their body bytes, kept by triggers, so stats and the
+ *            --max-queue-bytes check never scan the table (and stay right when another process,
+ *            a `--local` runbook command, changes the file).
+ * settings   key → JSON value: what runbook commands write for a running server (paused, concurrency…).
+ */
+import type { Database } from './sqlite.js';
+
+export const SCHEMA_VERSION = 1;
+export const MAIN = 0;
+export const DLQ = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  queue INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  sent_at INTEGER NOT NULL,
+  visible_at INTEGER NOT NULL,
+  receive_count INTEGER NOT NULL DEFAULT 0,
+  first_receive_at INTEGER NOT NULL DEFAULT 0,
+  leased INTEGER NOT NULL DEFAULT 0,
+  receipt TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue, visible_at, receive_count);
+CREATE TABLE IF NOT EXISTS counts (
+  queue INTEGER PRIMARY KEY,
+  messages INTEGER NOT NULL,
+  bytes INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO counts (queue, messages, bytes) VALUES (0, 0, 0), (1, 0, 0);
+CREATE TRIGGER IF NOT EXISTS messages_insert AFTER INSERT ON messages BEGIN
+  UPDATE counts SET messages = messages + 1, bytes = bytes + NEW.bytes WHERE queue = NEW.queue;
+END;
+CREATE TRIGGER IF NOT EXISTS messages_delete AFTER DELETE ON messages BEGIN
+  UPDATE counts SET messages = messages - 1, bytes = bytes - OLD.bytes WHERE queue = OLD.queue;
+END;
+CREATE TRIGGER IF NOT EXISTS messages_move AFTER UPDATE OF queue ON messages WHEN OLD.queue <> NEW.queue BEGIN
+  UPDATE counts SET messages = messages - 1, bytes = bytes - OLD.bytes WHERE queue = OLD.queue;
+  UPDATE counts SET messages = messages + 1, bytes = bytes + NEW.bytes WHERE queue = NEW.queue;
+END;
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+`;
+
+export type SyncMode = 'normal' | 'full';
+
+/**
+ * WAL, and synchronous=NORMAL unless told `full` (https://www.sqlite.org/pragma.html#pragma_synchronous,
+ * https://www.sqlite.org/wal.html): in WAL mode NORMAL syncs only at checkpoints, so a commit is safe from
+ * a process crash (kill -9, OOM) at once — the WAL write is in the OS's page cache — but the transactions
+ * committed since the last checkpoint may roll back after a power loss or an OS crash; the file is never
+ * corrupted. FULL syncs the WAL on every commit (one fsync per group commit, not per webhook).
+ */
+export function applySchema(db: Database, sync: SyncMode): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+  // A runbook command writing while the server commits waits for the lock instead of failing at once.
+  db.pragma('busy_timeout = 5000');
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(
+      `the store was written by a newer webhook-proxy (schema ${version}, this one knows ${SCHEMA_VERSION})`,
+    );
+  }
+  db.exec(SCHEMA);
+  if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}

@@ -1,0 +1,220 @@
+/**
+ * The delivery control law on a virtual clock: AIMD, the outage breaker, the retry classes, and the
+ * exact rate cap (one shared pacer in a process; per-container pacers under the Lambda pacing plan).
+ */
+import { describe, expect, it } from 'vitest';
+import { AimdLimit, aimdSettings } from '../../src/handlers/control/aimd.js';
+import { classify, lastAttemptFor } from '../../src/handlers/control/classify.js';
+import { createDeliveryControl } from '../../src/handlers/control/index.js';
+import { OutageBreaker } from '../../src/handlers/control/outage.js';
+import {
+  createContainerPacer,
+  createSharedPacer,
+  pacingPlan,
+  type Pacer,
+} from '../../src/handlers/control/rate.js';
+
+/** A virtual clock whose sleep advances time; timers fire in order. */
+function virtualClock() {
+  let t = 0;
+  const timers: { at: number; resolve: () => void }[] = [];
+  return {
+    now: () => t,
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        timers.push({ at: t + ms, resolve });
+      }),
+    /** Run until no timer is left or `until` passes. */
+    async run(until: number) {
+      for (;;) {
+        await new Promise((r) => setImmediate(r));
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers.shift();
+        if (!next || next.at > until) return;
+        t = Math.max(t, next.at);
+        next.resolve();
+      }
+    },
+  };
+}
+
+/** The most starts in any window [x, x + 1000). */
+function busiestSecond(times: number[]): number {
+  const s = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let j = 0;
+  for (let i = 0; i < s.length; i++) {
+    while (j < s.length && s[j]! < s[i]! + 1000) j++;
+    best = Math.max(best, j - i);
+  }
+  return best;
+}
+
+/** `workers` loops, each acquiring from its pacer and "sending" a request that takes `latency` ms. */
+async function paced(pacers: Pacer[], clock: ReturnType<typeof virtualClock>, ms: number, latency = 5) {
+  const starts: number[] = [];
+  let stop = false;
+  const loops = pacers.map(async (p) => {
+    while (!stop) {
+      await p.acquire();
+      if (stop) break;
+      starts.push(clock.now());
+      await clock.sleep(latency);
+    }
+  });
+  await clock.run(ms);
+  stop = true;
+  void loops;
+  return starts.filter((x) => x < ms);
+}
+
+describe('AIMD law', () => {
+  it('starts at 1 in slow start, doubles while healthy, then grows by one per window', () => {
+    const law = new AimdLimit(aimdSettings(16));
+    const window = (latencyMs: number) => {
+      const n = Math.ceil(law.limit);
+      for (let i = 0; i < n; i++) law.sample({ latencyMs, signal: 'ok', inFlight: n });
+    };
+    const seen = [law.limit];
+    for (let i = 0; i < 4; i++) {
+      window(20);
+      seen.push(law.limit);
+    }
+    expect(seen).toEqual([1, 2, 4, 8, 16]);
+    window(45); // 2.25 × the 20 ms baseline: the upstream queues
+    expect(law.limit).toBeCloseTo(14.4, 5);
+    window(20);
+    expect(law.limit).toBeCloseTo(15.4, 5); // congestion avoidance: +1, no more doubling
+  });
+  it('cuts by a quarter on explicit back-pressure, at once, and never below the floor', () => {
+    const law = new AimdLimit(aimdSettings(16, { initial: 8 }));
+    law.sample({ latencyMs: 1, signal: 'overload', inFlight: 8 });
+    expect(law.limit).toBe(6);
+    for (let i = 0; i < 50; i++) law.sample({ latencyMs: 1, signal: 'overload', inFlight: 1 });
+    expect(law.limit).toBe(1);
+  });
+  it('does not grow a limit it never used (an idle proxy)', () => {
+    const law = new AimdLimit(aimdSettings(16, { initial: 8 }));
+    for (let i = 0; i < 80; i++) law.sample({ latencyMs: 20, signal: 'ok', inFlight: 1 });
+    expect(law.limit).toBe(8);
+  });
+  it('accepts an upstream that got slower for good once at the floor', () => {
+    const law = new AimdLimit(aimdSettings(4));
+    law.sample({ latencyMs: 20, signal: 'ok', inFlight: 1 });
+    for (let i = 0; i < 200; i++) law.sample({ latencyMs: 100, signal: 'ok', inFlight: 1 });
+    expect(law.state().baselineMs).toBeGreaterThan(66); // 100 ms is within 1.5 × the baseline again
+    expect(law.limit).toBeGreaterThan(1);
+  });
+});
+
+describe('retry classes', () => {
+  const at = (status: number) => classify({ ok: false, status });
+  it('says which answers are never, throttled, outage or plain failures', () => {
+    expect([400, 401, 403, 404, 410, 422].map(at)).toEqual(Array(6).fill('never'));
+    expect(at(429)).toBe('throttled');
+    expect([502, 503, 504].map(at)).toEqual(['outage', 'outage', 'outage']);
+    expect(classify({ ok: false, error: 'ECONNREFUSED' })).toBe('outage');
+    expect([500, 408, 409, 301].map(at)).toEqual(Array(4).fill('failed'));
+    expect(classify({ ok: true, status: 204 })).toBe('delivered');
+  });
+  it('gives "never" answers three attempts, the rest --max-attempts', () => {
+    expect(lastAttemptFor('never', 10)).toBe(3);
+    expect(lastAttemptFor('never', 2)).toBe(2);
+    expect(lastAttemptFor('outage', 10)).toBe(10);
+  });
+});
+
+describe('outage breaker', () => {
+  it('opens after a streak of outage answers, probes once per interval, one at a time, closes on any answer', () => {
+    let t = 0;
+    const b = new OutageBreaker({ tripAfter: 3, probeIntervalMs: 1000, maxHoldSeconds: 5 }, () => t);
+    expect(b.record('outage', false)).toBeUndefined();
+    expect(b.record('delivered', false)).toBeUndefined(); // a success breaks the streak
+    b.record('outage', false);
+    b.record('outage', false);
+    expect(b.record('outage', false)).toBe('opened');
+    expect(b.tryProbe()).toBe(false); // not before the interval
+    t += 1000;
+    expect(b.tryProbe()).toBe(true);
+    expect(b.tryProbe()).toBe(false); // one on the wire
+    t += 5000;
+    expect(b.tryProbe()).toBe(false);
+    expect(b.record('outage', true)).toBeUndefined();
+    expect(b.tryProbe()).toBe(true);
+    expect(b.record('never', true)).toBe('closed'); // a 404 is an answer: someone serves
+    expect(b.isOpen).toBe(false);
+  });
+  it('a 429 or a 500 is not an outage', () => {
+    const b = new OutageBreaker({ tripAfter: 2, probeIntervalMs: 1000, maxHoldSeconds: 5 });
+    for (const c of ['throttled', 'failed', 'throttled'] as const) b.record(c, false);
+    expect(b.isOpen).toBe(false);
+  });
+  it('after recovery the adaptive law restarts from one slot (slow start, not the ceiling)', async () => {
+    const clock = virtualClock();
+    const control = createDeliveryControl({
+      concurrency: 16,
+      adaptive: true,
+      mode: 'shared',
+      tripAfter: 2,
+      now: clock.now,
+      sleep: clock.sleep,
+    });
+    const send = async (outcome: Parameters<typeof control.afterSend>[0]) => {
+      const ticket = await control.beforeSend(10_000);
+      if (ticket.kind !== 'send') return ticket.kind;
+      control.afterSend(outcome, 20, ticket);
+      return ticket.probe ? 'probe' : 'send';
+    };
+    for (let i = 0; i < 30; i++) await send({ ok: true, status: 200 });
+    const before = control.slots();
+    expect(before).toBeGreaterThan(1); // grown (sequential sends use at most half of 4: it stops there)
+    await send({ ok: false, error: 'ECONNREFUSED' });
+    await send({ ok: false, error: 'ECONNREFUSED' });
+    expect(control.snapshot().state).toBe('outage');
+    expect(control.slots()).toBe(0);
+    expect(await send({ ok: true, status: 200 })).toBe('hold');
+    const waited = clock.sleep(1000);
+    await clock.run(1000);
+    await waited;
+    expect(control.slots()).toBe(1);
+    expect(await send({ ok: true, status: 200 })).toBe('probe');
+    expect(control.snapshot().state).toBe('delivering');
+    expect(control.slots()).toBe(1);
+  });
+});
+
+describe('exact rate cap', () => {
+  it('pacing plan: c containers of ⌊R/c⌋ each, as much of R as identical containers can take', () => {
+    expect(pacingPlan(30, 4)).toEqual({ containers: 3, perContainer: 10 });
+    expect(pacingPlan(100, 10)).toEqual({ containers: 10, perContainer: 10 });
+    expect(pacingPlan(25, 3)).toEqual({ containers: 3, perContainer: 8 });
+    expect(pacingPlan(5, 1, 1)).toEqual({ containers: 1, perContainer: 5 });
+    expect(pacingPlan(1, 4)).toEqual({ containers: 2, perContainer: 0.5 });
+  });
+  it('dev: one shared pacer over 4 slots at --rate 30: no second above 30, average ≥ 28.5', async () => {
+    const clock = virtualClock();
+    const shared = createSharedPacer(30, clock.now, clock.sleep);
+    const starts = await paced([shared, shared, shared, shared], clock, 20_000);
+    expect(busiestSecond(starts)).toBeLessThanOrEqual(30);
+    expect(starts.length / 20).toBeGreaterThanOrEqual(28.5);
+  });
+  it('the old law, four pacers at R/C each, breaks the cap (what the shared one fixes)', async () => {
+    const clock = virtualClock();
+    const { createIntervalPacer } = await import('../../src/handlers/control/rate.js');
+    // Phases as four independent containers happen to start them.
+    const pacers = [0, 1, 2, 3].map(() => createIntervalPacer(1000 / 7.5, Infinity, clock.now, clock.sleep));
+    const starts = await paced(pacers, clock, 20_000);
+    expect(busiestSecond(starts)).toBeGreaterThan(30);
+  });
+  it('Lambda: C simulated containers, each with its own pacer under the plan: no second above 30, average ≥ 28.5', async () => {
+    const clock = virtualClock();
+    const plan = pacingPlan(30, 4);
+    // Containers start at arbitrary moments, as the event source mapping scales them out.
+    const pacers = Array.from({ length: plan.containers }, () =>
+      createContainerPacer(30, 4, 2, clock.now, clock.sleep),
+    );
+    const starts = await paced(pacers, clock, 20_000, 7);
+    expect(busiestSecond(starts)).toBeLessThanOrEqual(30);
+    expect(starts.length / 20).toBeGreaterThanOrEqual(28.5);
+  });
+});
