@@ -135,7 +135,8 @@ describe('redrive with the SQS move task', () => {
 describe('drain interrupted', () => {
   it('restores the boosted concurrency on Ctrl-C and deletes nothing', async () => {
     const name = uniqueName('drc');
-    const f = await createProxyFixture(name, { enabled: false, concurrency: 4 });
+    // Enabled: moto never runs the function, so the queue cannot empty (a paused one now fails at once).
+    const f = await createProxyFixture(name, { concurrency: 4 });
     await fillQueue(f.queueUrl, 2);
     const aws = createAws({ region: TEST_REGION, endpoint });
     const p = await locateProxy(aws, name);

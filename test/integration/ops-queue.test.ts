@@ -114,16 +114,17 @@ describe('drain', () => {
   it('exits 0 on an empty queue', async () => {
     const name = uniqueName('dr');
     await createProxyFixture(name);
-    const r = await runCli('drain', name, '--interval', '0.1', '--json');
+    const r = await runCli('drain', name, '--interval', '0.2', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name, drained: true });
   });
 
   it('exits 3 on a queue that cannot empty, and restores a boosted concurrency', async () => {
     const name = uniqueName('drt');
-    const f = await createProxyFixture(name, { enabled: false, concurrency: 3 });
+    // Enabled: moto never runs the function, so the queue cannot empty (a paused one now fails at once).
+    const f = await createProxyFixture(name, { concurrency: 3 });
     await fillQueue(f.queueUrl, 4);
-    const r = await runCli('drain', name, '--timeout', '0.5', '--interval', '0.1', '--concurrency', '50');
+    const r = await runCli('drain', name, '--timeout', '0.5', '--interval', '0.2', '--concurrency', '50');
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('not drained');
     expect(r.stderr).toContain('Timed out');
