@@ -37,6 +37,19 @@ export function numberInRange(flag: string, min: number, max: number) {
   };
 }
 
+/** Seconds between readings: the one range every command's --interval takes (status --watch, drain). */
+export const INTERVAL = { min: 0.2, max: 3600, default: 5 } as const;
+
+/** The --interval option, for `cmd.option(...intervalOption('what it spaces'))`. */
+export function intervalOption(description: string) {
+  return [
+    '--interval <s>',
+    `${description} (${INTERVAL.min}–${INTERVAL.max})`,
+    numberInRange('--interval', INTERVAL.min, INTERVAL.max),
+    INTERVAL.default,
+  ] as const;
+}
+
 /** What `orNone` parses `none` to (commander would turn a parser's null into ''). */
 export const NONE = 'none' as const;
 

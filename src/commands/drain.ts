@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../errors.js';
 import { trapInterrupts } from '../interrupts.js';
-import { intInRange, numberInRange } from '../options.js';
+import { intervalOption, intInRange, numberInRange } from '../options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
 interface DrainOptions {
@@ -27,7 +27,7 @@ export const drain: CommandSpec<DrainOptions> = {
         'raise the concurrency to N (2–1000) for the drain; the previous value is restored afterwards',
         intInRange('--concurrency', 2, 1000),
       )
-      .option('--interval <s>', 'seconds between queue readings', numberInRange('--interval', 0.1, 300), 5);
+      .option(...intervalOption('seconds between queue readings'));
   },
   async run(ctx: CommandContext<DrainOptions>) {
     const { opts } = ctx;
@@ -105,9 +105,10 @@ export const drain: CommandSpec<DrainOptions> = {
           : `${name}: not drained after ${seconds}s: ${r.visible} waiting, ${r.inFlight} in flight, ${r.delayed} delayed.`,
       );
       if (!drained) {
+        const { plural, suggest } = await import('../proxy/suggest.js');
         throw new CliError(
-          `Timed out after ${opts.timeout}s with ${r.visible + r.inFlight + r.delayed} message(s) still queued.`,
-          `Check delivery with "webhook-proxy status ${name}" (paused? upstream failing?), or wait longer.`,
+          `Timed out after ${opts.timeout}s with ${plural(r.visible + r.inFlight + r.delayed, 'webhook')} still queued.`,
+          `Check delivery with "${suggest('status', proxy)}" (stalled? upstream failing?), or wait longer.`,
           { exitCode: 3 },
         );
       }

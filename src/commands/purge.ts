@@ -23,6 +23,7 @@ export const purge: CommandSpec<PurgeOptions> = {
     const { need, queueCounts, totalOf } = await import('../proxy/locate.js');
     const { purgeQueue } = await import('../proxy/ops/purge.js');
     const { printResult } = await import('../ui/output.js');
+    const { plural } = await import('../proxy/suggest.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     const queue = need(proxy, opts.dlq ? 'dlq' : 'queue');
     const label = opts.dlq ? 'dead-letter queue' : 'queue';
@@ -40,10 +41,10 @@ export const purge: CommandSpec<PurgeOptions> = {
     const { confirmOrThrow } = await import('../ui/confirm.js');
     await confirmOrThrow(
       ctx.global,
-      `Delete all ${count} message(s) in the ${label} of "${proxy.name}" (${queue.name})? They cannot be recovered.`,
+      `Delete all ${plural(count, 'message')} in the ${label} of "${proxy.name}" (${queue.name})? They cannot be recovered.`,
       {
         noTty: {
-          message: `purge deletes ${count} message(s) and there is no terminal to confirm on.`,
+          message: `purge deletes ${plural(count, 'message')} and there is no terminal to confirm on.`,
           hint: 'Pass --yes to confirm.',
         },
         declined: 'Nothing purged.',
@@ -53,7 +54,7 @@ export const purge: CommandSpec<PurgeOptions> = {
     printResult(
       ctx.global,
       { name: proxy.name, queue: opts.dlq ? 'dlq' : 'queue', purged: count },
-      `${proxy.name}: purged ${count} message(s) from the ${label} (${queue.name}). SQS may take up to 60 seconds to finish deleting them.`,
+      `${proxy.name}: purged ${plural(count, 'message')} from the ${label} (${queue.name}). SQS may take up to 60 seconds to finish deleting them.`,
     );
   },
 };

@@ -29,6 +29,7 @@ export const redrive: CommandSpec<RedriveOptions> = {
     const { openProxy } = await import('../proxy/ops/open.js');
     const { redriveProxy } = await import('../proxy/ops/redrive.js');
     const { printResult, progress } = await import('../ui/output.js');
+    const { plural } = await import('../proxy/suggest.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     let lastLine = 0;
     const r = await redriveProxy(aws, proxy, {
@@ -48,7 +49,7 @@ export const redrive: CommandSpec<RedriveOptions> = {
     printResult(
       ctx.global,
       { name: r.name, moved: r.moved, path: r.path },
-      `${r.name}: moved ${r.moved} message(s) from the DLQ back to the queue ${how}.`,
+      `${r.name}: moved ${plural(r.moved, 'message')} from the DLQ back to the queue ${how}.`,
     );
   },
 };

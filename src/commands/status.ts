@@ -3,8 +3,8 @@
  * src/proxy/inspect.ts). Without a name and with several proxies in the region, it shows them all.
  */
 import type { Command } from 'commander';
-import { ProxyNotFoundError, UsageError } from '../errors.js';
-import { numberInRange } from '../options.js';
+import { ProxyNotFoundError } from '../errors.js';
+import { intervalOption } from '../options.js';
 import { validateName } from '../proxy/names.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -20,12 +20,7 @@ export const status: CommandSpec<StatusOptions> = {
     return cmd
       .argument('[name]', 'proxy name (default: every proxy when there are several, else "default")')
       .option('-w, --watch', 'keep refreshing: depth over time, drain rate, time until empty')
-      .option(
-        '--interval <s>',
-        'seconds between refreshes with --watch',
-        numberInRange('--interval', 0.2, 3600),
-        5,
-      );
+      .option(...intervalOption('seconds between refreshes with --watch'));
   },
   async run(ctx: CommandContext<StatusOptions>) {
     const { opts } = ctx;
@@ -39,7 +34,7 @@ export const status: CommandSpec<StatusOptions> = {
 
     if (opts.watch) {
       const { watchStatus } = await import('../ui/status-watch.js');
-      return watchStatus(aws, ctx.global, given ?? (await soleName(aws)), opts.interval);
+      return watchStatus(aws, ctx.global, given ?? (await watchedNames(aws)), opts.interval);
     }
     if (given !== undefined) {
       const s = await inspectProxy(aws, given);
@@ -57,14 +52,12 @@ export const status: CommandSpec<StatusOptions> = {
   },
 };
 
-/** --watch without a name: the only proxy, or a usage error listing the choices. */
-async function soleName(aws: import('../aws/clients.js').Aws): Promise<string> {
+/**
+ * --watch without a name: every proxy in the region, as status without --watch shows them ("default"
+ * when there is none, so the first refresh says it is not found).
+ */
+async function watchedNames(aws: import('../aws/clients.js').Aws): Promise<string[]> {
   const { listProxies, proxyNameOf } = await import('../proxy/locate.js');
   const names = (await listProxies(aws)).map((d) => proxyNameOf(d.name));
-  if (names.length === 1) return names[0]!;
-  if (names.length === 0 || names.includes('default')) return 'default';
-  throw new UsageError(
-    `--watch follows one proxy; there are ${names.length} in ${aws.settings.region}.`,
-    `Name one: ${names.map((n) => `webhook-proxy status ${n} --watch`).join(', ')}`,
-  );
+  return names.length ? names : ['default'];
 }

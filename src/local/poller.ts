@@ -119,7 +119,13 @@ export function startPoller(options: PollerOptions): Poller {
     if (toDelete?.length) {
       try {
         const failed = await queue.deleteMany(toDelete);
-        if (failed.length) report('delete', new Error(`${failed.length} message(s) could not be deleted`));
+        if (failed.length)
+          report(
+            'delete',
+            new Error(
+              `${failed.length} ${failed.length === 1 ? 'message' : 'messages'} could not be deleted`,
+            ),
+          );
       } catch (err) {
         report('delete', err);
       }

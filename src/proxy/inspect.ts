@@ -22,6 +22,14 @@ import {
 } from './locate.js';
 import { alarmStates, type AlarmState } from './alarm-states.js';
 import { resourceNames } from './names.js';
+import {
+  quietFromMetrics,
+  STALL_AFTER_SECONDS,
+  stallNextCommand,
+  type DeletedPoint,
+  type Stall,
+} from './stall.js';
+import { formatDuration } from './trend.js';
 
 export type DeliveryState = 'enabled' | 'paused' | 'transitioning' | 'missing';
 
@@ -41,10 +49,32 @@ export interface ProxyStatus {
   };
   queue: { visible: number; inFlight: number; delayed: number; oldestAgeSeconds: number | null };
   dlq: { visible: number };
+  /**
+   * Webhooks waiting and nothing delivered for a while (src/proxy/stall.ts), with the command to run
+   * next; null when delivery flows, is paused, or there is no evidence either way.
+   */
+  stall: StallReport | null;
   /** Parts that do not exist (an incomplete proxy). */
   missing: string[];
   /** Its CloudWatch alarms (create --alarm-email/--alarm-topic-arn): [] none, null unreadable. */
   alarms?: AlarmState[] | null;
+}
+
+export interface StallReport extends Stall {
+  /** The stall in words. */
+  message: string;
+  /** The command to run next, with the proxy's name and region. */
+  next: string;
+}
+
+/** A stall verdict as status reports it: in words, with the next command. */
+export function stallReport(name: string, region: string, depth: number, stall: Stall): StallReport {
+  const waiting = `${depth} webhook${depth === 1 ? '' : 's'} waiting`;
+  const message =
+    stall.basis === 'cloudwatch'
+      ? `STALLED: ${waiting} and CloudWatch shows none delivered in the last ${formatDuration(stall.seconds)}, though delivery is enabled.`
+      : `STALLED: ${waiting} and none has left the queue in ${formatDuration(stall.seconds)} of readings, though delivery is enabled.`;
+  return { ...stall, seconds: Math.round(stall.seconds), message, next: stallNextCommand(name, region) };
 }
 
 export function deliveryState(mappingState: string | undefined): DeliveryState {
@@ -61,15 +91,30 @@ export function rateOf(env: Record<string, string> | undefined): number | null {
   return Number.isFinite(n) && n > 0 ? n : null;
 }
 
+export interface QueueMetrics {
+  /** AWS/SQS ApproximateAgeOfOldestMessage, the latest point; null without data. */
+  oldestAgeSeconds: number | null;
+  /** AWS/SQS NumberOfMessagesDeleted per minute (what the mapping deleted: delivered), oldest first. */
+  deleted: DeletedPoint[];
+}
+
 /**
- * The age of the oldest message from CloudWatch (AWS/SQS ApproximateAgeOfOldestMessage, 1-minute
- * points, the latest one). Null when CloudWatch has no data (new queue, emulators) or fails: status
- * must never fail for want of a metric.
+ * The queue's CloudWatch metrics, in the one GetMetricData call status already made for the age of the
+ * oldest message: that age (1-minute points, the latest one) and the deletions per minute over the
+ * last 15 minutes (the stall detector's evidence, src/proxy/stall.ts). Empty when CloudWatch has no
+ * data (new queue, emulators) or fails: status must never fail for want of a metric.
  */
-export async function oldestMessageAge(aws: Aws, queueNames: string[]): Promise<number | null> {
+export async function queueMetrics(aws: Aws, queueNames: string[], now = Date.now()): Promise<QueueMetrics> {
   try {
     const { GetMetricDataCommand } = await import('@aws-sdk/client-cloudwatch');
-    const end = new Date();
+    const end = new Date(now);
+    const metric = (q: string, MetricName: string, Stat: string) => ({
+      MetricStat: {
+        Metric: { Namespace: 'AWS/SQS', MetricName, Dimensions: [{ Name: 'QueueName', Value: q }] },
+        Period: 60,
+        Stat,
+      },
+    });
     const out = await (
       await aws.cloudwatch()
     ).send(
@@ -77,34 +122,37 @@ export async function oldestMessageAge(aws: Aws, queueNames: string[]): Promise<
         StartTime: new Date(end.getTime() - 15 * 60_000),
         EndTime: end,
         ScanBy: 'TimestampDescending',
-        MetricDataQueries: queueNames.map((q, i) => ({
-          Id: `q${i}`,
-          MetricStat: {
-            Metric: {
-              Namespace: 'AWS/SQS',
-              MetricName: 'ApproximateAgeOfOldestMessage',
-              Dimensions: [{ Name: 'QueueName', Value: q }],
-            },
-            Period: 60,
-            Stat: 'Maximum',
-          },
-        })),
+        MetricDataQueries: queueNames.flatMap((q, i) => [
+          { Id: `q${i}`, ...metric(q, 'ApproximateAgeOfOldestMessage', 'Maximum') },
+          { Id: `d${i}`, ...metric(q, 'NumberOfMessagesDeleted', 'Sum') },
+        ]),
       }),
     );
     let best: { t: number; v: number } | undefined;
+    const deleted = new Map<number, number>();
     for (const r of out.MetricDataResults ?? []) {
       (r.Timestamps ?? []).forEach((ts, i) => {
         const v = r.Values?.[i];
-        if (v !== undefined && (!best || ts.getTime() > best.t)) best = { t: ts.getTime(), v };
+        if (v === undefined) return;
+        const t = ts.getTime();
+        if (r.Id?.startsWith('d')) deleted.set(t, (deleted.get(t) ?? 0) + v);
+        else if (!best || t > best.t) best = { t, v };
       });
     }
-    return best ? Math.round(best.v) : null;
+    return {
+      oldestAgeSeconds: best ? Math.round(best.v) : null,
+      deleted: [...deleted].sort((a, b) => a[0] - b[0]).map(([t, n]) => ({ t, deleted: n })),
+    };
   } catch {
-    return null;
+    return { oldestAgeSeconds: null, deleted: [] };
   }
 }
 
-export function statusOf(proxy: Proxy, oldestAgeSeconds: number | null): ProxyStatus {
+export function statusOf(
+  proxy: Proxy,
+  oldestAgeSeconds: number | null,
+  stall: Stall | undefined = undefined,
+): ProxyStatus {
   const q = proxy.queue ? queueCounts(proxy.queue.attributes) : { visible: 0, inFlight: 0, delayed: 0 };
   const d = proxy.dlq ? queueCounts(proxy.dlq.attributes) : { visible: 0 };
   const missing: string[] = [];
@@ -130,12 +178,25 @@ export function statusOf(proxy: Proxy, oldestAgeSeconds: number | null): ProxySt
     },
     queue: { ...q, oldestAgeSeconds },
     dlq: { visible: d.visible },
+    stall:
+      stall && proxy.mapping?.state === 'Enabled' && totalOf(q) > 0
+        ? stallReport(proxy.name, proxy.region, totalOf(q), stall)
+        : null,
     missing,
   };
 }
 
 /** Status of one proxy in one parallel round (9 calls, depth 2). */
 export async function inspectProxy(aws: Aws, name: string, deliver?: DeliverRef): Promise<ProxyStatus> {
+  return (await inspectRound(aws, name, deliver)).status;
+}
+
+/** The status, with the stall judged from CloudWatch alone, and the metrics (status --watch adds its readings). */
+export async function inspectRound(
+  aws: Aws,
+  name: string,
+  deliver?: DeliverRef,
+): Promise<{ status: ProxyStatus; proxy: Proxy; metrics: QueueMetrics; at: number }> {
   const plain = resourceNames(name).queue;
   const fifo = resourceNames(name, { ordered: true }).queue;
   // Load the SDK modules and build the clients first, so every call of the round really starts at once.
@@ -150,12 +211,16 @@ export async function inspectProxy(aws: Aws, name: string, deliver?: DeliverRef)
     aws.cloudwatch(),
     aws.knownAccountId(), // resolves the credentials, and says whether the queues can be read at once
   ]);
-  const [proxy, age, alarms] = await Promise.all([
+  const [proxy, metrics, alarms] = await Promise.all([
     locateProxy(aws, name, { deliver }),
-    oldestMessageAge(aws, [plain, fifo]),
+    queueMetrics(aws, [plain, fifo]),
     alarmStates(aws, name),
   ]);
-  return { ...statusOf(proxy, age), alarms };
+  const at = Date.now();
+  const quiet = quietFromMetrics(metrics.deleted, at, metrics.oldestAgeSeconds);
+  const stall: Stall | undefined =
+    quiet !== undefined && quiet >= STALL_AFTER_SECONDS ? { seconds: quiet, basis: 'cloudwatch' } : undefined;
+  return { status: { ...statusOf(proxy, metrics.oldestAgeSeconds, stall), alarms }, proxy, metrics, at };
 }
 
 /** Run `fn` over items with at most `limit` at once (a region may hold many proxies). */

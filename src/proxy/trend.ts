@@ -11,8 +11,11 @@ export interface DepthSample {
   depth: number;
 }
 
+/** The window the drain rate is measured over. */
+export const RATE_WINDOW_MS = 60_000;
+
 /** Messages per second leaving the queue (positive when draining, negative when growing); null with < 2 samples. */
-export function drainRate(samples: DepthSample[], windowMs = 60_000): number | null {
+export function drainRate(samples: DepthSample[], windowMs = RATE_WINDOW_MS): number | null {
   if (samples.length < 2) return null;
   const last = samples[samples.length - 1]!.t;
   const recent = samples.filter((s) => s.t >= last - windowMs);
@@ -28,6 +31,14 @@ export function drainRate(samples: DepthSample[], windowMs = 60_000): number | n
   }
   if (den === 0) return null;
   return -(num / den) * 1000;
+}
+
+/** The seconds of readings the drain rate rests on: the rate window, or less while it fills up. */
+export function rateBasisSeconds(samples: DepthSample[]): number {
+  if (samples.length < 2) return 0;
+  const last = samples[samples.length - 1]!.t;
+  const first = samples.find((x) => x.t >= last - RATE_WINDOW_MS) ?? samples[0]!;
+  return Math.round((last - (first.t === last ? samples[samples.length - 2]!.t : first.t)) / 1000);
 }
 
 /** Seconds until empty at this rate; 0 when already empty; null when not draining or unknown. */

@@ -5,7 +5,7 @@
 import { Box, Text } from 'ink';
 import type { DrainProgress } from '../proxy/ops/drain.js';
 import { formatDuration } from '../proxy/trend.js';
-import { progressBar } from './drain-lines.js';
+import { etaBasis, progressBar } from './drain-lines.js';
 
 export function DrainView({
   name,
@@ -31,8 +31,8 @@ export function DrainView({
           </Text>
           <Text dimColor>
             {p.counts.visible} waiting · {p.counts.inFlight} in flight · {p.counts.delayed} delayed ·{' '}
-            {p.rate === null ? 'measuring rate…' : `${p.rate.toFixed(1)}/s`} · ETA{' '}
-            {formatDuration(p.etaSeconds)} · {formatDuration(p.elapsedSeconds)} elapsed
+            {p.rate === null ? 'measuring rate…' : `${p.rate.toFixed(1)}/s`} · {etaBasis(p)} ·{' '}
+            {formatDuration(p.elapsedSeconds)} elapsed
           </Text>
         </>
       ) : (

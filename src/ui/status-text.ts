@@ -4,7 +4,8 @@
  */
 import { alarmsLine } from '../proxy/alarm-states.js';
 import type { ProxyStatus } from '../proxy/inspect.js';
-import { drainRate, etaSeconds, formatDuration, type DepthSample } from '../proxy/trend.js';
+import { suggest } from '../proxy/suggest.js';
+import { drainRate, etaSeconds, formatDuration, rateBasisSeconds, type DepthSample } from '../proxy/trend.js';
 
 /** Everything still in the queue: waiting, in flight and delayed. */
 export const depthOf = (s: ProxyStatus) => s.queue.visible + s.queue.inFlight + s.queue.delayed;
@@ -13,7 +14,7 @@ export function deliveryLine(s: ProxyStatus): string {
   const d = s.delivery;
   const state =
     d.state === 'paused'
-      ? 'PAUSED (ingest keeps buffering; "webhook-proxy resume" restarts delivery)'
+      ? `PAUSED (ingest keeps buffering; "${suggest('resume', s)}" restarts delivery)`
       : d.state === 'transitioning'
         ? `changing (${d.mappingState})`
         : d.state === 'missing'
@@ -28,14 +29,38 @@ export function deliveryLine(s: ProxyStatus): string {
   return `${state}, ${conc}, ${d.rate === null ? 'unpaced' : `at most ${d.rate}/s`}`;
 }
 
+/** "the oldest 2m 05s", or nothing to say when nothing waits. */
+export function oldestText(s: ProxyStatus): string {
+  if (depthOf(s) === 0) return 'nothing waiting';
+  const age = s.queue.oldestAgeSeconds;
+  return `oldest ${age === null ? 'unknown (no CloudWatch data yet)' : formatDuration(age)}`;
+}
+
+/**
+ * When the queue will be empty, and what that rests on: "empty in 3m 05s at the last 60 s rate";
+ * "now", "never while paused", "not while it grows".
+ */
+export function etaText(s: ProxyStatus, samples: DepthSample[]): string {
+  const depth = depthOf(s);
+  if (depth === 0) return 'empty now';
+  if (s.delivery.state === 'paused') return 'will not empty while paused';
+  const rate = drainRate(samples);
+  if (rate === null) return 'time to empty unknown (measuring the rate)';
+  if (rate <= 0)
+    return `will not empty at the last ${rateBasisSeconds(samples)} s rate (${rate < 0 ? 'growing' : 'steady'})`;
+  return `empty in ${formatDuration(etaSeconds(depth, rate))} at the last ${rateBasisSeconds(samples)} s rate`;
+}
+
 /** The plain `status --watch` line for one refresh. */
-export function watchLine(s: ProxyStatus, samples: DepthSample[]): string {
+export function watchLine(s: ProxyStatus, samples: DepthSample[], at = new Date()): string {
   const depth = depthOf(s);
   const rate = drainRate(samples);
   return (
-    `${new Date().toISOString()} ${s.name} ${s.delivery.state} waiting=${s.queue.visible} ` +
+    `${at.toISOString()} ${s.name} ${s.delivery.state} waiting=${s.queue.visible} ` +
     `inFlight=${s.queue.inFlight} delayed=${s.queue.delayed} dlq=${s.dlq.visible} ` +
-    `drain=${rate === null ? 'unknown' : `${rate.toFixed(1)}/s`} eta=${formatDuration(etaSeconds(depth, rate))}`
+    `drain=${rate === null ? 'unknown' : `${rate.toFixed(1)}/s`} eta=${formatDuration(etaSeconds(depth, rate))}` +
+    (rate === null ? '' : ` (rate over the last ${rateBasisSeconds(samples)} s)`) +
+    (s.stall ? ` ${s.stall.message} Next: ${s.stall.next}` : '')
   );
 }
 
@@ -47,14 +72,18 @@ export function formatStatus(s: ProxyStatus): string {
     ...(s.customUrl ? [`domain     ${s.customUrl}`] : []),
     `upstream   ${s.upstream ?? 'unknown'}`,
     `delivery   ${deliveryLine(s)}`,
-    `queue      ${q.visible} waiting, ${q.inFlight} in flight, ${q.delayed} delayed` +
-      `; oldest ${q.oldestAgeSeconds === null ? 'unknown' : formatDuration(q.oldestAgeSeconds)}`,
-    `dlq        ${s.dlq.visible}${s.dlq.visible > 0 ? ' (inspect with "peek --dlq", retry with "redrive")' : ''}`,
+    `queue      ${q.visible} waiting, ${q.inFlight} in flight, ${q.delayed} delayed; ${oldestText(s)}`,
+    `dlq        ${s.dlq.visible}` +
+      (s.dlq.visible > 0
+        ? ` (inspect with "${suggest('peek', s, '--dlq')}", retry with "${suggest('redrive', s)}")`
+        : ''),
     ...(s.alarms !== undefined ? [`alarms     ${alarmsLine(s.alarms)}`] : []),
   ];
+  if (s.stall)
+    lines.push(`STALLED    ${s.stall.message.replace(/^STALLED: /, '')}`, `next       ${s.stall.next}`);
   if (s.missing.length) {
     lines.push(
-      `INCOMPLETE missing: ${s.missing.join(', ')} (run "webhook-proxy create ${s.name}" to repair)`,
+      `INCOMPLETE missing: ${s.missing.join(', ')} (run "${suggest('create', s, '--upstream URL')}" to repair)`,
     );
   }
   return lines.join('\n');

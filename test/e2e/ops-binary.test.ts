@@ -24,13 +24,17 @@ describe('built binary: runbook', () => {
 
     const rd = await bin('redrive', name);
     expect(rd.code, rd.stderr).toBe(0);
-    expect(rd.stdout).toContain('moved 2 message(s)');
+    expect(rd.stdout).toContain('moved 2 messages');
     expect(rd.stderr).toContain('Copying messages');
     expect(await counts(f.queueUrl)).toMatchObject({ visible: 7 });
 
-    const dr = await bin('drain', name, '--timeout', '1', '--interval', '0.2');
-    expect(dr.code).toBe(3);
-    expect(dr.stderr).toContain('Delivery is disabled');
+    // Paused: the drain says at once that it cannot finish, instead of waiting out its timeout.
+    const dr = await bin('drain', name, '--timeout', '600', '--interval', '0.2');
+    expect(dr.code).toBe(1);
+    expect(dr.stderr).toContain(
+      `"${name}" cannot drain: delivery is paused, so its 7 webhooks will not leave the queue.`,
+    );
+    expect(dr.stderr).toContain(`"webhook-proxy resume ${name} --region ${TEST_REGION}"`);
 
     const nf = await bin('status', 'no-such-proxy-here');
     expect(nf.code).toBe(1);

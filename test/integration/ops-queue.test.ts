@@ -90,7 +90,7 @@ describe('purge', () => {
     expect((await counts(f.dlqUrl)).visible).toBe(2);
     const d = await runCli('purge', name, '--dlq', '-y');
     expect(d.code).toBe(0);
-    expect(d.stdout).toContain('purged 2 message(s) from the dead-letter queue');
+    expect(d.stdout).toContain('purged 2 messages from the dead-letter queue');
     expect((await counts(f.dlqUrl)).visible).toBe(0);
     // Empty now: said so, without asking (no --yes, no terminal) and without a PurgeQueue call, whose
     // one-a-minute limit would otherwise refuse the next real purge (moto does not enforce it).
@@ -114,16 +114,17 @@ describe('drain', () => {
   it('exits 0 on an empty queue', async () => {
     const name = uniqueName('dr');
     await createProxyFixture(name);
-    const r = await runCli('drain', name, '--interval', '0.1', '--json');
+    const r = await runCli('drain', name, '--interval', '0.2', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name, drained: true });
   });
 
   it('exits 3 on a queue that cannot empty, and restores a boosted concurrency', async () => {
     const name = uniqueName('drt');
-    const f = await createProxyFixture(name, { enabled: false, concurrency: 3 });
+    // Enabled: moto never runs the function, so the queue cannot empty (a paused one now fails at once).
+    const f = await createProxyFixture(name, { concurrency: 3 });
     await fillQueue(f.queueUrl, 4);
-    const r = await runCli('drain', name, '--timeout', '0.5', '--interval', '0.1', '--concurrency', '50');
+    const r = await runCli('drain', name, '--timeout', '0.5', '--interval', '0.2', '--concurrency', '50');
     expect(r.code).toBe(3);
     expect(r.stdout).toContain('not drained');
     expect(r.stderr).toContain('Timed out');
@@ -156,7 +157,7 @@ describe('redrive', () => {
     await fillQueue(f.dlqUrl, 15);
     const r = await runCli('redrive', name, '--limit', '12');
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('moved 12 message(s)');
+    expect(r.stdout).toContain('moved 12 messages');
     expect(r.stdout).toContain('by copying');
     expect((await counts(f.dlqUrl)).visible).toBe(3);
     expect((await counts(f.queueUrl)).visible).toBe(12);

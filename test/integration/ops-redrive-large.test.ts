@@ -138,7 +138,7 @@ describe('redrive of large webhooks (copy path)', () => {
     });
     const r = await runCli('redrive', name);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Moved 1 message(s); 2 could not be sent to the queue: ServiceUnavailable');
+    expect(r.stderr).toContain('Moved 1 message; 2 could not be sent to the queue: ServiceUnavailable');
     expect(r.stderr).toContain('still in the DLQ');
     // Nothing lost and nothing waiting out the 120 s receive: 1 in the queue, 2 visible in the DLQ now.
     expect(await counts(f.queueUrl)).toMatchObject({ visible: 1 });

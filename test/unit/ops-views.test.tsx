@@ -35,7 +35,7 @@ describe('StatusDashboard', () => {
     expect(f).toContain('oldest 1m 30s');
     expect(f).toContain('depth █▇▆▅ 250');
     expect(f).toContain('drain 10.0/s');
-    expect(f).toContain('empty in 25s');
+    expect(f).toContain('empty in 25s at the last 15 s rate');
     expect(f).toContain('dlq 3');
   });
   it('says plainly when delivery is paused', () => {
@@ -44,7 +44,8 @@ describe('StatusDashboard', () => {
       <StatusDashboard status={status('Disabled', 250)} samples={samples} interval={5} />,
     );
     expect(lastFrame()).toContain('PAUSED');
-    expect(lastFrame()).toContain('never while paused');
+    expect(lastFrame()).toContain('will not empty while paused');
+    expect(lastFrame()).not.toContain('empty in never');
   });
 });
 
@@ -60,6 +61,7 @@ describe('DrainView', () => {
           initial: 100,
           elapsedSeconds: 12,
           rate: 5,
+          rateBasisSeconds: 60,
           etaSeconds: 10,
         }}
       />,
@@ -67,6 +69,6 @@ describe('DrainView', () => {
     const f = lastFrame()!;
     expect(f).toContain('raised from 2 to 20');
     expect(f).toContain('███████████████░░░░░░░░░░░░░░░ 50 left');
-    expect(f).toContain('5.0/s · ETA 10s');
+    expect(f).toContain('5.0/s · ETA 10s at the last 60 s rate');
   });
 });

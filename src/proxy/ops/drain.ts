@@ -7,8 +7,9 @@
 import type { Aws } from '../../aws/clients.js';
 import { CliError } from '../../errors.js';
 import { interruptExitCode } from '../../interrupts.js';
-import { need, readCounts, totalOf, type Proxy, type QueueCounts } from '../locate.js';
-import { drainRate, etaSeconds, type DepthSample } from '../trend.js';
+import { need, queueCounts, readCounts, totalOf, type Proxy, type QueueCounts } from '../locate.js';
+import { plural, suggest } from '../suggest.js';
+import { drainRate, etaSeconds, rateBasisSeconds, type DepthSample } from '../trend.js';
 import { setMappingConcurrency } from './mapping.js';
 
 export interface DrainProgress {
@@ -18,6 +19,8 @@ export interface DrainProgress {
   initial: number;
   elapsedSeconds: number;
   rate: number | null;
+  /** Seconds of readings the rate (and so the ETA) rests on. */
+  rateBasisSeconds: number;
   etaSeconds: number | null;
 }
 
@@ -42,6 +45,15 @@ export interface DrainResult {
 
 export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): Promise<DrainResult> {
   const queue = need(proxy, 'queue');
+  // Paused: nothing will leave the queue, so say so now rather than wait out --timeout (exit 1).
+  const held = totalOf(queueCounts(queue.attributes));
+  const state = proxy.mapping?.state;
+  if (held > 0 && (state === 'Disabled' || state === 'Disabling')) {
+    throw new CliError(
+      `"${proxy.name}" cannot drain: delivery is paused, so its ${plural(held, 'webhook')} will not leave the queue.`,
+      `Resume delivery first ("${suggest('resume', proxy)}"), then drain again.`,
+    );
+  }
   const started = Date.now();
   const pollMs = o.pollMs ?? 5000;
   let restore: { uuid: string; value: number } | undefined;
@@ -51,7 +63,7 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
     if (previous === undefined) {
       throw new CliError(
         'The event source mapping has no MaximumConcurrency to restore after the drain.',
-        `Set one first with "webhook-proxy scale ${proxy.name} --concurrency N", or drain without --concurrency.`,
+        `Set one first with "${suggest('scale', proxy, '--concurrency N')}", or drain without --concurrency.`,
       );
     }
     if (previous !== o.boost) {
@@ -62,9 +74,9 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
       );
     }
   }
-  if (proxy.mapping && proxy.mapping.state !== 'Enabled') {
+  if (proxy.mapping && proxy.mapping.state !== 'Enabled' && held > 0) {
     o.onNote?.(
-      `Delivery is ${proxy.mapping.state.toLowerCase()}: the queue will not drain until "webhook-proxy resume ${proxy.name}".`,
+      `Delivery is ${proxy.mapping.state.toLowerCase()}: the queue drains once the event source mapping is enabled.`,
     );
   }
   const samples: DepthSample[] = [];
@@ -88,6 +100,7 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
         initial,
         elapsedSeconds: elapsed(),
         rate,
+        rateBasisSeconds: rateBasisSeconds(samples),
         etaSeconds: etaSeconds(total, rate),
       });
       zeros = total === 0 ? zeros + 1 : 0;
@@ -110,7 +123,7 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
         (err) => {
           restoreFailed =
             `Could not restore concurrency to ${restore!.value}: ${(err as Error).message}. ` +
-            `Run "webhook-proxy scale ${proxy.name} --concurrency ${restore!.value}".`;
+            `Run "${suggest('scale', proxy, `--concurrency ${restore!.value}`)}".`;
           o.onNote?.(restoreFailed);
         },
       );

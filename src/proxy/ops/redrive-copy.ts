@@ -11,6 +11,7 @@ import { decodeEnvelope } from '../../envelope.js';
 import { CliError, describeAwsError } from '../../errors.js';
 import type { QueueRef } from '../locate.js';
 import { packBatches, sqsMessageSize } from './sqs-batches.js';
+import { plural } from '../suggest.js';
 
 export interface CopyOptions {
   limit?: number;
@@ -138,7 +139,7 @@ export async function copyMessages(
         );
         if (del.Failed?.length) {
           o.onNote?.(
-            `${del.Failed.length} message(s) were copied but not deleted from the DLQ; they will appear twice.`,
+            `${plural(del.Failed.length, 'message was', 'messages were')} copied but not deleted from the DLQ; they will appear twice.`,
           );
         }
       }
@@ -160,7 +161,7 @@ export async function copyMessages(
           )
           .catch(() => undefined);
         throw new CliError(
-          `Moved ${moved} message(s); ${back.length} could not be sent to the queue: ${sent.failure}`,
+          `Moved ${plural(moved, 'message')}; ${back.length} could not be sent to the queue: ${sent.failure}`,
           'Those messages are still in the DLQ. Fix the cause and run redrive again.',
         );
       }

@@ -14,6 +14,7 @@ import type { Aws } from '../../aws/clients.js';
 import { CliError } from '../../errors.js';
 import { need, type Proxy, type QueueRef } from '../locate.js';
 import { copyMessages } from './redrive-copy.js';
+import { plural } from '../suggest.js';
 
 export { fifoIdsFor } from './redrive-copy.js';
 
@@ -166,7 +167,7 @@ async function followMoveTask(
       case 'FAILED':
       case 'CANCELLED':
         throw new CliError(
-          `The move task ${task.Status.toLowerCase()} after ${moved} message(s): ${task.FailureReason ?? 'no reason given'}.`,
+          `The move task ${task.Status.toLowerCase()} after ${plural(moved, 'message')}: ${task.FailureReason ?? 'no reason given'}.`,
           'Messages not moved are still in the DLQ; run redrive again.',
         );
       default:

@@ -24,6 +24,7 @@ import { isNotFound } from './compare.js';
 import { findMapping, waitMappingGone } from './mapping.js';
 import { settleAll, stepHint } from './settle.js';
 import type { StepAction, StepEvents } from './types.js';
+import { plural } from '../suggest.js';
 
 export interface DestroyResult {
   name: string;
@@ -186,7 +187,7 @@ export async function destroyProxy(
     const [queued, dlq] = await Promise.all([depthOf(aws, urls.queue), depthOf(aws, urls.dlq)]);
     if (queued + dlq > 0) {
       throw new CliError(
-        `destroy stopped before the queues: ${queued} webhook(s) arrived in the queue and ${dlq} in the ` +
+        `destroy stopped before the queues: ${plural(queued, 'webhook')} arrived in the queue and ${dlq} in the ` +
           'dead-letter queue while the proxy was being destroyed. The endpoint and functions are gone; the ' +
           'queues and their webhooks are kept.',
         `To deliver them, run "webhook-proxy create ${name} --upstream URL" (it rebuilds the rest around ` +

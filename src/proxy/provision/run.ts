@@ -14,6 +14,7 @@ import { createProxy } from './create.js';
 import { readCurrent } from './current.js';
 import { destroyProxy } from './destroy.js';
 import { mergeSettings, settingChanges, type SettingChange, type SettingsRequest } from './settings.js';
+import { plural } from '../suggest.js';
 
 /** The settings a run changes, one per line; `!` marks a security change (a check or limit removed). */
 export function formatSettingChanges(changes: SettingChange[], dryRun: boolean): string {
@@ -119,7 +120,7 @@ export async function runDestroy(global: GlobalOptions, name: string, force: boo
   const dlq = current.dlqHeld;
   if (queued + dlq > 0 && !force) {
     throw new CliError(
-      `Proxy "${name}" still holds ${queued} queued webhook(s) and ${dlq} in its dead-letter queue; ` +
+      `Proxy "${name}" still holds ${plural(queued, 'queued webhook')} and ${dlq} in its dead-letter queue; ` +
         'destroying it would lose them.',
       `Deliver them first ("webhook-proxy drain ${name}", and "webhook-proxy redrive ${name}" for the DLQ), ` +
         'or pass --force to delete them with the proxy.',
@@ -139,7 +140,7 @@ export async function runDestroy(global: GlobalOptions, name: string, force: boo
   await confirmOrThrow(
     global,
     `Delete proxy "${name}" in ${aws.settings.region}` +
-      (queued + dlq ? `, with the ${queued + dlq} webhook(s) it still holds` : '') +
+      (queued + dlq ? `, with the ${plural(queued + dlq, 'webhook')} it still holds` : '') +
       '?',
     {
       noTty: { message: 'destroy needs confirmation: pass --yes (there is no terminal to ask on).' },
