@@ -6,8 +6,8 @@
  *   ink's signal-exit re-raised SIGINT and killed the process before the restore (src/interrupts.ts);
  * - the same drain in a pipe (no ink) on SIGINT (130) and SIGTERM (143);
  * - `status --watch` on a terminal: Ctrl-C exits 130 with the cursor shown again.
- * The proxy's delivery is paused (moto runs no functions), so the queue holds its messages and the
- * drain keeps waiting until it is interrupted.
+ * The proxy's mapping is enabled but moto runs no functions, so the queue keeps its messages and the
+ * drain keeps waiting until it is interrupted (a paused proxy's drain now fails at once, by design).
  */
 import { GetEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -26,16 +26,16 @@ async function concurrencyOf(uuid: string) {
   return m.ScalingConfig?.MaximumConcurrency;
 }
 
-async function pausedProxyWithMessages(prefix: string) {
+async function proxyWithStuckMessages(prefix: string) {
   const name = uniqueName(prefix);
-  const f = await createProxyFixture(name, { enabled: false, concurrency: 3 });
+  const f = await createProxyFixture(name, { enabled: true, concurrency: 3 });
   await fillQueue(f.queueUrl, 4);
   return { name, f };
 }
 
 describe('drain --concurrency, interrupted', () => {
   it('on a terminal: Ctrl-C while boosted restores the concurrency and exits 130', async () => {
-    const { name, f } = await pausedProxyWithMessages('intpty');
+    const { name, f } = await proxyWithStuckMessages('intpty');
     const r = await runInPty(['drain', name, '--concurrency', '40', '--interval', '0.5'], env, [
       { when: /raised from 3 to 40/, send: CTRL_C },
     ]);
@@ -52,7 +52,7 @@ describe('drain --concurrency, interrupted', () => {
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const)('in a pipe: %s while boosted restores the concurrency and exits %i', async (sig, code) => {
-    const { name, f } = await pausedProxyWithMessages('intsig');
+    const { name, f } = await proxyWithStuckMessages('intsig');
     const child = spawnBin(['drain', name, '--concurrency', '40', '--interval', '0.5'], env);
     let stderr = '';
     const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
@@ -72,7 +72,7 @@ describe('drain --concurrency, interrupted', () => {
 
 describe('status --watch, interrupted', () => {
   it('on a terminal: Ctrl-C ends the dashboard, shows the cursor again and exits 130', async () => {
-    const { name } = await pausedProxyWithMessages('intwatch');
+    const { name } = await proxyWithStuckMessages('intwatch');
     const r = await runInPty(['status', name, '--watch', '--interval', '0.5'], env, [
       { when: new RegExp(`${name}[\\s\\S]*${name}`), send: CTRL_C },
     ]);

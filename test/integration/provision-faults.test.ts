@@ -238,7 +238,7 @@ describe('destroy with webhooks still held', () => {
     const before = await leftovers(name);
     let res = await runCli('destroy', name, '--yes');
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/0 queued webhook\(s\) and 2 in its dead-letter queue/);
+    expect(res.stderr).toMatch(/0 queued webhooks and 2 in its dead-letter queue/);
     expect(res.stderr).toMatch(/--force/);
     expect(await leftovers(name)).toEqual(before);
 
@@ -251,7 +251,7 @@ describe('destroy with webhooks still held', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: d.queue.url, MessageBody: 'waiting' }));
     res = await runCli('destroy', name, '--yes');
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/1 queued webhook\(s\) and 2 in its dead-letter queue/);
+    expect(res.stderr).toMatch(/1 queued webhook and 2 in its dead-letter queue/);
     expect(await leftovers(name)).toEqual(before);
 
     res = await runCli('destroy', name, '--yes', '--force', '--json');
