@@ -202,7 +202,7 @@ function apigatewayPermissions(
     path = `/tags/${encodeURIComponent(String(i.ResourceArn ?? ''))}`;
     return [
       {
-        action: op === 'TagResource' ? 'apigateway:TagResource' : `apigateway:${verb}`,
+        action: `apigateway:${verb}`,
         resource: `${base}${path}`,
         from,
       },
