@@ -16,7 +16,7 @@ export interface Received {
 
 export type Responder = (req: Received, res: ServerResponse) => unknown;
 
-export async function startUpstream(respond: Responder = (_r, res) => res.end('ok')) {
+export async function startUpstream(respond: Responder = (_r, res) => res.end('ok'), listenPort = 0) {
   const received: Received[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
@@ -38,7 +38,7 @@ export async function startUpstream(respond: Responder = (_r, res) => res.end('o
     received.push(r);
     await respond(r, res);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(listenPort, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -57,3 +57,6 @@ export async function startUpstream(respond: Responder = (_r, res) => res.end('o
 }
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+/** An upstream on a given port (one that refused connections until now: an outage that ends). */
+export const startUpstreamOn = (port: number, respond?: Responder) => startUpstream(respond, port);
