@@ -29,6 +29,7 @@ interface CreateOptions extends EdgeOptions, DeliveryOptions {
   certificateArn?: string;
   hostedZoneId?: string;
   accessLogs?: boolean;
+  skipVpcCheck?: boolean;
 }
 
 const list = (raw?: string) =>
@@ -186,6 +187,10 @@ export const create: CommandSpec<CreateOptions> = {
       )
       .option('--vpc-security-groups <ids>', 'comma-separated security group ids (with --vpc-subnets)')
       .option(
+        '--skip-vpc-check',
+        'with --vpc-subnets: do not check that the subnets reach SQS (an endpoint or a NAT), for routes the check cannot see',
+      )
+      .option(
         '--memory <mb>',
         'memory of each function, MB (default: 256)',
         intInRange('--memory', 128, 10_240),
@@ -213,6 +218,7 @@ export const create: CommandSpec<CreateOptions> = {
     return runCreate(ctx.global, name, request, {
       dryRun: Boolean(ctx.opts.dryRun),
       force: Boolean(ctx.opts.force),
+      skipVpcCheck: Boolean(ctx.opts.skipVpcCheck),
     });
   },
 };
