@@ -15,6 +15,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { ACMClient } from '@aws-sdk/client-acm';
 import type { Route53Client } from '@aws-sdk/client-route-53';
+import type { EC2Client } from '@aws-sdk/client-ec2';
 import { UsageError } from '../errors.js';
 import { httpUrl, type GlobalOptions } from '../options.js';
 import { packageVersion } from '../paths.js';
@@ -47,6 +48,8 @@ export interface Aws {
   sts(): Promise<STSClient>;
   acm(): Promise<ACMClient>;
   route53(): Promise<Route53Client>;
+  /** Only with --vpc-subnets: whether the subnets' VPC can reach SQS (provision/vpc.ts). */
+  ec2(): Promise<EC2Client>;
   /** The account id (cached), for ARNs the APIs do not return. */
   accountId(): Promise<string>;
   /** The account id when known without a call (src/aws/account.ts), else undefined. */
@@ -166,6 +169,7 @@ export function createAws(settings: AwsSettings): Aws {
     acm: once(async () => new (await import('@aws-sdk/client-acm')).ACMClient(await common())),
     // Route 53 is a global service; the SDK routes it wherever the region says.
     route53: once(async () => new (await import('@aws-sdk/client-route-53')).Route53Client(await common())),
+    ec2: once(async () => new (await import('@aws-sdk/client-ec2')).EC2Client(await common())),
     accountId: () =>
       (account ??= (async () => {
         const known = await aws.knownAccountId();

@@ -39,6 +39,7 @@ interface CreateOptions extends EdgeOptions, DeliveryOptions {
   alarmEmail?: string;
   alarmTopicArn?: string;
   alarmAge?: number;
+  skipVpcCheck?: boolean;
 }
 
 const list = (raw?: string) =>
@@ -230,6 +231,10 @@ export const create: CommandSpec<CreateOptions> = {
       )
       .option('--vpc-security-groups <ids>', 'comma-separated security group ids (with --vpc-subnets)')
       .option(
+        '--skip-vpc-check',
+        'with --vpc-subnets: do not check that the subnets reach SQS (an endpoint or a NAT), for routes the check cannot see',
+      )
+      .option(
         '--memory <mb>',
         'memory of each function, MB (default: 256)',
         intInRange('--memory', 128, 10_240),
@@ -269,6 +274,7 @@ export const create: CommandSpec<CreateOptions> = {
       dryRun: Boolean(ctx.opts.dryRun),
       force: Boolean(ctx.opts.force),
       alarms,
+      skipVpcCheck: Boolean(ctx.opts.skipVpcCheck),
     });
   },
 };

@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAws } from '../../src/aws/clients.js';
 import { resourceNames } from '../../src/proxy/names.js';
 import { runBinAsync } from '../helpers/bin.js';
+import { vpcWithSqsEndpoint } from '../helpers/vpc.js';
 import { issuedCertificate } from '../helpers/certificates.js';
 import {
   judge,
@@ -72,7 +73,9 @@ beforeAll(async () => {
   await new Route53Client({}).send(new CreateHostedZoneCommand({ Name: zoneName, CallerReference: main }));
   // ISSUED (imported): create refuses a certificate still pending validation before anything is made.
   const cert = await issuedCertificate(`*.${zoneName}`);
-  const vpc = ['--vpc-subnets', 'subnet-0a1b2c,subnet-0d4e5f', '--vpc-security-groups', 'sg-0123abcd'];
+  // A VPC that reaches SQS through an endpoint: create's VPC check (EC2 reads) is part of the calls judged.
+  const v = await vpcWithSqsEndpoint();
+  const vpc = ['--vpc-subnets', v.subnets.join(','), '--vpc-security-groups', v.sg];
   const created = await cli(
     'create',
     main,

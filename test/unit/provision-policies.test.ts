@@ -154,6 +154,8 @@ function iamActions(serviceOp: string): string[] {
       return [`sns:${op}`, ...(op === 'CreateTopic' ? ['sns:TagResource'] : [])];
     case 'acm':
       return [`acm:${op}`];
+    case 'ec2':
+      return [`ec2:${op}`];
     case 'route-53':
       return [`route53:${op}`];
     case 'apigatewayv2': {

@@ -2,8 +2,8 @@
  * What the `create` and `destroy` commands do once their flags are checked: pick the renderer, run the
  * engine, print the result (JSON on --json, else a summary ending with what to do next).
  */
-import { awsFor } from '../../aws/clients.js';
-import { CliError } from '../../errors.js';
+import { awsFor, type Aws } from '../../aws/clients.js';
+import { CliError, describeAwsError } from '../../errors.js';
 import type { GlobalOptions } from '../../options.js';
 import { confirmOrThrow } from '../../ui/confirm.js';
 import { printResult } from '../../ui/output.js';
@@ -15,6 +15,21 @@ import { readCurrent } from './current.js';
 import { destroyProxy } from './destroy.js';
 import { mergeSettings, settingChanges, type SettingChange, type SettingsRequest } from './settings.js';
 import { plural } from '../suggest.js';
+
+async function checkVpc(aws: Aws, subnets: string[], groups: string[]) {
+  const { checkVpcReachesSqs } = await import('./vpc.js');
+  try {
+    await checkVpcReachesSqs(aws, subnets, groups);
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    throw new CliError(
+      `create stopped before changing anything, checking that the subnets' VPC reaches SQS: ${describeAwsError(err)}`,
+      'templates/operator-policy.json lists the EC2 reads it needs (ec2:DescribeSubnets, ' +
+        'ec2:DescribeVpcEndpoints, ec2:DescribeRouteTables); or pass --skip-vpc-check to create without it.',
+      { cause: err },
+    );
+  }
+}
 
 /** The settings a run changes, one per line; `!` marks a security change (a check or limit removed). */
 export function formatSettingChanges(changes: SettingChange[], dryRun: boolean): string {
@@ -32,7 +47,7 @@ export async function runCreate(
   global: GlobalOptions,
   name: string,
   request: SettingsRequest,
-  options: { dryRun: boolean; force: boolean; alarms?: AlarmRequest },
+  options: { dryRun: boolean; force: boolean; alarms?: AlarmRequest; skipVpcCheck?: boolean },
 ): Promise<number> {
   const { dryRun } = options;
   const aws = await awsFor(global);
@@ -52,6 +67,10 @@ export async function runCreate(
     ...settingChanges(current, settings),
     ...alarmChanges(spec.alarms, current.exists),
   ];
+  // Subnets given on this run (new or kept ones are not checked again) must reach SQS.
+  if (request.vpc && spec.vpcSubnets.length && !options.skipVpcCheck) {
+    await checkVpc(aws, spec.vpcSubnets, spec.vpcSecurityGroups);
+  }
   const renderer = await createStepRenderer(global, dryRun ? 'Planning…' : `Creating ${spec.name}…`);
   let result;
   try {
