@@ -1,17 +1,20 @@
 /**
  * IAM as AWS would judge it (test/helpers/iam-policy.ts): every AWS call the CLI makes while it creates
- * proxies (with a custom domain, in a VPC, ordered), runs every runbook command and destroys them is
+ * proxies (with a custom domain, in a VPC, ordered, with alarms), runs every runbook command, changes
+ * and removes the alarms on re-runs and destroys them is
  * recorded on its own clients (in-process, and in a child process for the built binary) and evaluated
  * with @cloud-copilot/iam-simulate against templates/operator-policy.json; the functions' own calls and
  * their event source mapping's against the role policies create put on their roles. No deny passes;
  * the grants no call used are printed and written to a report (least privilege).
  */
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAws } from '../../src/aws/clients.js';
+import { alarmNames } from '../../src/proxy/alarm-states.js';
 import { resourceNames } from '../../src/proxy/names.js';
 import { runBinAsync } from '../helpers/bin.js';
 import { vpcWithSqsEndpoint } from '../helpers/vpc.js';
@@ -37,6 +40,8 @@ const OPERATOR = `arn:aws:iam::${ACCOUNT}:user/operator`;
 const U = 'https://app.example.com/hooks';
 
 const calls: RecordedAwsCall[] = [];
+let mainName = '';
+let orderedName = '';
 const roles: { proxy: string; ordered: boolean; vpc: boolean; ingest: PolicyDoc; deliver: PolicyDoc }[] = [];
 
 /** Run a CLI command in-process; its exit code does not matter here, only the calls it made. */
@@ -44,6 +49,16 @@ async function cli(...args: string[]) {
   const res = await runCli(...args);
   return res;
 }
+
+/** Run a CLI command in-process that must succeed (its calls are the ones the scenario claims). */
+async function ok(...args: string[]) {
+  const res = await runCli(...args);
+  expect(res.code, `${args.join(' ')}\n${res.stderr}`).toBe(0);
+  return res;
+}
+
+/** What the alarm steps of the scenario showed (status's alarm states, destroy's deletions). */
+const seen: { statusAlarms?: { kind: string }[]; destroyed: Record<string, string[]> } = { destroyed: {} };
 
 beforeAll(async () => {
   // moto echoes a custom domain without its regional target; fill it in as AWS answers (domain.test.ts).
@@ -76,7 +91,9 @@ beforeAll(async () => {
   // A VPC that reaches SQS through an endpoint: create's VPC check (EC2 reads) is part of the calls judged.
   const v = await vpcWithSqsEndpoint();
   const vpc = ['--vpc-subnets', v.subnets.join(','), '--vpc-security-groups', v.sg];
-  const created = await cli(
+  // The operator's own topic (not named by the tool): alarms notify it, create only reads it.
+  const oncall = (await new SNSClient({}).send(new CreateTopicCommand({ Name: `${main}-oncall` }))).TopicArn!;
+  await ok(
     'create',
     main,
     '--upstream',
@@ -88,9 +105,12 @@ beforeAll(async () => {
     ...vpc,
     '--tag',
     'team=payments',
+    '--alarm-email',
+    'ops@example.com',
+    '--alarm-topic-arn',
+    oncall,
   );
-  expect(created.code, created.stderr).toBe(0);
-  expect((await cli('create', ordered, '--upstream', U, '--ordered')).code).toBe(0);
+  await ok('create', ordered, '--upstream', U, '--ordered', '--alarm-topic-arn', oncall);
   // A re-run converges (reads, then nothing to change) and a changed flag updates in place.
   await cli('create', main, '--upstream', U, '--concurrency', '4');
 
@@ -110,9 +130,9 @@ beforeAll(async () => {
   const url = async (q: string) => (await sdk().sqs.send(new GetQueueUrlCommand({ QueueName: q }))).QueueUrl!;
   await fillQueue(await url(n.queue), 3);
   await fillQueue(await url(n.dlq), 2);
+  seen.statusAlarms = JSON.parse((await ok('status', main, '--json')).stdout).alarms;
   for (const args of [
     ['status', main],
-    ['status', main, '--json'],
     ['list'],
     ['peek', main],
     ['peek', main, '--dlq', '--limit', '1'],
@@ -138,7 +158,19 @@ beforeAll(async () => {
   const fromChild = readRecording(file);
   expect(fromChild.map((c) => c.operation)).toContain('GetQueueAttributes');
 
-  for (const proxy of [main, ordered]) expect((await cli('destroy', proxy, '--yes')).code).toBe(0);
+  // Re-runs that change the alarms, then remove them part by part, then bring them back for destroy:
+  // a new address (subscribe, unsubscribe the old one), a new age threshold and a new tag (the alarms
+  // and the tool's topic tagged in place); the user's topic dropped; the e-mail dropped (no
+  // destination left: alarms and topic deleted); both again.
+  await ok('create', main, '--alarm-email', 'night@example.com', '--alarm-age', '30m', '--tag', 'owner=ops');
+  await ok('create', main, '--alarm-topic-arn', 'none');
+  await ok('create', main, '--alarm-email', 'none');
+  await ok('create', main, '--alarm-email', 'ops@example.com', '--alarm-topic-arn', oncall);
+
+  for (const [which, proxy] of Object.entries({ main, ordered }))
+    seen.destroyed[which] = JSON.parse((await ok('destroy', proxy, '--yes', '--json')).stdout).deleted;
+  mainName = main;
+  orderedName = ordered;
   stopRecording();
   calls.push(...recording, ...fromChild);
 }, 600_000);
@@ -215,8 +247,31 @@ describe('IAM, as AWS would judge it', () => {
       'SQSClient.ReceiveMessage',
       'IAMClient.DeleteRole',
       'LambdaClient.DeleteFunction',
+      // Alarms: made, read by status, changed, tagged, removed, made again and destroyed.
+      'CloudWatchClient.PutMetricAlarm',
+      'CloudWatchClient.DescribeAlarms',
+      'CloudWatchClient.ListTagsForResource',
+      'CloudWatchClient.TagResource',
+      'CloudWatchClient.DeleteAlarms',
+      'SNSClient.CreateTopic',
+      'SNSClient.GetTopicAttributes',
+      'SNSClient.ListTagsForResource',
+      'SNSClient.TagResource',
+      'SNSClient.ListSubscriptionsByTopic',
+      'SNSClient.Subscribe',
+      'SNSClient.Unsubscribe',
+      'SNSClient.DeleteTopic',
     ])
       expect(ops, op).toContain(op);
+    expect(seen.statusAlarms?.map((a) => a.kind)).toEqual(['dlq', 'age', 'errors', 'throttles']);
+    for (const [proxy, which] of [
+      [mainName, 'main'],
+      [orderedName, 'ordered'],
+    ] as const)
+      expect(seen.destroyed[which]).toEqual(
+        expect.arrayContaining(Object.values(alarmNames(proxy)).map((a) => `alarm ${a}`)),
+      );
+    expect(seen.destroyed.main).toContain(`SNS topic webhook-proxy-${mainName}-alarms`);
     const policy = operatorPolicy();
     const judged = await judge(policy, OPERATOR, ACCOUNT, cliPermissions());
     const unused = unusedGrants(policy, judged);
