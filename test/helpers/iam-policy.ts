@@ -251,7 +251,24 @@ function apigatewayPermissions(
   else path = api || '/apis';
   // Tags sent with a create are authorised on the create itself (its aws:RequestTag keys): API Gateway
   // has no apigateway:TagResource action (Service Authorization Reference; iam-data agrees).
-  return [{ action: `apigateway:${verb}`, resource: `${base}${path}`, from }];
+  const out: Permission[] = [{ action: `apigateway:${verb}`, resource: `${base}${path}`, from }];
+  // A stage with access logging: API Gateway sets up the log delivery as the caller, who needs the
+  // log-delivery actions on "*" ("Configure logging for HTTP APIs", Permissions to activate logging,
+  // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html). The CLI
+  // creates the log group itself, and reads no log streams.
+  if ((op === 'CreateStage' || op === 'UpdateStage') && i.AccessLogSettings)
+    for (const a of [
+      'CreateLogDelivery',
+      'PutResourcePolicy',
+      'UpdateLogDelivery',
+      'DeleteLogDelivery',
+      'DescribeResourcePolicies',
+      'GetLogDelivery',
+      'ListLogDeliveries',
+      'DescribeLogGroups',
+    ])
+      out.push({ action: `logs:${a}`, resource: '*', from });
+  return out;
 }
 
 export interface Judgement {

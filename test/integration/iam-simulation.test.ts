@@ -9,6 +9,9 @@
  */
 import { CreateHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { IAMClient, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
+import { LambdaClient, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import { strToU8, zipSync } from 'fflate';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +20,7 @@ import { createAws } from '../../src/aws/clients.js';
 import { alarmNames } from '../../src/proxy/alarm-states.js';
 import { resourceNames } from '../../src/proxy/names.js';
 import { runBinAsync } from '../helpers/bin.js';
-import { vpcWithSqsEndpoint } from '../helpers/vpc.js';
+import { vpcWithNat, vpcWithSqsEndpoint } from '../helpers/vpc.js';
 import { issuedCertificate } from '../helpers/certificates.js';
 import {
   judge,
@@ -80,12 +83,24 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'motoDomainTarget' },
   );
+  // moto 5.2.1 has no UpdateStage for HTTP APIs (provision-stage.test.ts): answered here, after the
+  // call recorder and the AWS rules have seen the request, as AWS answers it (the stage, unchanged here).
+  apigw.middlewareStack.add(
+    (next, context) => async (args) =>
+      context.commandName === 'UpdateStageCommand'
+        ? ({ output: { $metadata: {} }, response: {} } as Awaited<ReturnType<typeof next>>)
+        : next(args),
+    { step: 'build', name: 'motoNoUpdateStage' },
+  );
 
   const recording = startRecording();
   const main = uniqueName('iam');
   const ordered = uniqueName('iam-fifo');
   const zoneName = `${main}.example`;
-  await new Route53Client({}).send(new CreateHostedZoneCommand({ Name: zoneName, CallerReference: main }));
+  const zone = await new Route53Client({}).send(
+    new CreateHostedZoneCommand({ Name: zoneName, CallerReference: main }),
+  );
+  const zoneId = zone.HostedZone!.Id!.replace('/hostedzone/', '');
   // ISSUED (imported): create refuses a certificate still pending validation before anything is made.
   const cert = await issuedCertificate(`*.${zoneName}`);
   // A VPC that reaches SQS through an endpoint: create's VPC check (EC2 reads) is part of the calls judged.
@@ -110,13 +125,66 @@ beforeAll(async () => {
     '--alarm-topic-arn',
     oncall,
   );
-  await ok('create', ordered, '--upstream', U, '--ordered', '--alarm-topic-arn', oncall);
+  // The ordered one in a VPC that reaches SQS through a NAT gateway: the check reads its route tables.
+  const natVpc = await vpcWithNat();
+  await ok(
+    'create',
+    ordered,
+    '--upstream',
+    U,
+    '--ordered',
+    '--alarm-topic-arn',
+    oncall,
+    '--vpc-subnets',
+    natVpc.subnets.join(','),
+    '--vpc-security-groups',
+    natVpc.sg,
+  );
   // A re-run converges (reads, then nothing to change) and a changed flag updates in place.
-  await cli('create', main, '--upstream', U, '--concurrency', '4');
+  await ok('create', main, '--upstream', U, '--concurrency', '4');
+  // Drift made outside the tool (with the test's own clients, not recorded): a role's trust policy and
+  // the deliver function's code. A re-run puts both back, changes the ingress limit (the stage) and
+  // names the hosted zone (--hosted-zone-id: read, not searched for).
+  const n0 = resourceNames(main);
+  await new IAMClient({}).send(
+    new UpdateAssumeRolePolicyCommand({
+      RoleName: n0.ingestRole,
+      PolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Service: ['lambda.amazonaws.com', 'edgelambda.amazonaws.com'] },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      }),
+    }),
+  );
+  await new LambdaClient({}).send(
+    new UpdateFunctionCodeCommand({
+      FunctionName: n0.deliverFunction,
+      ZipFile: zipSync({ 'index.mjs': strToU8('export const handler = async () => ({});\n') }),
+    }),
+  );
+  await ok(
+    'create',
+    main,
+    '--ingress-rate',
+    '100',
+    '--ingress-burst',
+    '20',
+    '--domain',
+    `hooks.${zoneName}`,
+    '--certificate-arn',
+    cert,
+    '--hosted-zone-id',
+    zoneId,
+  );
 
   for (const [proxy, o] of [
     [main, { ordered: false, vpc: true }],
-    [ordered, { ordered: true, vpc: false }],
+    [ordered, { ordered: true, vpc: true }],
   ] as const) {
     const p = await describeProxy(proxy, { ordered: o.ordered });
     roles.push({ proxy, ...o, ingest: p.roles.ingest.policies[0]!, deliver: p.roles.deliver.policies[0]! });
@@ -136,6 +204,10 @@ beforeAll(async () => {
     ['list'],
     ['peek', main],
     ['peek', main, '--dlq', '--limit', '1'],
+    // More than 10: seen messages are hidden for a moment, then made visible again.
+    ['peek', main, '--limit', '11'],
+    ['logs', main, '--since', '1h'],
+    ['logs', main, '--failed', '--json'],
     ['redrive', main],
     ['scale', main, '--concurrency', '5', '--rate', '20'],
     ['drain', main, '--timeout', '1'],
@@ -247,6 +319,13 @@ describe('IAM, as AWS would judge it', () => {
       'SQSClient.ReceiveMessage',
       'IAMClient.DeleteRole',
       'LambdaClient.DeleteFunction',
+      'LambdaClient.UpdateFunctionCode',
+      'IAMClient.UpdateAssumeRolePolicy',
+      'ApiGatewayV2Client.UpdateStage',
+      'Route53Client.GetHostedZone',
+      'EC2Client.DescribeRouteTables',
+      'SQSClient.ChangeMessageVisibilityBatch',
+      'CloudWatchLogsClient.FilterLogEvents',
       // Alarms: made, read by status, changed, tagged, removed, made again and destroyed.
       'CloudWatchClient.PutMetricAlarm',
       'CloudWatchClient.DescribeAlarms',
