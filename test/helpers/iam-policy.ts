@@ -120,6 +120,9 @@ export function permissionsFor(
       return [p(`lambda:${op}`, str(i.Resource))];
     const arn = fnArn(str(i.FunctionName));
     const out = [p(`lambda:${op}`, arn)];
+    // GetFunction API reference, Tags: "Lambda returns tag data only if you have explicit allow
+    // permissions for lambda:ListTags." Without it the tool would not see its own tags on its functions.
+    if (op === 'GetFunction') out.push(p('lambda:ListTags', arn));
     if (op === 'CreateFunction' && hasTags(i.Tags)) out.push(p('lambda:TagResource', arn));
     // CreateFunction / UpdateFunctionConfiguration with a Role: iam:PassRole, passed to Lambda.
     if ((op === 'CreateFunction' || op === 'UpdateFunctionConfiguration') && i.Role)
@@ -160,7 +163,8 @@ export function permissionsFor(
       const out = [p('cloudwatch:PutMetricAlarm', alarm(str(i.AlarmName)))];
       // PutMetricAlarm API reference, Tags: "To be able to associate tags with the alarm when you
       // create the alarm, you must have the cloudwatch:TagResource permission."
-      if ((i.Tags as unknown[] | undefined)?.length) out.push(p('cloudwatch:TagResource', alarm(str(i.AlarmName))));
+      if ((i.Tags as unknown[] | undefined)?.length)
+        out.push(p('cloudwatch:TagResource', alarm(str(i.AlarmName))));
       return out;
     }
     // DeleteAlarms and DescribeAlarms take the alarm resource type (Service Authorization Reference).

@@ -64,15 +64,18 @@ export async function vpcWithSqsEndpoint() {
 /** A private VPC whose main route table sends 0.0.0.0/0 to a NAT gateway (the other way out). */
 export async function vpcWithNat() {
   const v = await privateVpc();
-  const { AllocateAddressCommand, CreateNatGatewayCommand, CreateRouteCommand } = await import(
-    '@aws-sdk/client-ec2'
-  );
+  const { AllocateAddressCommand, CreateNatGatewayCommand, CreateRouteCommand } =
+    await import('@aws-sdk/client-ec2');
   const eip = await ec2().send(new AllocateAddressCommand({ Domain: 'vpc' }));
   const nat = (
     await ec2().send(new CreateNatGatewayCommand({ SubnetId: v.subnets[0]!, AllocationId: eip.AllocationId }))
   ).NatGateway!.NatGatewayId!;
   await ec2().send(
-    new CreateRouteCommand({ RouteTableId: v.mainTable, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat }),
+    new CreateRouteCommand({
+      RouteTableId: v.mainTable,
+      DestinationCidrBlock: '0.0.0.0/0',
+      NatGatewayId: nat,
+    }),
   );
   return v;
 }

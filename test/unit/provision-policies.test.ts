@@ -142,6 +142,8 @@ function iamActions(serviceOp: string): string[] {
         ...(op === 'CreateFunction' ? ['iam:PassRole', 'lambda:TagResource'] : []),
         ...(op === 'UpdateFunctionConfiguration' ? ['iam:PassRole'] : []),
         ...(op === 'CreateEventSourceMapping' ? ['lambda:TagResource'] : []),
+        // GetFunction returns a function's tags only to a caller allowed lambda:ListTags.
+        ...(op === 'GetFunction' ? ['lambda:ListTags'] : []),
       ];
     case 'iam':
       return [`iam:${op}`, ...(op === 'CreateRole' ? ['iam:TagRole'] : [])];
