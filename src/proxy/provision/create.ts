@@ -8,7 +8,7 @@
 import { accountOfArn } from '../../aws/account.js';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
-import { ENV } from '../../handlers/ports.js';
+import { DEFAULTS, ENV } from '../../handlers/ports.js';
 import { deliverFunctionTimeout } from '../limits.js';
 import { resourceNames } from '../names.js';
 import { ensureAlarms } from './alarms.js';
@@ -58,10 +58,16 @@ export function pacingConcurrency(spec: ProvisionSpec): number {
   return spec.ordered ? 1 : spec.concurrency;
 }
 
-export function deliverEnv(spec: ProvisionSpec, queueUrl: string): Record<string, string> {
+/**
+ * `dlqUrl`: deliver dead-letters a webhook itself when it decides (its own attempt count, the "never"
+ * answers, --retry-window: src/handlers/deliver.ts), because the queue's receive count cannot tell
+ * the receives an outage held it from the attempts it made.
+ */
+export function deliverEnv(spec: ProvisionSpec, queueUrl: string, dlqUrl: string): Record<string, string> {
   return {
     [ENV.proxyName]: spec.name,
     [ENV.queueUrl]: queueUrl,
+    [ENV.dlqUrl]: dlqUrl,
     [ENV.upstream]: spec.upstream,
     [ENV.preservePath]: spec.preservePath ? '1' : '0',
     [ENV.timeout]: String(spec.timeout),
@@ -69,7 +75,10 @@ export function deliverEnv(spec: ProvisionSpec, queueUrl: string): Record<string
     [ENV.backoffBase]: String(spec.backoffBase),
     [ENV.backoffMax]: String(spec.backoffMax),
     [ENV.maxAttempts]: String(spec.maxAttempts),
+    [ENV.retryWindow]: String(spec.retryWindow ?? DEFAULTS.retryWindow),
     ...(spec.rate ? { [ENV.rate]: String(spec.rate) } : {}),
+    // Absent when off, as deliver reads it (only '1' turns it on).
+    ...(spec.adaptive ? { [ENV.adaptive]: '1' } : {}),
   };
 }
 
@@ -137,7 +146,7 @@ export async function createProxy(
       ensureRole(ctx, names.ingestRole, ingestPolicy(ctx, queue.ref.arn, account)),
     ),
     step(`role ${names.deliverRole}`, () =>
-      ensureRole(ctx, names.deliverRole, deliverPolicy(ctx, queue.ref.arn, account)),
+      ensureRole(ctx, names.deliverRole, deliverPolicy(ctx, queue.ref.arn, dlq.ref.arn, account)),
     ),
     spec.accessLogs
       ? step(`log group ${names.accessLogGroup}`, () => ensureLogGroup(ctx, names.accessLogGroup))
@@ -163,7 +172,7 @@ export async function createProxy(
         code: handlerZip('deliver'),
         memory: spec.memory,
         timeout: deliverFunctionTimeout({ ...spec, concurrency: pacingConcurrency(spec) }),
-        env: deliverEnv(spec, queue.ref.url),
+        env: deliverEnv(spec, queue.ref.url, dlq.ref.url),
         ...(spec.vpcSubnets.length
           ? { vpc: { SubnetIds: spec.vpcSubnets, SecurityGroupIds: spec.vpcSecurityGroups } }
           : {}),
