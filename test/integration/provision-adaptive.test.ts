@@ -20,7 +20,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeEnvelope, encodeEnvelope } from '../../src/envelope.js';
-import { createDeliverHandler, deliverConfigFromEnv, type DeliveryEvent } from '../../src/handlers/deliver.js';
+import {
+  createDeliverHandler,
+  deliverConfigFromEnv,
+  type DeliveryEvent,
+} from '../../src/handlers/deliver.js';
 import { ENV } from '../../src/handlers/ports.js';
 import { createSqsClient, createSqsQueuePort, DELIVER_SQS_LIMITS } from '../../src/handlers/sqs-port.js';
 import { resourceNames } from '../../src/proxy/names.js';
@@ -255,7 +259,9 @@ describe("deliver's own sends are what its role allows (the IAM simulator, on it
       const { d, used, denied } = await judgeDeliver(plain, { ordered: false }, async () => {
         // A webhook on its third attempt answered 404: "never", so deliver moves it to the DLQ.
         const e = testEnvelope({ attempts: 2 });
-        await sdk().sqs.send(new SendMessageCommand({ QueueUrl: env[ENV.queueUrl], MessageBody: encodeEnvelope(e) }));
+        await sdk().sqs.send(
+          new SendMessageCommand({ QueueUrl: env[ENV.queueUrl], MessageBody: encodeEnvelope(e) }),
+        );
         const events = await runDeliver(env, await receive(env[ENV.queueUrl]!, 1));
         expect(events.map((x) => x.event)).toEqual(['failed', 'dead-lettered']);
 
@@ -263,7 +269,10 @@ describe("deliver's own sends are what its role allows (the IAM simulator, on it
         const down = { ...env, [ENV.upstream]: `http://127.0.0.1:${await closedPort()}/hooks` };
         for (let i = 0; i < 7; i++) {
           await sdk().sqs.send(
-            new SendMessageCommand({ QueueUrl: env[ENV.queueUrl], MessageBody: encodeEnvelope(testEnvelope()) }),
+            new SendMessageCommand({
+              QueueUrl: env[ENV.queueUrl],
+              MessageBody: encodeEnvelope(testEnvelope()),
+            }),
           );
         }
         const held = await runDeliver(down, await receive(env[ENV.queueUrl]!, 7));
