@@ -27,7 +27,7 @@ import { ensureFunction } from './functions.js';
 import { ensureLogGroup } from './logs.js';
 import { ensureMapping } from './mapping.js';
 import { settleAll, stepHint } from './settle.js';
-import { ensureDlq, ensureMainQueue, setQueueAttributes } from './queues.js';
+import { ensureDlq, ensureMainQueue, plannedUrlBeside, setQueueAttributes } from './queues.js';
 import { deliverPolicy, ensureRole, ingestPolicy, logGroupArn } from './roles.js';
 import type { Change, ProvisionSpec, StepAction, StepContext, StepEvents } from './types.js';
 
@@ -134,6 +134,8 @@ export async function createProxy(
   const domainPlan: DomainPlan | undefined = spec.domain ? await checkDomain(aws, spec.domain) : undefined;
   const dlq = await step(`dead-letter queue ${names.dlq}`, () => ensureDlq(ctx));
   const queue = await step(`queue ${names.queue}`, () => ensureMainQueue(ctx, dlq.ref));
+  const queueUrl = plannedUrlBeside(queue.ref, dlq.ref, names.queue);
+  const dlqUrl = plannedUrlBeside(dlq.ref, queue.ref, names.dlq);
   const account = accountOfArn(queue.ref.arn)!;
   // So that status, right after, reads the queues in its one round (src/aws/account.ts).
   if (!ctx.dryRun) await aws.rememberAccountId(account);
@@ -161,7 +163,7 @@ export async function createProxy(
         code: handlerZip('ingest'),
         memory: spec.memory,
         timeout: INGEST_TIMEOUT,
-        env: ingestEnv(spec, queue.ref.url),
+        env: ingestEnv(spec, queueUrl),
         description: functionDescription(spec.name, 'ingest'),
       }),
     ),
@@ -172,7 +174,7 @@ export async function createProxy(
         code: handlerZip('deliver'),
         memory: spec.memory,
         timeout: deliverFunctionTimeout({ ...spec, concurrency: pacingConcurrency(spec) }),
-        env: deliverEnv(spec, queue.ref.url, dlq.ref.url),
+        env: deliverEnv(spec, queueUrl, dlqUrl),
         ...(spec.vpcSubnets.length
           ? { vpc: { SubnetIds: spec.vpcSubnets, SecurityGroupIds: spec.vpcSecurityGroups } }
           : {}),
