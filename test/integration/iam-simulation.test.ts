@@ -297,7 +297,10 @@ const denied = (j: Judgement[]) => [
 /**
  * What the functions and their mapping do with their roles (the code makes these calls; Lambda's own
  * poller and runtime make the rest):
- * ingest: sqs:SendMessage (src/handlers/sqs-port.ts); deliver: sqs:ChangeMessageVisibility;
+ * ingest: sqs:SendMessage (src/handlers/sqs-port.ts); deliver: sqs:ChangeMessageVisibility, and
+ * sqs:SendMessage to its DLQ (it dead-letters a webhook itself, WP_DLQ_URL) and, on a standard queue,
+ * to its own queue (a webhook held through an outage is queued again as a delayed copy; an ordered
+ * proxy hides it instead). provision-adaptive.test.ts records deliver making these very calls;
  * the mapping's poller: ReceiveMessage, DeleteMessage, GetQueueAttributes ("Lambda execution role
  * permissions" for SQS event sources, https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html);
  * the runtime: logs:CreateLogStream and PutLogEvents on the function's log group; in a VPC, the ENI
@@ -306,6 +309,7 @@ const denied = (j: Judgement[]) => [
 function functionPermissions(proxy: string, o: { ordered: boolean; vpc: boolean }) {
   const n = resourceNames(proxy, o);
   const queue = `arn:aws:sqs:${TEST_REGION}:${ACCOUNT}:${n.queue}`;
+  const dlq = `arn:aws:sqs:${TEST_REGION}:${ACCOUNT}:${n.dlq}`;
   const logs = (g: string) =>
     `arn:aws:logs:${TEST_REGION}:${ACCOUNT}:log-group:${g}:log-stream:2026/12/03/[$LATEST]abc`;
   const p = (from: string, action: string, resource: string): Permission => ({ from, action, resource });
@@ -319,6 +323,8 @@ function functionPermissions(proxy: string, o: { ordered: boolean; vpc: boolean 
     ...['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'].map((a) => p('mapping', `sqs:${a}`, queue)),
     p('runtime', 'logs:CreateLogStream', logs(n.deliverLogGroup)),
     p('runtime', 'logs:PutLogEvents', logs(n.deliverLogGroup)),
+    p('deliver', 'sqs:SendMessage', dlq),
+    ...(o.ordered ? [] : [p('deliver', 'sqs:SendMessage', queue)]),
     ...(o.vpc
       ? [
           'CreateNetworkInterface',
@@ -418,9 +424,19 @@ describe('IAM, as AWS would judge it', () => {
       expect(denied(deliver), `${r.proxy} deliver`).toEqual([]);
       expect(unusedGrants(r.ingest, ingest), `${r.proxy} ingest grants unused`).toEqual([]);
       expect(unusedGrants(r.deliver, deliver), `${r.proxy} deliver grants unused`).toEqual([]);
-      // Least privilege the other way: ingest may not consume, deliver may not send.
-      const cross = await judge(r.ingest, principal(n.ingestRole), ACCOUNT, fp.deliver.slice(0, 2));
+      // Least privilege the other way: ingest may not consume nor reach the DLQ; deliver may send
+      // only to its DLQ and (unordered) its own queue, never to ingest's log group.
+      const dlq = `arn:aws:sqs:${TEST_REGION}:${ACCOUNT}:${n.dlq}`;
+      const cross = await judge(r.ingest, principal(n.ingestRole), ACCOUNT, [
+        ...fp.deliver.slice(0, 2),
+        { from: 'deliver', action: 'sqs:SendMessage', resource: dlq },
+      ]);
       expect(cross.every((j) => !j.allowed)).toBe(true);
+      const queue = `arn:aws:sqs:${TEST_REGION}:${ACCOUNT}:${n.queue}`;
+      const [requeue] = await judge(r.deliver, principal(n.deliverRole), ACCOUNT, [
+        { from: 'deliver', action: 'sqs:SendMessage', resource: queue },
+      ]);
+      expect(requeue!.allowed, `${r.proxy} deliver may re-queue`).toBe(!r.ordered);
     }
   });
 
@@ -445,11 +461,13 @@ describe('IAM, as AWS would judge it', () => {
     expect(d).toMatch(
       /CloudWatch\.PutMetricAlarm → cloudwatch:TagResource on arn:aws:cloudwatch:.*:alarm:webhook-proxy-/,
     );
-    // A role policy without ChangeMessageVisibility: deliver's retries would be denied.
+    // A role policy without ChangeMessageVisibility: deliver's retries would be denied; without its
+    // DLQ statement, its own dead-lettering would be.
     const r = roles[0]!;
     const weak = JSON.parse(JSON.stringify(r.deliver)) as PolicyDoc;
     for (const s of weak.Statement)
       s.Action = [s.Action].flat().filter((a) => a !== 'sqs:ChangeMessageVisibility');
+    weak.Statement = weak.Statement.filter((s) => s.Sid !== 'DeadLetterItself');
     const n = resourceNames(r.proxy, r);
     const j = await judge(
       weak,
@@ -457,6 +475,9 @@ describe('IAM, as AWS would judge it', () => {
       ACCOUNT,
       functionPermissions(r.proxy, r).deliver,
     );
-    expect(denied(j)).toEqual([expect.stringContaining('deliver → sqs:ChangeMessageVisibility')]);
+    expect(denied(j)).toEqual([
+      expect.stringContaining('deliver → sqs:ChangeMessageVisibility'),
+      expect.stringMatching(/^deliver → sqs:SendMessage on arn:aws:sqs:.*-dlq$/),
+    ]);
   });
 });
