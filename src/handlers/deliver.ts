@@ -216,6 +216,9 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       reason: string,
     ) => {
       const fifo = Boolean(record.attributes?.MessageGroupId);
+      // Never held past --retry-window: the receive after it finds the webhook too old and dead-letters it.
+      const windowLeft = retryWindow - (now() - Date.parse(envelope.receivedAt)) / 1000;
+      seconds = Math.max(1, Math.min(seconds, Math.ceil(windowLeft)));
       log({ event: 'held', id: envelope.id, attempt: counted + 1, seconds, reason });
       if (!fifo) {
         try {
@@ -305,6 +308,8 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       const outcome = await sendUpstream(request, timeoutMs, agents);
       const ms = now() - started;
       const cls = control.afterSend(outcome, ms, ticket);
+      // Asked at once: in dev another slot's answer may be recorded after the next await.
+      const counts = control.lastCounts();
       if (outcome.ok) {
         log({ event: 'delivered', id: envelope.id, status: outcome.status, attempt, ms });
         continue;
@@ -313,11 +318,24 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         ...(outcome.status !== undefined ? { status: outcome.status } : {}),
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
       };
-      // An outage answer once the breaker is open (the probe, or the answer that opened it) says
-      // nothing about this webhook: it is held, uncounted.
-      if (cls === 'outage' && control.snapshot().state === 'outage') {
+      // An outage answer says nothing about this webhook once the breaker is open (the probe, or the
+      // answer that opened it), nor when this container has no evidence that the upstream otherwise
+      // serves (a fresh container, or one whose last answers were outage answers too: outage.ts): it
+      // is held, uncounted. The breaker's hold while it is open; before that, a quarter of the webhook's
+      // age (within the backoff bounds), so fresh containers do not retry it every few seconds.
+      if (cls === 'outage' && (!counts || control.snapshot().state === 'outage')) {
         log({ event: 'failed', id: envelope.id, attempt, final: false, ...problem, retryInSeconds: 0, ms });
-        await hold(record, envelope, attempt - 1, control.holdSeconds(), 'upstream down');
+        const seconds =
+          control.snapshot().state === 'outage'
+            ? control.holdSeconds()
+            : Math.min(
+                900, // SQS DelaySeconds
+                Math.max(
+                  Math.min(config.backoffMax, Math.max(config.backoffBase, Math.round(ageSeconds / 4))),
+                  outcome.retryAfterSeconds ?? 0,
+                ),
+              );
+        await hold(record, envelope, attempt - 1, seconds, 'upstream down');
         if (fifo) stopRest = true;
         continue;
       }

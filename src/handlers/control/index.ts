@@ -27,6 +27,8 @@ export interface ControlSettings {
   tripAfter?: number;
   probeIntervalMs?: number;
   maxHoldSeconds?: number;
+  /** An outage answer counts against its webhook only this soon after another answer (outage.ts). */
+  evidenceMs?: number;
   /** The longest a Retry-After pauses all sending (the webhook's own retry honours all of it). */
   maxPauseMs?: number;
   now?: () => number;
@@ -62,6 +64,11 @@ export interface DeliveryControl {
   snapshot(): ControlSnapshot;
   /** How long to hold a webhook the breaker keeps from the upstream. */
   holdSeconds(): number;
+  /**
+   * Whether the answer afterSend has just recorded counts against its webhook: false for an outage
+   * answer without evidence that the upstream otherwise serves (outage.ts). Ask it right after afterSend.
+   */
+  lastCounts(): boolean;
   /** Told when the breaker opens or closes (the runtime reports it). */
   onChange?: (change: Exclude<BreakerChange, undefined>, snapshot: ControlSnapshot) => void;
 }
@@ -90,6 +97,7 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
       // One probe a second in all: on Lambda each of C containers probes every C seconds.
       probeIntervalMs: (s.probeIntervalMs ?? 1000) * (container ? s.concurrency : 1),
       maxHoldSeconds: s.maxHoldSeconds ?? (container ? 900 : 5),
+      evidenceMs: s.evidenceMs ?? 300_000,
     },
     now,
   );
@@ -153,6 +161,7 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
       return law ? Math.max(1, Math.floor(law.limit)) : ceiling;
     },
     holdSeconds: () => breaker.holdSeconds(),
+    lastCounts: () => breaker.lastCounts,
     batchSize(wanted) {
       return breaker.isOpen ? 1 : wanted;
     },

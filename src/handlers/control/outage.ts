@@ -9,12 +9,22 @@
  * A streak, not a ratio: an overloaded upstream answers some 503s among successes, which is the
  * control law's business (it backs off); only `tripAfter` outage answers in a row, with no other
  * answer between them, mean nobody is serving.
+ *
+ * Whether an outage answer counts against the webhook (`lastCounts`): only when this breaker has
+ * evidence that the upstream is otherwise serving, i.e. the answer just before it was any other
+ * answer, received within `evidenceMs`. A fresh Lambda container knows nothing, so its first outage
+ * answers count nothing (without this, each new container spent up to `tripAfter - 1` counted attempts
+ * before its breaker opened, and a webhook landing on fresh containers was dead-lettered during an
+ * outage); a warm one counts at most one per outage (the first, while it still had evidence). A webhook
+ * that fails alone on a serving upstream still counts: the answer before it was someone else's success.
  */
 import type { OutcomeClass } from './classify.js';
 
 export interface BreakerSettings {
   tripAfter: number;
   probeIntervalMs: number;
+  /** How recent the last other answer must be for an outage answer to count against its webhook. */
+  evidenceMs?: number;
   /** The longest a held webhook waits before it is looked at again (SQS DelaySeconds: ≤ 900). */
   maxHoldSeconds: number;
 }
@@ -26,6 +36,9 @@ export class OutageBreaker {
   private openedAt: number | undefined;
   private nextProbeAt = 0;
   private probing = false;
+  /** When the last answer that was not an outage answer came; undefined: none yet (a fresh container). */
+  private servingAt: number | undefined;
+  private counts = true;
 
   constructor(
     private readonly s: BreakerSettings,
@@ -69,9 +82,18 @@ export class OutageBreaker {
     return Math.min(this.s.maxHoldSeconds, Math.max(1, ageS / 4));
   }
 
+  /** Whether the last answer recorded counts against its webhook (see the top of this file). */
+  get lastCounts(): boolean {
+    return this.counts;
+  }
+
   record(c: OutcomeClass, probe: boolean): BreakerChange {
     if (probe) this.probing = false;
     if (c === 'outage') {
+      this.counts =
+        this.streak === 0 &&
+        this.servingAt !== undefined &&
+        this.now() - this.servingAt <= (this.s.evidenceMs ?? 300_000);
       this.streak++;
       if (!this.isOpen && this.streak >= this.s.tripAfter) {
         this.openedAt = this.now();
@@ -81,6 +103,8 @@ export class OutageBreaker {
       return undefined;
     }
     this.streak = 0;
+    this.counts = true;
+    this.servingAt = this.now();
     // Any other answer, from a probe or from a request sent before the breaker opened: someone serves.
     if (this.isOpen) {
       this.openedAt = undefined;
