@@ -10,13 +10,14 @@
  * control law's business (it backs off); only `tripAfter` outage answers in a row, with no other
  * answer between them, mean nobody is serving.
  *
- * Whether an outage answer counts against the webhook (`lastCounts`): only when this breaker has
- * evidence that the upstream is otherwise serving, i.e. the answer just before it was any other
- * answer, received within `evidenceMs`. A fresh Lambda container knows nothing, so its first outage
- * answers count nothing (without this, each new container spent up to `tripAfter - 1` counted attempts
- * before its breaker opened, and a webhook landing on fresh containers was dead-lettered during an
- * outage); a warm one counts at most one per outage (the first, while it still had evidence). A webhook
- * that fails alone on a serving upstream still counts: the answer before it was someone else's success.
+ * Whether an outage answer counts against its webhook (`lastCounts`): only when this breaker has
+ * evidence that the upstream otherwise serves, i.e. some other answer within the last `evidenceMs`.
+ * A fresh Lambda container knows nothing, so its outage answers count nothing: without this, each new
+ * container spent up to `tripAfter - 1` counted attempts before its breaker opened, and a webhook that
+ * kept landing on new containers (Lambda scales them in and out) was dead-lettered during an outage.
+ * A webhook that fails alone on a serving upstream still counts: the container sees others succeed.
+ * (Requiring the answer just before to be a good one, too, was tried: webhooks that fail with 503s
+ * or timeouts one after another, the others all delivered, then never counted and never progressed.)
  */
 import type { OutcomeClass } from './classify.js';
 
@@ -91,9 +92,7 @@ export class OutageBreaker {
     if (probe) this.probing = false;
     if (c === 'outage') {
       this.counts =
-        this.streak === 0 &&
-        this.servingAt !== undefined &&
-        this.now() - this.servingAt <= (this.s.evidenceMs ?? 300_000);
+        this.servingAt !== undefined && this.now() - this.servingAt <= (this.s.evidenceMs ?? 300_000);
       this.streak++;
       if (!this.isOpen && this.streak >= this.s.tripAfter) {
         this.openedAt = this.now();

@@ -6,7 +6,7 @@ import { awsFor, type Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
 import type { GlobalOptions } from '../../options.js';
 import { confirmOrThrow } from '../../ui/confirm.js';
-import { printResult } from '../../ui/output.js';
+import { note, printResult } from '../../ui/output.js';
 import { createStepRenderer } from '../../ui/step-renderer.js';
 import { notOursError } from '../names.js';
 import { alarmChanges, planAlarms, readAlarms, type AlarmRequest } from './alarms.js';
@@ -41,6 +41,25 @@ export function formatSettingChanges(changes: SettingChange[], dryRun: boolean):
       (c.security ? `   SECURITY: ${c.why}` : ''),
   );
   return `${dryRun ? 'Settings that would change' : 'Settings changed'} (before → after):\n${lines.join('\n')}\n`;
+}
+
+/**
+ * What an ordered proxy cannot promise, said on every create of one (README, "An outage is not
+ * counted"). deliver holds a standard queue's webhook through an outage by queueing a copy that
+ * carries its count; a FIFO copy would go behind everything queued since (and is refused as a
+ * duplicate within SQS's 5-minute deduplication interval), so it holds by hiding, every receive counts
+ * in ApproximateReceiveCount, which deliver cannot tell apart from an attempt, and the redrive policy
+ * moves the webhook at --max-attempts receives. A larger maxReceiveCount would not help: deliver still
+ * could not say which receives were attempts.
+ */
+export function orderedOutageWarning(maxAttempts: number): string {
+  return (
+    `warning: an ordered proxy counts every receive during an outage of your application as an attempt: ` +
+    `after ${maxAttempts} (--max-attempts) the webhook at the head of the queue goes to the DLQ, and ` +
+    '"redrive" puts it back behind the others, out of order. A standard queue holds webhooks through an ' +
+    'outage uncounted; an ordered one cannot (see the README, "An outage is not counted"). Raise ' +
+    '--max-attempts for an application that may be down longer than a few minutes.'
+  );
 }
 
 export async function runCreate(
@@ -86,6 +105,10 @@ export async function runCreate(
   } finally {
     await renderer.close();
   }
+  // On stderr, with --json too (stdout stays the result), and in the result itself.
+  const warnings = spec.ordered ? [orderedOutageWarning(settings.maxAttempts)] : [];
+  for (const w of warnings) note(w);
+  if (warnings.length) result = { ...result, warnings };
   const settingLines = formatSettingChanges(changedSettings, dryRun);
   const counts = result.changes.reduce<Record<string, number>>(
     (acc, c) => ((acc[c.action] = (acc[c.action] ?? 0) + 1), acc),
