@@ -11,7 +11,9 @@
  * Before and after each request it asks the delivery control (control/): the rate cap, the outage
  * breaker and, with --adaptive, the AIMD limit. Attempts are counted as `envelope.attempts` (those of
  * earlier copies) + ApproximateReceiveCount: a webhook held through an outage is queued again as a copy
- * carrying its count, so the receives it spent waiting never count (docs/delivery-control.md). With a
+ * carrying its count, so the receives it spent waiting never count (docs/delivery-control.md); an
+ * outage answer counts only when this container has evidence the upstream otherwise serves (another
+ * answer in the last minutes: control/outage.ts), so fresh containers spend nothing. With a
  * DLQ port, `deliver` decides the DLQ itself (its count, the "never" answers, --retry-window); the
  * queue's redrive policy (maxReceiveCount = --max-attempts) stays as the net for a function that
  * crashes on a message, and never fires first: the receive count never exceeds the attempt count.
