@@ -28,7 +28,20 @@ export function deliveryLine(s: ProxyStatus): string {
         : `concurrency ${d.concurrency}`;
   const rate = d.rate === null ? 'unpaced' : `at most ${d.rate}/s`;
   // Adaptive: the figures are ceilings; each deliver container finds its own share below them.
-  return `${state}, ${conc}, ${rate}${d.adaptive ? ', adaptive (ceilings)' : ''}`;
+  return `${state}, ${conc}, ${rate}${d.adaptive ? ', adaptive (ceilings)' : ''}${foundText(s)}`;
+}
+
+/** What the containers have found (status NAME of an adaptive proxy), or nothing. */
+function foundText(s: ProxyStatus): string {
+  const f = s.delivery.found;
+  if (f === undefined) return '';
+  if (f === null) return '; found: nothing logged in the last minutes';
+  const mins = Math.round(f.windowSeconds / 60);
+  return (
+    `; found: concurrency ${f.concurrency} over ${f.containers} container${f.containers === 1 ? '' : 's'}` +
+    (f.outage ? `, ${f.outage} holding an outage` : '') +
+    ` (last ${mins} min)`
+  );
 }
 
 /** "the oldest 2m 05s", or nothing to say when nothing waits. */
