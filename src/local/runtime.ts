@@ -21,6 +21,7 @@ import { startIngress, type Ingress } from './http-server.js';
 import { MemoryQueue } from './memory-queue.js';
 import { startPoller, type Poller } from './poller.js';
 import type { LocalQueue } from './queue.js';
+import type { LocalStore } from '../commands/local-options.js';
 import { DeliveryStats, type DevSnapshot } from './stats.js';
 
 export interface DevSettings {
@@ -45,6 +46,8 @@ export interface DevSettings {
   verify?: VerifySpec[];
   /** `--methods`; undefined: the default (POST, PUT, PATCH, DELETE). */
   methods?: Methods;
+  /** The embedded queue: on disk in a data directory (the default), or in memory (`--memory`). */
+  store?: LocalStore;
   /** `--queue-url`: a real SQS queue instead of the embedded one. */
   sqs?: { client: SQSClient; queueUrl: string };
   /** `dev --event-log FILE`: the handlers' log lines, as `logs --local FILE` reads them. */
