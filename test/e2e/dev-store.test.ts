@@ -193,3 +193,29 @@ describe('dev: a full store', () => {
     expect((await postRaw(d.url, randomBytes(1000))).status).toBe(200);
   });
 });
+
+describe('dev: the native module', () => {
+  const hook = { NODE_OPTIONS: `--require ${join(process.cwd(), 'test/helpers/native-hook.cjs')}` };
+
+  it('is never loaded by --help or an AWS command', async () => {
+    for (const args of [['--help'], ['dev', '--help'], ['status', 'nope', '--region', 'us-east-1']]) {
+      const r = await runBinAsync(args, { ...hook, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+      expect(r.stderr, args.join(' ')).not.toMatch(/dlopen .*better_sqlite3/);
+    }
+    // The hook does see it where it is used.
+    const d = await dev(['--upstream', `http://127.0.0.1:${await closedPort()}/`], hook);
+    expect(d.stderr()).toMatch(/dlopen .*better_sqlite3\.node/);
+  });
+
+  it('cannot be loaded: exit 1 saying why and how to fix it; --memory still runs', async () => {
+    const env = { ...hook, WP_TEST_BREAK_SQLITE: '1' };
+    const upstream = `http://127.0.0.1:${await closedPort()}/`;
+    const r = await runBinAsync(['dev', '--port', '0', '--upstream', upstream], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/better-sqlite3, which could not be loaded \(.*different Node\.js version/);
+    expect(r.stderr).toContain('npm rebuild better-sqlite3');
+    expect(r.stderr).toContain('--memory');
+    const d = await dev(['--upstream', upstream, '--memory'], env);
+    expect((await post(d.url, 'x')).status).toBe(200);
+  });
+});
