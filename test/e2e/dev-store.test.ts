@@ -129,6 +129,30 @@ describe('dev: the store survives a stop', () => {
   });
 });
 
+describe('dev: killed with deliveries in flight', () => {
+  it('hands them out again at once on the next start (kill -9), as the next attempt, same id', async () => {
+    const hanging = await startUpstream(() => undefined); // never answers
+    upstreams.push(hanging);
+    const dataDir = tempDataDir();
+    const first = await dev(['--upstream', `${hanging.url}/`, '--data-dir', dataDir, '--timeout', '60']);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await post(first.url, `{"n":${i}}`)).id!);
+    const end = Date.now() + 10_000;
+    while (hanging.received.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    expect(hanging.received).toHaveLength(3);
+    await first.stop('SIGKILL');
+
+    const upstream = await startUpstream();
+    upstreams.push(upstream);
+    const second = await dev(['--upstream', `${upstream.url}/`, '--data-dir', dataDir]);
+    // Not after the 60 s visibility timeout: at once, because the store knew they were leased.
+    expect(second.events[0]).toMatchObject({ resumed: { queued: 3, inFlight: 3, deadLettered: 0 } });
+    await second.waitFor((e) => e.event === 'delivered', 3, 10_000);
+    expect(upstream.received.map((r) => r.headers['x-webhook-proxy-id']).sort()).toEqual([...ids].sort());
+    expect(upstream.received.every((r) => r.headers['x-webhook-proxy-attempt'] === '2')).toBe(true);
+  });
+});
+
 describe('dev: one server per data directory', () => {
   it('refuses a second dev on the same directory (exit 1, naming the pid and the directory), takes over after a kill -9', async () => {
     const dataDir = tempDataDir();
