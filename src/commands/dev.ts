@@ -76,7 +76,17 @@ export const dev: CommandSpec<DevOptions> = {
       concurrency: opts.concurrency,
       ...(opts.rate ? { rate: opts.rate } : {}),
     });
-    let runtime: Awaited<ReturnType<typeof startDev>>;
+    // Listening for the stop signal from before the start: a SIGTERM right after the `listening` event
+    // (startDev emits it before it returns) must stop dev cleanly, not kill it with the lock still held.
+    const stopSignal = waitForStopSignal();
+    let runtime: Awaited<ReturnType<typeof startDev>> | undefined;
+    void stopSignal.then(async () => {
+      // A second one while still starting (a --queue-url endpoint that does not answer): give up now,
+      // as the default handler would have; nothing was accepted yet, so nothing can be lost.
+      if (runtime) return;
+      await waitForStopSignal();
+      if (!runtime) process.exit(130);
+    });
     try {
       runtime = await startDev(
         {
@@ -123,7 +133,7 @@ export const dev: CommandSpec<DevOptions> = {
     }
     output.attach(runtime);
 
-    await waitForStopSignal();
+    await stopSignal;
     output.stopping();
     // A second Ctrl-C while the deliveries on the wire finish: stop waiting for them.
     const stopped = await Promise.race([
