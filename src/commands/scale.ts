@@ -4,10 +4,11 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
+import type { LocalFlags } from '../local/ops/open.js';
+import { addLocalOptions, intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-interface ScaleOptions {
+interface ScaleOptions extends LocalFlags {
   concurrency?: number;
   rate?: number | typeof NONE;
 }
@@ -17,18 +18,20 @@ export const scale: CommandSpec<ScaleOptions> = {
   aliases: ['set-concurrency'],
   summary: 'Change delivery limits live: concurrent deliveries (2–1000) and requests per second',
   configure(cmd: Command) {
-    return cmd
-      .argument('[name]', 'proxy name', 'default')
-      .option(
-        '--concurrency <n>',
-        'deliveries in flight at once, 2–1000 (1 only for an --ordered proxy; default: keep the current one)',
-        intInRange('--concurrency', 1, 1000),
-      )
-      .option(
-        '--rate <r|none>',
-        'at most R requests per second to the upstream; none: unpaced (default: keep the current rate)',
-        orNone(numberInRange('--rate', 0.01, 100_000), 'to deliver unpaced'),
-      );
+    return addLocalOptions(
+      cmd
+        .argument('[name]', 'proxy name', 'default')
+        .option(
+          '--concurrency <n>',
+          'deliveries in flight at once, 2–1000 (1 only for an --ordered proxy or a local one; default: keep the current one)',
+          intInRange('--concurrency', 1, 1000),
+        )
+        .option(
+          '--rate <r|none>',
+          'at most R requests per second to the upstream; none: unpaced (default: keep the current rate)',
+          orNone(numberInRange('--rate', 0.01, 100_000), 'to deliver unpaced'),
+        ),
+    );
   },
   async run(ctx: CommandContext<ScaleOptions>) {
     const { opts } = ctx;
@@ -38,6 +41,8 @@ export const scale: CommandSpec<ScaleOptions> = {
         'For example: webhook-proxy scale NAME --concurrency 8, or --rate 20, or --rate none (unpaced). What is not given is kept.',
       );
     }
+    const { isLocal } = await import('../local/ops/open.js');
+    if (isLocal(opts)) return scaleLocalCommand(ctx);
     const { openProxy } = await import('../proxy/ops/open.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     if (opts.concurrency !== undefined && opts.concurrency < 2 && !proxy.ordered) {
@@ -70,3 +75,30 @@ export const scale: CommandSpec<ScaleOptions> = {
     printResult(ctx.global, { name: r.name, delivery: r.delivery, changed: r.changed }, human);
   },
 };
+
+/** scale --local: the concurrency and rate settings, applied live by the running server. */
+async function scaleLocalCommand(ctx: CommandContext<ScaleOptions>): Promise<void> {
+  const { opts } = ctx;
+  const { withLocalProxy } = await import('../local/ops/open.js');
+  const { scaleLocal } = await import('../local/ops/delivery.js');
+  const { printResult } = await import('../ui/output.js');
+  const { suggest } = await import('../proxy/suggest.js');
+  await withLocalProxy(ctx.args[0], opts, async (p) => {
+    const r = await scaleLocal(p, { concurrency: opts.concurrency, rate: noneToNull(opts.rate) });
+    const server =
+      r.applied === 'applied'
+        ? `\n  applied by the running server (pid ${p.server!.pid})`
+        : r.applied === 'pending'
+          ? `\n  the running server (pid ${p.server!.pid}) has not confirmed it yet; check with "${suggest('status', p)}"`
+          : `\n  no server is running on ${p.dataDir}: saved; a dev or serve started there with --concurrency/--rate uses those instead`;
+    const human =
+      `${p.name}: concurrency ${r.delivery.concurrency}, ${r.delivery.rate === null ? 'unpaced' : `at most ${r.delivery.rate}/s`}` +
+      (r.changed.length ? '' : ' (unchanged)') +
+      server;
+    printResult(
+      ctx.global,
+      { name: r.name, delivery: r.delivery, changed: r.changed, applied: r.applied },
+      human,
+    );
+  });
+}

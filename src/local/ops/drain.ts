@@ -49,7 +49,9 @@ export async function drainLocal(p: LocalProxy, o: DrainOptions = {}): Promise<D
       restore = settings.concurrency;
       writeSettings(p.db, { concurrency: o.boost });
       await waitApplied(p, { concurrency: o.boost });
-      o.onNote?.(`Concurrency raised from ${restore} to ${o.boost} for the drain; it is restored afterwards.`);
+      o.onNote?.(
+        `Concurrency raised from ${restore} to ${o.boost} for the drain; it is restored afterwards.`,
+      );
     }
   }
   const pollMs = o.pollMs ?? 5000;
@@ -72,7 +74,8 @@ export async function drainLocal(p: LocalProxy, o: DrainOptions = {}): Promise<D
         rateBasisSeconds: rateBasisSeconds(samples),
         etaSeconds: etaSeconds(total, rate),
       });
-      if (total === 0) return { name: p.name, drained: true, seconds: round(elapsed()), remaining: pick(counts) };
+      if (total === 0)
+        return { name: p.name, drained: true, seconds: round(elapsed()), remaining: pick(counts) };
       if (!pidAlive(p.server.pid)) {
         throw new CliError(
           `The server (pid ${p.server.pid}) stopped during the drain of "${p.name}"; ${plural(total, 'webhook')} still queued (kept in ${p.dataDir}).`,
@@ -101,7 +104,11 @@ export async function drainLocal(p: LocalProxy, o: DrainOptions = {}): Promise<D
   );
 }
 
-const pick = (c: LocalCounts): LocalCounts => ({ visible: c.visible, inFlight: c.inFlight, delayed: c.delayed });
+const pick = (c: LocalCounts): LocalCounts => ({
+  visible: c.visible,
+  inFlight: c.inFlight,
+  delayed: c.delayed,
+});
 const round = (s: number) => Math.round(s * 10) / 10;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

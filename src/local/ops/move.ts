@@ -25,12 +25,14 @@ export async function redriveLocal(p: LocalProxy, o: LocalRedriveOptions = {}): 
     `UPDATE messages SET queue = ${MAIN}, visible_at = ?, receive_count = 0, first_receive_at = 0, leased = 0, receipt = NULL ` +
       `WHERE seq IN (SELECT seq FROM messages WHERE queue = ${DLQ} ORDER BY seq LIMIT ?)`,
   );
-  const inDlq = (p.db.prepare(`SELECT messages FROM counts WHERE queue = ${DLQ}`).get() as { messages: number })
-    .messages;
+  const inDlq = (
+    p.db.prepare(`SELECT messages FROM counts WHERE queue = ${DLQ}`).get() as { messages: number }
+  ).messages;
   const toMove = Math.min(inDlq, o.limit ?? Infinity);
   // --rate: a chunk every 200 ms, sized so the moves average R per second.
   const stepMs = 200;
-  const perStep = o.rate === undefined ? CHUNK : Math.max(1, Math.min(CHUNK, Math.floor((o.rate * stepMs) / 1000)));
+  const perStep =
+    o.rate === undefined ? CHUNK : Math.max(1, Math.min(CHUNK, Math.floor((o.rate * stepMs) / 1000)));
   const gapMs = o.rate === undefined ? 0 : (perStep * 1000) / o.rate;
   let moved = 0;
   while (moved < toMove && !o.signal?.aborted) {
@@ -46,8 +48,9 @@ export async function redriveLocal(p: LocalProxy, o: LocalRedriveOptions = {}): 
 
 /** How many messages the queue (or DLQ) holds, in flight and delayed included. */
 export function localDepth(p: LocalProxy, dlq: boolean): number {
-  return (p.db.prepare('SELECT messages FROM counts WHERE queue = ?').get(dlq ? DLQ : MAIN) as { messages: number })
-    .messages;
+  return (
+    p.db.prepare('SELECT messages FROM counts WHERE queue = ?').get(dlq ? DLQ : MAIN) as { messages: number }
+  ).messages;
 }
 
 /**

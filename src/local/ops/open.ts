@@ -69,6 +69,20 @@ export async function openLocalProxy(name: string | undefined, flags: LocalFlags
   };
 }
 
+/** Open, run, close (also on errors): the store is never left open by a command. */
+export async function withLocalProxy<T>(
+  name: string | undefined,
+  flags: LocalFlags,
+  fn: (p: LocalProxy) => Promise<T> | T,
+): Promise<T> {
+  const p = await openLocalProxy(name, flags);
+  try {
+    return await fn(p);
+  } finally {
+    p.close();
+  }
+}
+
 function readServer(dataDir: string): LocalServer | undefined {
   const info = readServerInfo(dataDir);
   if (!info) return undefined;

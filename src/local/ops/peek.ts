@@ -10,7 +10,12 @@ import type { LocalProxy } from './open.js';
 export function peekLocal(p: LocalProxy, o: { dlq?: boolean; limit: number }): PeekedMessage[] {
   const rows = p.db
     .prepare('SELECT id, body, sent_at, receive_count FROM messages WHERE queue = ? ORDER BY seq LIMIT ?')
-    .all(o.dlq ? DLQ : MAIN, o.limit) as { id: string; body: string; sent_at: number; receive_count: number }[];
+    .all(o.dlq ? DLQ : MAIN, o.limit) as {
+    id: string;
+    body: string;
+    sent_at: number;
+    receive_count: number;
+  }[];
   return rows.map((r) =>
     previewMessage({
       MessageId: r.id,
