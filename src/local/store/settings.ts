@@ -4,7 +4,7 @@
  *   paused       boolean
  *   concurrency  number
  *   rate         number | null (null: unpaced)
- *   applied      {paused, concurrency, rate, pid, at}: written by the running server once it applied
+ *   applied      {paused, concurrency, rate, pid, at, upstream}: written by the running server once it applied
  *                the others, so a command can say the change holds instead of hoping it will.
  */
 import type { Database } from './sqlite.js';
@@ -23,6 +23,8 @@ export interface AppliedSettings {
   rate: number | null;
   pid: number;
   at: number;
+  /** The server's upstream (server.json does not carry it). */
+  upstream?: string;
 }
 
 function readRaw(db: Database): Map<string, unknown> {
