@@ -23,7 +23,7 @@ export function localStatus(p: LocalProxy, now = Date.now()): ProxyStatus {
     ordered: false,
     endpoint: server?.url ?? null,
     customUrl: null,
-    upstream: server?.upstream ?? null,
+    upstream: server?.upstream ?? settings.applied?.upstream ?? null,
     delivery: {
       state: settings.paused ? 'paused' : server ? 'enabled' : 'stopped',
       mappingState: null,
