@@ -13,6 +13,7 @@ import { trapInterrupts } from '../interrupts.js';
 import type { GlobalOptions } from '../options.js';
 import { inspectRound, stallReport, type ProxyStatus } from '../proxy/inspect.js';
 import { StallTracker } from '../proxy/stall.js';
+import { suggest } from '../proxy/suggest.js';
 import { formatDuration, type DepthSample } from '../proxy/trend.js';
 import { outputMode } from './output.js';
 import { depthOf, watchLine } from './status-text.js';
@@ -83,7 +84,15 @@ async function refresh(read: (name: string) => Promise<Round>, w: WatchedProxy):
     const stall = w.tracker.verdict();
     w.status = {
       ...s,
-      stall: stall ? stallReport(s.name, s.region, depthOf(s), stall) : null,
+      stall: stall
+        ? s.local
+          ? // A local proxy has no CloudWatch logs: the failures are in the server's own output.
+            {
+              ...stallReport(s.name, s.region, depthOf(s), stall),
+              next: suggest('peek', s, '--limit 5') + ' (attempts, and the dev/serve output for errors)',
+            }
+          : stallReport(s.name, s.region, depthOf(s), stall)
+        : null,
     };
     w.samples.push({ t: round.at, depth: depthOf(s) });
     if (w.samples.length > MAX_SAMPLES) w.samples.shift();
