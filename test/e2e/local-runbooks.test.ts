@@ -266,6 +266,43 @@ describe('a running local proxy (dev --data-dir)', () => {
     expect(st.delivery).toMatchObject({ concurrency: 1 });
   }, 60_000);
 
+  it('drain --concurrency boosts the running server for the drain and restores the setting after', async () => {
+    await cli(base, ['scale', ...local, '--concurrency', '1']);
+    // 20 webhooks of 200 ms each, one at a time: about 4 s, longer than the drain takes to start.
+    upstream.server.removeAllListeners('request');
+    upstream.server.on('request', (req, res) => {
+      req.resume();
+      setTimeout(() => res.end('ok'), 200);
+    });
+    await Promise.all(Array.from({ length: 20 }, (_x, n) => post(`${dev.url}/boost/${n}`, `{"boost":${n}}`)));
+    const d = await cli(base, [
+      'drain',
+      ...local,
+      '--concurrency',
+      '3',
+      '--interval',
+      '0.2',
+      '--timeout',
+      '30',
+      '--json',
+    ]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.json.drained).toBe(true);
+    const settings = () => dev.events.filter((e) => e.event === 'settings');
+    const boosted = settings().findIndex((e) => e.concurrency === 3);
+    expect(boosted).toBeGreaterThanOrEqual(0);
+    expect((await cli(base, ['status', ...local, '--json'])).json.delivery.concurrency).toBe(1);
+    // The server applies the restored value too.
+    await dev.waitFor(
+      () =>
+        settings()
+          .slice(boosted + 1)
+          .some((e) => e.concurrency === 1),
+      1,
+      10_000,
+    );
+  }, 60_000);
+
   it('a pause is kept across a restart of the server until resume', async () => {
     await cli(base, ['pause', ...local]);
     expect(await dev.stop()).toBe(0);
