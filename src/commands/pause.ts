@@ -49,9 +49,9 @@ async function toggleLocal(ctx: CommandContext<LocalFlags>, enabled: boolean): P
     const already = r.changed ? '' : ' (it already was)';
     const server =
       r.applied === 'applied'
-        ? ` The running server (pid ${p.server!.pid}) ${enabled ? 'delivers again' : 'starts no new delivery; those on the wire finish'}.`
+        ? ` The running server (pid ${p.server!.pid}) ${enabled ? 'delivers again' : 'starts no new delivery; the batches in progress have finished'}.`
         : r.applied === 'pending'
-          ? ` The running server (pid ${p.server!.pid}) has not confirmed it yet; check with "${suggest('status', p)}".`
+          ? ` The running server (pid ${p.server!.pid}) has not confirmed it yet (a batch in progress runs to its end first); check with "${suggest('status', p)}".`
           : ` No server is running on ${p.dataDir}; the next dev or serve there starts ${enabled ? 'delivering' : 'paused'}.`;
     const human = enabled
       ? `${p.name}: delivery enabled${already}.${server}`

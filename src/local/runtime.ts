@@ -391,7 +391,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         start: { concurrency: startLive.concurrency, rate: startLive.rate },
         upstream: settings.upstream,
         apply: async (next) => {
-          await delivery.poller?.stop();
+          await delivery.poller?.stop({ finishBatches: true });
           delivery = startDelivery(next);
           emit({ event: 'settings', ...next });
         },

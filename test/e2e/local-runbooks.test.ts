@@ -303,6 +303,25 @@ describe('a running local proxy (dev --data-dir)', () => {
     );
   }, 60_000);
 
+  it('a pause mid-batch lets the batch finish: no receive is counted without an attempt', async () => {
+    // --max-attempts 1 and one slot (scaled above), 200 ms per delivery: a pause that handed the rest
+    // of the batch back would dead-letter it on its next receive, never attempted.
+    await cli(base, ['scale', ...local, '--concurrency', '1']);
+    const deadBefore = dev.events.filter((e) => e.event === 'dead-lettered').length;
+    const sent = await Promise.all(
+      Array.from({ length: 8 }, (_x, n) => post(`${dev.url}/mid/${n}`, `{"mid":${n}}`)),
+    );
+    await dev.waitFor((e) => e.event === 'delivered' && sent.some((x) => x.id === e.id));
+    const p = await cli(base, ['pause', ...local, '--json']);
+    expect(p.json.applied).toBe('applied');
+    await cli(base, ['resume', ...local]);
+    const d = await cli(base, ['drain', ...local, '--interval', '0.2', '--timeout', '30', '--json']);
+    expect(d.json.drained).toBe(true);
+    expect(dev.events.filter((e) => e.event === 'dead-lettered').length).toBe(deadBefore);
+    const delivered = new Set(dev.events.filter((e) => e.event === 'delivered').map((e) => e.id));
+    expect(sent.every((x) => delivered.has(x.id))).toBe(true);
+  }, 60_000);
+
   it('a pause is kept across a restart of the server until resume', async () => {
     await cli(base, ['pause', ...local]);
     expect(await dev.stop()).toBe(0);

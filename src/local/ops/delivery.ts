@@ -1,8 +1,8 @@
 /**
  * `pause|resume|scale --local`: write the settings table (store/settings.ts). A running server polls
  * it (local/settings-watch.ts) and writes back what it applied; the command waits for that, briefly,
- * so "paused" on return means no new delivery starts (the deliveries already on the wire finish, as
- * Lambda finishes invocations in progress when a mapping is disabled). Without a server the setting
+ * so "paused" on return means no delivery is in progress any more (the batches under way ran to their
+ * end, as Lambda finishes the invocations in progress when a mapping is disabled). Without a server the setting
  * is kept, and the next dev/serve on the directory starts from it.
  */
 import { DEFAULTS } from '../../handlers/ports.js';
@@ -12,7 +12,8 @@ import type { LocalProxy } from './open.js';
 /** applied: the running server holds it; pending: it has not said so in time; no-server: kept for the next one. */
 export type Applied = 'applied' | 'pending' | 'no-server';
 
-const APPLY_WAIT_MS = 5000;
+/** A server applies a change once its batches in progress have finished: seconds, at most the upstream timeout per message. */
+const APPLY_WAIT_MS = 15_000;
 
 export async function setLocalDelivery(
   p: LocalProxy,
