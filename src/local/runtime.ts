@@ -89,6 +89,8 @@ export type { Resumed } from './store/open.js';
 export interface DevRuntime {
   url: string;
   queue: LocalQueue;
+  /** The disk store's data directory (undefined with --memory or --queue-url). */
+  dataDir: string | undefined;
   snapshot(): Promise<DevSnapshot>;
   /** Stop accepting, let requests on the wire finish, hand back the rest; resolves with what is still queued. */
   stop(): Promise<{ queued: number; deadLettered: number | null }>;
@@ -390,6 +392,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         dataDir: disk.dataDir,
         start: { concurrency: startLive.concurrency, rate: startLive.rate },
         upstream: settings.upstream,
+        adaptive: Boolean(settings.adaptive),
         apply: async (next) => {
           await delivery.poller?.stop({ finishBatches: true });
           delivery = startDelivery(next);
@@ -430,6 +433,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   return {
     url: ingress.url,
     queue,
+    dataDir: disk?.dataDir,
     snapshot: async () => ({
       ...stats.snapshot(await queue.stats().catch(() => undefined)),
       control: delivery.control.snapshot(),

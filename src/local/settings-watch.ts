@@ -30,6 +30,8 @@ export interface WatchOptions {
   start: Omit<LiveDelivery, 'paused'>;
   /** The upstream, recorded with what was applied (status --local shows it). */
   upstream: string;
+  /** --adaptive, recorded with the rest (status --local shows it). */
+  adaptive?: boolean;
   /** Apply a change; the next poll waits for it. */
   apply: (next: LiveDelivery, previous: LiveDelivery) => Promise<void>;
   onError?: (err: unknown) => void;
@@ -44,7 +46,15 @@ export async function watchSettings(o: WatchOptions): Promise<SettingsWatch> {
   let current: LiveDelivery = { paused: readSettings(db).paused, ...o.start };
   // Only `applied` after this: writing the limits back would undo a command's write racing an apply.
   const report = () =>
-    writeSettings(db, { applied: { ...current, pid: process.pid, at: Date.now(), upstream: o.upstream } });
+    writeSettings(db, {
+      applied: {
+        ...current,
+        pid: process.pid,
+        at: Date.now(),
+        upstream: o.upstream,
+        adaptive: Boolean(o.adaptive),
+      },
+    });
   writeSettings(db, { concurrency: current.concurrency, rate: current.rate });
   report();
 

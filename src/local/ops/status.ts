@@ -29,6 +29,7 @@ export function localStatus(p: LocalProxy, now = Date.now()): ProxyStatus {
       mappingState: null,
       concurrency: settings.concurrency ?? null,
       rate: settings.rate ?? null,
+      adaptive: settings.applied?.adaptive ?? false,
     },
     queue: {
       visible: counts.visible,

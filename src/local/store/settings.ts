@@ -25,6 +25,8 @@ export interface AppliedSettings {
   at: number;
   /** The server's upstream (server.json does not carry it). */
   upstream?: string;
+  /** Whether it runs with --adaptive (concurrency and rate are then ceilings). */
+  adaptive?: boolean;
 }
 
 function readRaw(db: Database): Map<string, unknown> {
