@@ -188,7 +188,7 @@ describe('dev killed during a spike, restarted on the same data directory', () =
     expect(summary.refused).toBe(0);
     expect(summary.upstream.unknownBodies).toBe(0);
     expect(summary.accepted).toBe(WEBHOOKS);
-    expect(a.lost, `lost (first ${lostSample.length}: ${lostSample.join(', ')})`).toEqual([]);
+    expect(a.lost.length, `lost, the first: ${lostSample.join(', ')}`).toBe(0);
     expect(summary.deadAltered).toBe(0);
     expect(a.poisonDelivered).toBe(0);
     expect(a.delivered + a.deadLettered).toBeGreaterThanOrEqual(WEBHOOKS);
@@ -207,7 +207,7 @@ describe('dev killed during a spike, restarted on the same data directory', () =
     expect(summary.refused).toBe(0);
     expect(summary.upstream.unknownBodies).toBe(0);
     expect(summary.accepted).toBe(WEBHOOKS);
-    expect(a.lost, `lost (first ${lostSample.length}: ${lostSample.join(', ')})`).toEqual([]);
+    expect(a.lost.length, `lost, the first: ${lostSample.join(', ')}`).toBe(0);
     expect(summary.deadAltered).toBe(0);
     expect(a.poisonDelivered).toBe(0);
     expect(a.proxyDuplicates).toBe(0);
