@@ -47,6 +47,25 @@ afterAll(async () => {
   for (const c of cleanup.reverse()) await c();
 });
 
+/**
+ * Messages of the queue leased in the file right after a kill (the process is gone, nobody writes):
+ * exactly the ones a restart hands out again, so the most the proxy can deliver twice for that kill.
+ * Read-only, so the WAL the restart must recover from is left as the crash left it.
+ */
+async function leasedAfterStop(dataDir: string): Promise<number | undefined> {
+  if (!existsSync(join(dataDir, 'queue.db'))) return undefined;
+  const Sqlite = await loadSqlite();
+  const db = new Sqlite(join(dataDir, 'queue.db'), { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare('SELECT COUNT(*) AS n FROM messages WHERE queue = ? AND leased = 1').get(MAIN) as {
+      n: number;
+    };
+    return row.n;
+  } finally {
+    db.close();
+  }
+}
+
 /** The DLQ as the file holds it after the last stop: proxy id → original body. */
 async function deadLetters(dataDir: string) {
   const Sqlite = await loadSqlite();
@@ -112,7 +131,13 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
     Math.floor(WEBHOOKS * (0.05 + 0.85 * Math.random())),
   );
   thresholds.sort((a, b) => a - b);
-  const kills: { accepted: number; delivered: number; code: number | null }[] = [];
+  const kills: {
+    accepted: number;
+    delivered: number;
+    code: number | null;
+    leased: number | undefined;
+    serverJsonLeft: boolean;
+  }[] = [];
   for (const threshold of thresholds) {
     const life = sleep(100 + Math.random() * 500);
     while (spike.acceptedCount < threshold && !spikeDone) await sleep(5);
@@ -120,7 +145,8 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
     if (spikeDone) break;
     const at = { accepted: spike.acceptedCount, delivered: upstream.delivered.size };
     const code = await dev.stop(signal);
-    kills.push({ ...at, code });
+    const leased = await leasedAfterStop(dataDir);
+    kills.push({ ...at, code, leased, serverJsonLeft: existsSync(join(dataDir, 'server.json')) });
     dev = await start();
   }
   await spike.done;
@@ -146,6 +172,7 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
   // Settle: a redelivery after the last answer would still count as a duplicate.
   await sleep(1000);
   const finalExit = await dev.stop('SIGTERM');
+  const serverJsonLeft = existsSync(join(dataDir, 'server.json'));
   const { dead, queued } = existsSync(join(dataDir, 'queue.db'))
     ? await deadLetters(dataDir)
     : { dead: new Map<string, Buffer>(), queued: -1 };
@@ -169,19 +196,25 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
     unexplainedIds: a.unexplainedIds.length,
     deadAltered,
     stillQueued: queued,
-    duplicateBound: { proxy: kills.length * IN_FLIGHT_PER_KILL, resend: kills.length * RESENDS_PER_KILL },
+    /** Leased in the file at each kill: what the restart hands out again. */
+    inFlightAtKills: kills.map((k) => k.leased),
+    duplicateBound: {
+      proxy: kills.reduce((sum, k) => sum + (k.leased ?? IN_FLIGHT_PER_KILL), 0),
+      proxyFromFlags: kills.length * IN_FLIGHT_PER_KILL,
+      resend: kills.length * RESENDS_PER_KILL,
+    },
     senderRetries: spike.retries,
     refused: spike.refused.length,
     upstream: { ...upstream.state, unknownBodies: upstream.unknown.length },
     seconds: { spike: (sentAt - startedAt) / 1000, total: (Date.now() - startedAt) / 1000 },
   };
   console.log(`dev-crash ${signal}: ${JSON.stringify(summary)}`);
-  return { summary, a, kills, finalExit, instances };
+  return { summary, a, kills, finalExit, serverJsonLeft, instances };
 }
 
 describe('dev killed during a spike, restarted on the same data directory', () => {
   it(`SIGKILL ×${KILLS}: every accepted webhook is delivered intact or dead-lettered; duplicates only from what was in flight`, async () => {
-    const { summary, a, kills, finalExit, instances } = await crashRun('SIGKILL');
+    const { summary, a, kills, finalExit, serverJsonLeft, instances } = await crashRun('SIGKILL');
     const lostSample = a.lost.slice(0, 10);
     expect(kills.length, JSON.stringify(summary)).toBeGreaterThanOrEqual(10);
     expect(kills.every((k) => k.code === null)).toBe(true);
@@ -192,15 +225,20 @@ describe('dev killed during a spike, restarted on the same data directory', () =
     expect(summary.deadAltered).toBe(0);
     expect(a.poisonDelivered).toBe(0);
     expect(a.delivered + a.deadLettered).toBeGreaterThanOrEqual(WEBHOOKS);
+    // The store is on disk (undefined: no queue.db), and holds no more leases than the flags allow.
+    expect(kills.map((k) => k.leased ?? 'no queue.db')).toEqual(
+      kills.map((k) => Math.min(k.leased ?? Infinity, IN_FLIGHT_PER_KILL)),
+    );
     expect(a.proxyDuplicates).toBeLessThanOrEqual(summary.duplicateBound.proxy);
     expect(a.resendDuplicates).toBeLessThanOrEqual(summary.duplicateBound.resend);
     expect(a.unexplainedIds).toEqual([]);
     expect(summary.stillQueued).toBe(0);
     expect(finalExit, instances.at(-1)!.stderr()).toBe(0);
+    expect(serverJsonLeft).toBe(false);
   }, 900_000);
 
   it(`SIGTERM ×${KILLS}: nothing lost, nothing duplicated`, async () => {
-    const { summary, a, kills, finalExit, instances } = await crashRun('SIGTERM');
+    const { summary, a, kills, finalExit, serverJsonLeft, instances } = await crashRun('SIGTERM');
     const lostSample = a.lost.slice(0, 10);
     expect(kills.length, JSON.stringify(summary)).toBeGreaterThanOrEqual(10);
     expect(kills.map((k) => k.code)).toEqual(kills.map(() => 0));
@@ -210,9 +248,13 @@ describe('dev killed during a spike, restarted on the same data directory', () =
     expect(a.lost.length, `lost, the first: ${lostSample.join(', ')}`).toBe(0);
     expect(summary.deadAltered).toBe(0);
     expect(a.poisonDelivered).toBe(0);
+    // A clean stop leaves no lease behind and removes server.json.
+    expect(kills.map((k) => k.leased)).toEqual(kills.map(() => 0));
+    expect(kills.filter((k) => k.serverJsonLeft)).toEqual([]);
     expect(a.proxyDuplicates).toBe(0);
     expect(a.resendDuplicates).toBe(0);
     expect(summary.stillQueued).toBe(0);
     expect(finalExit, instances.at(-1)!.stderr()).toBe(0);
+    expect(serverJsonLeft).toBe(false);
   }, 900_000);
 });
