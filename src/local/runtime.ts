@@ -1,6 +1,6 @@
 /**
  * The `dev` engine: the whole proxy in one process, wired from the same handlers Lambda runs.
- *   HTTP (http-server.ts) → ingest handler → queue (memory-queue.ts | sqs-queue.ts)
+ *   HTTP (http-server.ts) → ingest handler → queue (store/sqlite-queue.ts | memory-queue.ts | sqs-queue.ts)
  *   → poller (event source mapping) → deliver handler × concurrency → upstream
  * It reports what happens as DevEvents (the command renders them) and keeps the counters the
  * dashboard shows (snapshot()).
@@ -9,7 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { appendFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { decodeEnvelope } from '../envelope.js';
-import { UsageError } from '../errors.js';
+import { CliError, UsageError } from '../errors.js';
 import { createDeliveryControl } from '../handlers/control/index.js';
 import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../handlers/deliver.js';
 import type { Methods } from '../handlers/edge/methods.js';
@@ -20,7 +20,10 @@ import { deliverFunctionTimeout, queueVisibilityTimeout } from '../proxy/limits.
 import { startIngress, type Ingress } from './http-server.js';
 import { MemoryQueue } from './memory-queue.js';
 import { startPoller, type Poller } from './poller.js';
-import type { LocalQueue } from './queue.js';
+import type { DeadLetter, LocalQueue } from './queue.js';
+import type { DataDirLock } from './store/data-dir.js';
+import type { SqliteQueue, SqliteQueueOptions } from './store/sqlite-queue.js';
+import type { LocalStore } from '../commands/local-options.js';
 import { DeliveryStats, type DevSnapshot } from './stats.js';
 
 export interface DevSettings {
@@ -45,6 +48,8 @@ export interface DevSettings {
   verify?: VerifySpec[];
   /** `--methods`; undefined: the default (POST, PUT, PATCH, DELETE). */
   methods?: Methods;
+  /** The embedded queue: on disk in a data directory (the default), or in memory (`--memory`). */
+  store?: LocalStore;
   /** `--queue-url`: a real SQS queue instead of the embedded one. */
   sqs?: { client: SQSClient; queueUrl: string };
   /** `dev --event-log FILE`: the handlers' log lines, as `logs --local FILE` reads them. */
@@ -58,6 +63,9 @@ export type DevEvent =
       upstream: string;
       queue: LocalQueue['kind'];
       maxAttempts: number | null;
+      /** The disk store's directory, and what it held at start. */
+      dataDir?: string;
+      resumed?: Resumed;
     }
   | { event: 'delivered'; id: string; status: number; attempt: number; ms: number }
   | { event: 'retry'; id: string; attempt: number; status?: number; error?: string; retryInSeconds: number }
@@ -67,14 +75,25 @@ export type DevEvent =
   | { event: 'recovered'; limit: number }
   | { event: 'rejected'; status: number; reason: string; id?: string }
   | { event: 'warning'; message: string }
-  | { event: 'stopped'; queued: number; lost: boolean };
+  /**
+   * queued: still in the queue (waiting, in flight, backing off); deadLettered: in the DLQ (null: the
+   * queue has none, or SQS did not say). lost: they lived in memory. dataDir: where they are kept.
+   */
+  | { event: 'stopped'; queued: number; deadLettered: number | null; lost: boolean; dataDir?: string };
+
+/** What a start on an existing data directory found: `inFlight` of the `queued` were handed out again. */
+export interface Resumed {
+  queued: number;
+  inFlight: number;
+  deadLettered: number;
+}
 
 export interface DevRuntime {
   url: string;
   queue: LocalQueue;
   snapshot(): Promise<DevSnapshot>;
   /** Stop accepting, let requests on the wire finish, hand back the rest; resolves with what is still queued. */
-  stop(): Promise<{ queued: number }>;
+  stop(): Promise<{ queued: number; deadLettered: number | null }>;
 }
 
 /** Long-poll waits: the embedded queue's receive can be cut short on stop; SQS's cannot (see sqs-queue.ts). */
@@ -112,6 +131,54 @@ function webhookId(body: string, fallback: string): string {
   }
 }
 
+/** No store given (an embedder calling startDev): the contract's defaults for the proxy `default`. */
+async function defaultStore(): Promise<Extract<LocalStore, { kind: 'disk' }>> {
+  const { localStoreFromOptions } = await import('../commands/local-options.js');
+  return localStoreFromOptions({}) as Extract<LocalStore, { kind: 'disk' }>;
+}
+
+/**
+ * Load SQLite (a CliError with the fix when it cannot be), take the directory's lock (refused while
+ * another server holds it), open the file and hand the messages a killed process had in flight out
+ * again: only the lock holder may, or it would steal a running server's leases.
+ */
+async function openDiskQueue(
+  store: Extract<LocalStore, { kind: 'disk' }>,
+  options: Pick<SqliteQueueOptions, 'visibilityTimeout' | 'maxReceiveCount'>,
+): Promise<{ queue: SqliteQueue; lock: DataDirLock; resumed: Resumed }> {
+  const [{ loadSqlite }, { acquireDataDir }, { openStoreDb }, { SqliteQueue }] = await Promise.all([
+    import('./store/sqlite.js'),
+    import('./store/data-dir.js'),
+    import('./store/open.js'),
+    import('./store/sqlite-queue.js'),
+  ]);
+  await loadSqlite();
+  const lock = acquireDataDir(store.dataDir);
+  try {
+    const db = await openStoreDb({ dataDir: store.dataDir, sync: store.sync });
+    const queue = new SqliteQueue(db, {
+      ...options,
+      maxQueueBytes: store.maxQueueBytes,
+      name: `webhook-proxy-${store.name}`,
+    });
+    const inFlight = queue.releaseLeases();
+    const s = await queue.stats();
+    return {
+      queue,
+      lock,
+      resumed: { queued: s.visible + s.inFlight + s.delayed, inFlight, deadLettered: s.dlq ?? 0 },
+    };
+  } catch (err) {
+    lock.release();
+    if (err instanceof CliError) throw err;
+    throw new CliError(
+      `Could not open the local store in ${store.dataDir}: ${err instanceof Error ? err.message : String(err)}`,
+      'Check that the directory is yours and writable, or use another with --data-dir.',
+      { cause: err },
+    );
+  }
+}
+
 export async function startDev(settings: DevSettings, emit: (e: DevEvent) => void): Promise<DevRuntime> {
   const limits = {
     batchSize: settings.batchSize,
@@ -138,6 +205,13 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     emit({ event: 'warning', message });
   };
 
+  const onEmbeddedDeadLetter = (m: DeadLetter) => {
+    const id = webhookId(m.body, m.messageId);
+    stats.deadLettered(id);
+    emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
+  };
+  let disk: { dataDir: string; name: string; lock: DataDirLock } | undefined;
+  let resumed: Resumed | undefined;
   let queue: LocalQueue;
   /** What deliver uses: the queue, plus delayed sends and its own DLQ moves on the embedded queue. */
   let deliverPort: QueuePort;
@@ -148,17 +222,31 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     queue = sqsQueue;
     deliverPort = sqsQueue;
     maxAttempts = sqsQueue.maxReceiveCount ?? NO_DLQ_ATTEMPTS;
+  } else if (settings.store?.kind !== 'memory') {
+    // The default: the durable store in the data directory (lazily loaded: native code).
+    maxAttempts = settings.maxAttempts;
+    const store = settings.store ?? (await defaultStore());
+    const opened = await openDiskQueue(store, {
+      visibilityTimeout: queueVisibilityTimeout(limits),
+      maxReceiveCount: settings.maxAttempts,
+    });
+    disk = { dataDir: store.dataDir, name: store.name, lock: opened.lock };
+    resumed = opened.resumed;
+    const sqlite = opened.queue;
+    sqlite.onDeadLetter = onEmbeddedDeadLetter;
+    queue = sqlite;
+    deliverPort = {
+      send: (body, options) => sqlite.sendDelayed(body, options?.delaySeconds ?? 0),
+      changeVisibility: (handle, seconds) => sqlite.changeVisibility(handle, seconds),
+      deadLetter: (body) => sqlite.deadLetter(body),
+    };
   } else {
     maxAttempts = settings.maxAttempts;
     const memory = new MemoryQueue({
       visibilityTimeout: queueVisibilityTimeout(limits),
       maxReceiveCount: settings.maxAttempts,
     });
-    memory.onDeadLetter = (m) => {
-      const id = webhookId(m.body, m.messageId);
-      stats.deadLettered(id);
-      emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
-    };
+    memory.onDeadLetter = onEmbeddedDeadLetter;
     queue = memory;
     const dlq = memory.dlq!;
     deliverPort = {
@@ -171,6 +259,11 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       },
     };
   }
+  /** Everything start opened, closed again when it fails half-way (the lock must not outlive us). */
+  const abandon = async () => {
+    await queue.close();
+    disk?.lock.release();
+  };
 
   const ingest = createIngestHandler({
     queue,
@@ -270,7 +363,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       },
     });
   } catch (err) {
-    await queue.close();
+    await abandon();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       throw new UsageError(
@@ -284,7 +377,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   const upstreamPort = Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80));
   if (LOOPBACK.has(upstream.hostname) && upstreamPort === ingress.port && upstream.protocol === 'http:') {
     await ingress.close();
-    await queue.close();
+    await abandon();
     throw new UsageError(
       `--upstream ${settings.upstream} is this proxy itself: every webhook would loop forever.`,
       'Point --upstream at your application, or pick another --port.',
@@ -297,7 +390,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     control,
     batchSize: settings.batchSize,
     functionTimeoutSeconds: deliverFunctionTimeout(limits),
-    waitSeconds: queue.kind === 'memory' ? MEMORY_WAIT_SECONDS : SQS_WAIT_SECONDS,
+    waitSeconds: queue.kind === 'sqs' ? SQS_WAIT_SECONDS : MEMORY_WAIT_SECONDS,
     onInvoke: ({ slot, messageIds }) => stats.invoked(slot, messageIds.length),
     onInvoked: ({ slot, error }) => {
       stats.invocationDone(slot);
@@ -309,12 +402,15 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     },
   });
 
+  disk?.lock.announce({ url: ingress.url, name: disk.name });
   emit({
     event: 'listening',
     url: ingress.url,
     upstream: settings.upstream,
     queue: queue.kind,
     maxAttempts: maxAttempts === NO_DLQ_ATTEMPTS ? null : maxAttempts,
+    ...(disk ? { dataDir: disk.dataDir } : {}),
+    ...(resumed ? { resumed } : {}),
   });
   void probeUpstream(settings.upstream).then((problem) => {
     if (problem) {
@@ -325,7 +421,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     }
   });
 
-  let stopped: Promise<{ queued: number }> | undefined;
+  let stopped: Promise<{ queued: number; deadLettered: number | null }> | undefined;
   return {
     url: ingress.url,
     queue,
@@ -339,9 +435,17 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         await poller.stop();
         const s = await queue.stats().catch(() => undefined);
         const queued = s ? s.visible + s.inFlight + s.delayed : 0;
+        const deadLettered = s?.dlq ?? null;
         await queue.close();
-        emit({ event: 'stopped', queued, lost: queue.kind === 'memory' });
-        return { queued };
+        disk?.lock.release();
+        emit({
+          event: 'stopped',
+          queued,
+          deadLettered,
+          lost: queue.kind === 'memory',
+          ...(disk ? { dataDir: disk.dataDir } : {}),
+        });
+        return { queued, deadLettered };
       })()),
   };
 }
