@@ -158,9 +158,10 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
   const deadEvents = () =>
     new Set(instances.flatMap((d) => d.events.filter((e) => e.event === 'dead-lettered').map((e) => e.id!)));
   let last = { requests: -1, at: Date.now() };
+  let open = 0;
   for (;;) {
     const dead = deadEvents();
-    const open = spike.accepted.filter(
+    open = spike.accepted.filter(
       (a, n) => a && !dead.has(a.id) && !upstream.delivered.get(n)?.includes(a.id),
     ).length;
     if (open === 0) break;
@@ -169,6 +170,7 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
     else if (Date.now() - last.at > 10_000) break;
     await sleep(200);
   }
+  const drainedAt = Date.now();
   // Settle: a redelivery after the last answer would still count as a duplicate.
   await sleep(1000);
   const finalExit = await dev.stop('SIGTERM');
@@ -196,6 +198,8 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
     unexplainedIds: a.unexplainedIds.length,
     deadAltered,
     stillQueued: queued,
+    /** Accepted and not seen delivered or dead-lettered when the wait for the drain ended. */
+    openAtDrainEnd: open,
     /** Leased in the file at each kill: what the restart hands out again. */
     inFlightAtKills: kills.map((k) => k.leased),
     duplicateBound: {
@@ -206,7 +210,11 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
     senderRetries: spike.retries,
     refused: spike.refused.length,
     upstream: { ...upstream.state, unknownBodies: upstream.unknown.length },
-    seconds: { spike: (sentAt - startedAt) / 1000, total: (Date.now() - startedAt) / 1000 },
+    seconds: {
+      spike: (sentAt - startedAt) / 1000,
+      drain: (drainedAt - sentAt) / 1000,
+      total: (Date.now() - startedAt) / 1000,
+    },
   };
   console.log(`dev-crash ${signal}: ${JSON.stringify(summary)}`);
   return { summary, a, kills, finalExit, serverJsonLeft, instances };
