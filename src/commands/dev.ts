@@ -1,6 +1,7 @@
 /**
  * `webhook-proxy dev`: the whole proxy on this machine, with the same ingest and deliver handlers the
- * Lambda functions run and an embedded queue with SQS semantics (or a real queue with --queue-url).
+ * Lambda functions run and an embedded queue with SQS semantics, kept on disk in the proxy's data
+ * directory (local-options.ts; --memory: in memory only; --queue-url: a real SQS queue).
  * The engine is src/local/runtime.ts; this file parses flags, picks a renderer and waits for Ctrl-C.
  */
 import type { Command } from 'commander';

@@ -9,7 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { appendFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { decodeEnvelope } from '../envelope.js';
-import { CliError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { createDeliveryControl } from '../handlers/control/index.js';
 import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../handlers/deliver.js';
 import type { Methods } from '../handlers/edge/methods.js';
@@ -22,7 +22,7 @@ import { MemoryQueue } from './memory-queue.js';
 import { startPoller, type Poller } from './poller.js';
 import type { DeadLetter, LocalQueue } from './queue.js';
 import type { DataDirLock } from './store/data-dir.js';
-import type { SqliteQueue, SqliteQueueOptions } from './store/sqlite-queue.js';
+import type { Resumed } from './store/open.js';
 import type { LocalStore } from '../commands/local-options.js';
 import { DeliveryStats, type DevSnapshot } from './stats.js';
 
@@ -81,12 +81,7 @@ export type DevEvent =
    */
   | { event: 'stopped'; queued: number; deadLettered: number | null; lost: boolean; dataDir?: string };
 
-/** What a start on an existing data directory found: `inFlight` of the `queued` were handed out again. */
-export interface Resumed {
-  queued: number;
-  inFlight: number;
-  deadLettered: number;
-}
+export type { Resumed } from './store/open.js';
 
 export interface DevRuntime {
   url: string;
@@ -128,54 +123,6 @@ function webhookId(body: string, fallback: string): string {
     return decodeEnvelope(body).id;
   } catch {
     return fallback;
-  }
-}
-
-/** No store given (an embedder calling startDev): the contract's defaults for the proxy `default`. */
-async function defaultStore(): Promise<Extract<LocalStore, { kind: 'disk' }>> {
-  const { localStoreFromOptions } = await import('../commands/local-options.js');
-  return localStoreFromOptions({}) as Extract<LocalStore, { kind: 'disk' }>;
-}
-
-/**
- * Load SQLite (a CliError with the fix when it cannot be), take the directory's lock (refused while
- * another server holds it), open the file and hand the messages a killed process had in flight out
- * again: only the lock holder may, or it would steal a running server's leases.
- */
-async function openDiskQueue(
-  store: Extract<LocalStore, { kind: 'disk' }>,
-  options: Pick<SqliteQueueOptions, 'visibilityTimeout' | 'maxReceiveCount'>,
-): Promise<{ queue: SqliteQueue; lock: DataDirLock; resumed: Resumed }> {
-  const [{ loadSqlite }, { acquireDataDir }, { openStoreDb }, { SqliteQueue }] = await Promise.all([
-    import('./store/sqlite.js'),
-    import('./store/data-dir.js'),
-    import('./store/open.js'),
-    import('./store/sqlite-queue.js'),
-  ]);
-  await loadSqlite();
-  const lock = acquireDataDir(store.dataDir);
-  try {
-    const db = await openStoreDb({ dataDir: store.dataDir, sync: store.sync });
-    const queue = new SqliteQueue(db, {
-      ...options,
-      maxQueueBytes: store.maxQueueBytes,
-      name: `webhook-proxy-${store.name}`,
-    });
-    const inFlight = queue.releaseLeases();
-    const s = await queue.stats();
-    return {
-      queue,
-      lock,
-      resumed: { queued: s.visible + s.inFlight + s.delayed, inFlight, deadLettered: s.dlq ?? 0 },
-    };
-  } catch (err) {
-    lock.release();
-    if (err instanceof CliError) throw err;
-    throw new CliError(
-      `Could not open the local store in ${store.dataDir}: ${err instanceof Error ? err.message : String(err)}`,
-      'Check that the directory is yours and writable, or use another with --data-dir.',
-      { cause: err },
-    );
   }
 }
 
@@ -225,8 +172,9 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   } else if (settings.store?.kind !== 'memory') {
     // The default: the durable store in the data directory (lazily loaded: native code).
     maxAttempts = settings.maxAttempts;
-    const store = settings.store ?? (await defaultStore());
-    const opened = await openDiskQueue(store, {
+    const { openServerQueue, defaultDiskStore } = await import('./store/open.js');
+    const store = settings.store ?? defaultDiskStore();
+    const opened = await openServerQueue(store, {
       visibilityTimeout: queueVisibilityTimeout(limits),
       maxReceiveCount: settings.maxAttempts,
     });

@@ -95,7 +95,7 @@ export function queueNotice(e: Pick<Listening, 'queue' | 'maxAttempts' | 'dataDi
       `Webhooks are kept on disk in ${e.dataDir ?? 'the data directory'} until delivered: a restart (even after a crash) resumes where it stopped` +
       (maxAttempts === null
         ? '.'
-        : `; after ${maxAttempts} attempts a webhook moves to the dead-letter queue, kept too.`) +
+        : `; after ${maxAttempts} attempt${maxAttempts === 1 ? '' : 's'} a webhook moves to the dead-letter queue, kept too.`) +
       found
     );
   }
