@@ -145,6 +145,7 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
     leased: number | undefined;
     serverJsonLeft: boolean;
     stopMs: number;
+    acceptedDuringStop: number;
     restartMs?: number;
   }[] = [];
   for (const threshold of thresholds) {
@@ -158,9 +159,18 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
     const stopAt = Date.now();
     const code = await dev.stop(signal);
     const stopMs = Date.now() - stopAt;
+    // 2xx answers between the signal and the exit (ingests in progress, or intake that went on).
+    const acceptedDuringStop = spike.acceptedCount - at.accepted;
     const leased = await leasedAfterStop(dataDir);
     const restartAt = Date.now();
-    kills.push({ ...at, code, leased, serverJsonLeft: existsSync(join(dataDir, 'server.json')), stopMs });
+    kills.push({
+      ...at,
+      code,
+      leased,
+      serverJsonLeft: existsSync(join(dataDir, 'server.json')),
+      stopMs,
+      acceptedDuringStop,
+    });
     dev = await start();
     kills.at(-1)!.restartMs = Date.now() - restartAt;
   }
@@ -220,6 +230,7 @@ async function crashRun(signal: 'SIGKILL' | 'SIGTERM') {
     /** How long each stop took to exit, and the next start to listen (ms). */
     stopMs: kills.map((k) => k.stopMs),
     restartMs: kills.map((k) => k.restartMs),
+    acceptedDuringStop: kills.map((k) => k.acceptedDuringStop),
     duplicateBound: {
       proxy: kills.reduce((sum, k) => sum + (k.leased ?? IN_FLIGHT_PER_KILL), 0),
       proxyFromFlags: kills.length * IN_FLIGHT_PER_KILL,
