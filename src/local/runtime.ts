@@ -86,6 +86,8 @@ export type { Resumed } from './store/open.js';
 export interface DevRuntime {
   url: string;
   queue: LocalQueue;
+  /** The disk store's data directory (undefined with --memory or --queue-url). */
+  dataDir: string | undefined;
   snapshot(): Promise<DevSnapshot>;
   /** Stop accepting, let requests on the wire finish, hand back the rest; resolves with what is still queued. */
   stop(): Promise<{ queued: number; deadLettered: number | null }>;
@@ -373,6 +375,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   return {
     url: ingress.url,
     queue,
+    dataDir: disk?.dataDir,
     snapshot: async () => ({
       ...stats.snapshot(await queue.stats().catch(() => undefined)),
       control: control.snapshot(),
