@@ -27,4 +27,23 @@ describe('cli', () => {
     expect(r.stderr).toMatch(/unknown option/);
     expect((await runCli('frobnicate')).code).toBe(2);
   });
+
+  it('tells an --upstream without a scheme which URL to write (http for this machine, https otherwise)', async () => {
+    for (const cmd of ['create', 'dev']) {
+      const local = await runCli(cmd, '--upstream', 'localhost:3000/x');
+      expect(local.code).toBe(2);
+      expect(local.stderr).toContain('--upstream http://localhost:3000/x');
+      const loop = await runCli(cmd, '--upstream', '127.0.0.1:8080');
+      expect(loop.code).toBe(2);
+      expect(loop.stderr).toContain('--upstream http://127.0.0.1:8080/');
+    }
+    const remote = await runCli('create', '--upstream', 'app.example.com/hooks');
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain('--upstream https://app.example.com/hooks');
+    // A scheme that is there but wrong is named as such, not "add http://".
+    const ftp = await runCli('create', '--upstream', 'ftp://app.example.com/');
+    expect(ftp.code).toBe(2);
+    expect(ftp.stderr).toMatch(/must use http or https \(got "ftp:"\)/);
+    expect(ftp.stderr).not.toContain('Add the scheme');
+  });
 });
