@@ -43,6 +43,12 @@ const BAD: [string, string[], RegExp, boolean?][] = [
     READS,
   ],
   [
+    'ordered with a concurrency',
+    ['--upstream', U, '--ordered', '--concurrency', '4'],
+    /--concurrency 4 does not go with --ordered[\s\S]*one webhook at a time/,
+    READS,
+  ],
+  [
     'ordered, explicit batch of 10',
     ['--upstream', U, '--ordered', '--batch-size', '10'],
     /one webhook per batch/,
