@@ -153,6 +153,28 @@ describe('bad input', () => {
   });
 });
 
+describe('an upstream on this machine', () => {
+  it('create warns (stderr, and --json warnings) that Lambda cannot reach localhost; a public upstream is not warned', async () => {
+    for (const local of ['http://localhost:3000/x', 'http://127.0.0.1:8080/', 'http://[::1]:3000/']) {
+      const name = uniqueName('local');
+      const json = await runCli('create', name, '--upstream', local, '--dry-run', '--json');
+      expect(json.code, json.stderr).toBe(0);
+      expect(json.stderr).toMatch(/^warning: the upstream .* cannot reach/m);
+      expect(json.stderr).toContain(`webhook-proxy dev --upstream ${local}`);
+      const out = JSON.parse(json.stdout) as { warnings: string[] };
+      expect(out.warnings).toHaveLength(1);
+      expect(out.warnings[0]).toMatch(/AWS Lambda cannot reach/);
+      const plain = await runCli('create', name, '--upstream', local, '--dry-run');
+      expect(plain.stderr).toMatch(/^warning: .*AWS Lambda cannot reach/m);
+    }
+    const name = uniqueName('public');
+    const ok = await runCli('create', name, '--upstream', U, '--dry-run', '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).not.toMatch(/warning/);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ warnings: [] });
+  });
+});
+
 /** The built CLI, as a user runs it (`npm test` builds it first); stdin is a pipe, not a terminal. */
 function bin(args: string[], env: Record<string, string | undefined>) {
   const clean: Record<string, string> = {};
