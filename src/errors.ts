@@ -20,7 +20,13 @@ export class CliError extends Error {
     this.exitCode = options?.exitCode ?? EXIT.failure;
     this.code =
       options?.code ??
-      (this.exitCode === EXIT.usage ? 'usage' : this.exitCode === EXIT.timeout ? 'timeout' : 'failed');
+      (this.exitCode === EXIT.usage
+        ? 'usage'
+        : this.exitCode === EXIT.timeout
+          ? 'timeout'
+          : this.exitCode >= 128 // 128 + a signal's number: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP
+            ? 'interrupted'
+            : 'failed');
   }
 }
 
