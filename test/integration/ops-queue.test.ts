@@ -8,6 +8,7 @@ import { uniqueName, useMoto } from '../helpers/moto.js';
 import { counts, createProxyFixture, fillQueue, runCli, testEnvelope } from '../helpers/proxy-fixture.js';
 import { encodeEnvelope } from '../../src/envelope.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { recordCalls, undoAll, type Restore } from '../helpers/provision.js';
 
 useMoto();
 const sqs = new SQSClient({});
@@ -186,6 +187,25 @@ describe('drain', () => {
 });
 
 describe('redrive', () => {
+  it('of an empty DLQ says so at once, without a move task or a copy', async () => {
+    const name = uniqueName('rdempty');
+    await createProxyFixture(name, { enabled: false });
+    const restore: Restore = [];
+    try {
+      const sent = await recordCalls(restore);
+      const r = await runCli('redrive', name, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ name, moved: 0, path: 'none' });
+      expect(sent).not.toContain('StartMessageMoveTaskCommand');
+      expect(sent).not.toContain('ReceiveMessageCommand');
+      expect(r.stderr).not.toMatch(/Copying/);
+      const plain = await runCli('redrive', name);
+      expect(plain.stdout).toContain(`${name}: the dead-letter queue is empty; nothing to redrive.`);
+    } finally {
+      await undoAll(restore);
+    }
+  });
+
   it('moves the DLQ back into the queue with ids preserved (copy path on moto)', async () => {
     const name = uniqueName('rd');
     const f = await createProxyFixture(name, { enabled: false });
