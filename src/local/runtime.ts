@@ -253,7 +253,13 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     }
   };
   const handlers = Array.from({ length: settings.concurrency }, (_x, slot) =>
-    createDeliverHandler({ queue: deliverPort, config: deliverConfig, log: onDelivery(slot), control }),
+    createDeliverHandler({
+      queue: deliverPort,
+      config: deliverConfig,
+      log: onDelivery(slot),
+      control,
+      onWire: (delta) => stats.wire(delta),
+    }),
   );
 
   let ingress: Ingress;

@@ -69,17 +69,27 @@ describe('DevDashboard', () => {
 });
 
 describe('DeliveryStats', () => {
-  it('counts in flight per batch, retries until settled, and the rate over the last 5 s', () => {
+  it('counts in flight on the wire (the rest of a batch is queued), retries until settled, and the rate over the last 5 s', () => {
     let now = 1_000_000;
     const s = new DeliveryStats(() => now);
     s.received();
     s.received();
     s.received();
     s.invoked(0, 3);
+    // Handed out but not yet sent: waiting, so queued, not in flight.
+    expect(s.snapshot({ visible: 5, inFlight: 3, delayed: 0, dlq: 0 })).toMatchObject({
+      inFlight: 0,
+      queued: 8,
+    });
+    s.wire(1);
+    s.wire(-1);
     s.settled(0);
     s.delivered('a');
+    s.wire(1);
+    s.wire(-1);
     s.settled(0);
     s.failed('b', 1, 'HTTP 503');
+    s.wire(1);
     let snap = s.snapshot({ visible: 5, inFlight: 3, delayed: 0, dlq: 0 });
     expect(snap).toMatchObject({
       received: 3,
@@ -89,6 +99,7 @@ describe('DeliveryStats', () => {
       queued: 5,
       ratePerSecond: 0.2,
     });
+    s.wire(-1);
     s.invocationDone(0);
     s.delivered('b');
     now += 6000;
