@@ -40,13 +40,16 @@ export function numberInRange(flag: string, min: number, max: number) {
 /** Seconds between readings: the one range every command's --interval takes (status --watch, drain). */
 export const INTERVAL = { min: 0.2, max: 3600, default: 5 } as const;
 
-/** The --interval option, for `cmd.option(...intervalOption('what it spaces'))`. */
-export function intervalOption(description: string) {
+/**
+ * The --interval option, for `cmd.option(...intervalOption('what it spaces'))`: one range for every
+ * command; the default may differ (logs --follow polls more often than a dashboard refreshes).
+ */
+export function intervalOption(description: string, defaultSeconds: number = INTERVAL.default) {
   return [
     '--interval <s>',
     `${description} (${INTERVAL.min}–${INTERVAL.max})`,
     numberInRange('--interval', INTERVAL.min, INTERVAL.max),
-    INTERVAL.default,
+    defaultSeconds,
   ] as const;
 }
 

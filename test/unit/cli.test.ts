@@ -95,4 +95,15 @@ describe('cli', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: webhook-proxy');
   });
+
+  it('every --interval takes the same range (status --watch, drain, logs --follow)', async () => {
+    for (const cmd of ['status', 'drain', 'logs']) {
+      for (const bad of ['0.1', '3601']) {
+        const r = await runCli(cmd, '--interval', bad);
+        expect(r.code, `${cmd} --interval ${bad}`).toBe(2);
+        expect(r.stderr).toContain(`--interval must be a number from 0.2 to 3600 (got "${bad}")`);
+      }
+      expect((await runCli(cmd, '--help')).stdout).toMatch(/--interval <s>[\s\S]*\(0\.2–3600\)/);
+    }
+  });
 });
