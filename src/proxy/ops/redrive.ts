@@ -12,7 +12,7 @@
  */
 import type { Aws } from '../../aws/clients.js';
 import { CliError } from '../../errors.js';
-import { need, type Proxy, type QueueRef } from '../locate.js';
+import { need, queueCounts, totalOf, type Proxy, type QueueRef } from '../locate.js';
 import { copyMessages } from './redrive-copy.js';
 import { plural } from '../suggest.js';
 
@@ -73,9 +73,12 @@ export async function redriveProxy(aws: Aws, proxy: Proxy, o: RedriveOptions = {
   const queue = need(proxy, 'queue');
   const dlq = need(proxy, 'dlq');
   // An empty DLQ is said at once: no move task (which would run, find nothing and still take its
-  // polls to report it), no copy loop. Visible, in flight and delayed all count, so a DLQ that is being
-  // peeked is not taken for empty.
-  if ((await dlqHolds(aws, dlq)) === 0) return { name: proxy.name, moved: 0, path: 'none' };
+  // polls to report it), no copy loop. The counts are the ones just read to locate the proxy; visible,
+  // in flight and delayed all count, so a DLQ that is being peeked is not taken for empty.
+  const counted = dlq.attributes.ApproximateNumberOfMessages !== undefined; // unknown is not empty
+  if (counted && totalOf(queueCounts(dlq.attributes)) === 0) {
+    return { name: proxy.name, moved: 0, path: 'none' };
+  }
   let reason: string | undefined;
   if (o.limit !== undefined) reason = 'StartMessageMoveTask cannot stop after --limit messages';
   else if (o.rate !== undefined && o.rate < 1)
@@ -92,30 +95,6 @@ export async function redriveProxy(aws: Aws, proxy: Proxy, o: RedriveOptions = {
   o.onNote?.(`Copying messages (receive → send → delete): ${reason}.`);
   const moved = await copyMessages(aws, dlq, queue, proxy.ordered, o);
   return { name: proxy.name, moved, path: 'copy', reason };
-}
-
-async function dlqHolds(aws: Aws, dlq: QueueRef): Promise<number> {
-  const { GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
-  const a =
-    (
-      await (
-        await aws.sqs()
-      ).send(
-        new GetQueueAttributesCommand({
-          QueueUrl: dlq.url,
-          AttributeNames: [
-            'ApproximateNumberOfMessages',
-            'ApproximateNumberOfMessagesNotVisible',
-            'ApproximateNumberOfMessagesDelayed',
-          ],
-        }),
-      )
-    ).Attributes ?? {};
-  return (
-    Number(a.ApproximateNumberOfMessages ?? 0) +
-    Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) +
-    Number(a.ApproximateNumberOfMessagesDelayed ?? 0)
-  );
 }
 
 async function startMoveTask(
