@@ -32,16 +32,35 @@ export const peek: CommandSpec<PeekOptions> = {
     const { peekQueue } = await import('../proxy/ops/peek.js');
     const { formatPeeked } = await import('../proxy/preview.js');
     const { printResult, progress } = await import('../ui/output.js');
+    const { plural, suggest } = await import('../proxy/suggest.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     const queue = need(proxy, opts.dlq ? 'dlq' : 'queue');
     const label = opts.dlq ? 'dead-letter queue' : 'queue';
-    if (!opts.dlq) {
+    const { messages, givenBack, atLimit } = await peekQueue(aws, queue.url, opts.limit);
+    // Said only when something was received: an empty queue has no receive to warn about.
+    if (!opts.dlq && messages.length) {
       progress(
         ctx.global,
         'Peeking counts as a receive: each one raises the attempts shown (and nears the DLQ limit).',
       );
     }
-    const messages = await peekQueue(aws, queue.url, opts.limit);
+    if (givenBack) {
+      progress(
+        ctx.global,
+        `${plural(givenBack, 'webhook')} waiting for ${givenBack === 1 ? 'its' : 'their'} last attempt ` +
+          `${givenBack === 1 ? 'was' : 'were'} queued again with ${givenBack === 1 ? 'its' : 'their'} ` +
+          "attempt count, so this peek's receive does not send them to the DLQ untried.",
+      );
+    }
+    if (atLimit) {
+      progress(
+        ctx.global,
+        `${plural(atLimit, 'webhook')} of this ordered queue ${atLimit === 1 ? 'was' : 'were'} at ` +
+          'the last receive; an ordered queue cannot take a copy without losing its place, so the next ' +
+          `receive moves ${atLimit === 1 ? 'it' : 'them'} to the DLQ ("${suggest('redrive', { name: proxy.name, region: aws.settings.region })}" brings ` +
+          `${atLimit === 1 ? 'it' : 'them'} back).`,
+      );
+    }
     printResult(
       ctx.global,
       // The JSON leaves out the SQS MessageId: `id` is the one that stays stable across retries.

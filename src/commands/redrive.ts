@@ -54,7 +54,9 @@ export const redrive: CommandSpec<RedriveOptions> = {
     printResult(
       ctx.global,
       { name: r.name, moved: r.moved, path: r.path },
-      `${r.name}: moved ${plural(r.moved, 'message')} from the DLQ back to the queue ${how}.`,
+      r.path === 'none'
+        ? `${r.name}: the dead-letter queue is empty; nothing to redrive.`
+        : `${r.name}: moved ${plural(r.moved, 'message')} from the DLQ back to the queue ${how}.`,
     );
   },
 };

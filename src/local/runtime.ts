@@ -317,7 +317,13 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     };
     const config = { ...base, concurrency: live.concurrency, ...(rate ? { rate } : {}) };
     const handlers = Array.from({ length: live.concurrency }, (_x, slot) =>
-      createDeliverHandler({ queue: deliverPort, config, log: onDelivery(slot), control }),
+      createDeliverHandler({
+        queue: deliverPort,
+        config,
+        log: onDelivery(slot),
+        control,
+        onWire: (delta) => stats.wire(delta),
+      }),
     );
     const batchSize = batchWithin(now, deliverFunctionTimeout(limits));
     const poller: Poller | undefined = live.paused
