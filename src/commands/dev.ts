@@ -1,6 +1,7 @@
 /**
  * `webhook-proxy dev`: the whole proxy on this machine, with the same ingest and deliver handlers the
- * Lambda functions run and an embedded queue with SQS semantics (or a real queue with --queue-url).
+ * Lambda functions run and an embedded queue with SQS semantics, kept on disk in the proxy's data
+ * directory (local-options.ts; --memory: in memory only; --queue-url: a real SQS queue).
  * The engine is src/local/runtime.ts; this file parses flags, picks a renderer and waits for Ctrl-C.
  */
 import type { Command } from 'commander';
@@ -9,9 +10,10 @@ import { addEdgeOptions, edgeSettingsFromOptions, type EdgeOptions } from '../ha
 import { DEFAULTS } from '../handlers/ports.js';
 import { httpUrl, intInRange } from '../options.js';
 import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
+import { addLocalStoreOptions, localStoreFromOptions, type LocalStoreOptions } from './local-options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-interface DevOptions extends EdgeOptions, DeliveryOptions {
+interface DevOptions extends EdgeOptions, DeliveryOptions, LocalStoreOptions {
   // Filled in by commander's defaults (addDeliveryOptions(cmd, 'dev')); dev has no --rate none.
   concurrency: number;
   rate?: number;
@@ -38,13 +40,14 @@ export const dev: CommandSpec<DevOptions> = {
       )
       .option(
         '--queue-url <url>',
-        'use this SQS queue instead of the in-memory one, so a restart loses nothing (with --endpoint-url for emulators)',
+        'use this SQS queue instead of the local store (with --endpoint-url for emulators)',
         httpUrl('--queue-url'),
       )
       .option(
         '--event-log <file>',
         'append every ingest and delivery line to FILE (JSON lines), for "webhook-proxy logs --local FILE"',
       );
+    addLocalStoreOptions(cmd);
     return addEdgeOptions(cmd);
   },
   async run(ctx: CommandContext<DevOptions>) {
@@ -54,6 +57,7 @@ export const dev: CommandSpec<DevOptions> = {
       'dev',
     );
     const edge = edgeSettingsFromOptions(opts);
+    const store = localStoreFromOptions(opts, opts.queueUrl ? { queueUrl: opts.queueUrl } : {});
 
     let sqs: { client: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string } | undefined;
     if (opts.queueUrl) {
@@ -72,9 +76,25 @@ export const dev: CommandSpec<DevOptions> = {
       concurrency: opts.concurrency,
       ...(opts.rate ? { rate: opts.rate } : {}),
     });
+    // Listening for the stop signal from before the start: a SIGTERM right after the `listening` event
+    // (startDev emits it before it returns) must stop dev cleanly, not kill it with the lock still held.
+    const stopSignal = waitForStopSignal();
+    let starting = true;
+    // A second one while still starting (a --queue-url endpoint that does not answer): give up now, as
+    // the default handler would have; nothing was accepted yet, so nothing can be lost.
+    const interrupted = stopSignal
+      .then(() => waitForStopSignal())
+      .then(() => {
+        if (starting)
+          throw new CliError('Interrupted while starting; nothing was accepted.', undefined, {
+            exitCode: 130,
+          });
+        return new Promise<never>(() => {});
+      });
+    interrupted.catch(() => {});
     let runtime: Awaited<ReturnType<typeof startDev>>;
     try {
-      runtime = await startDev(
+      const start = startDev(
         {
           upstream,
           host: '127.0.0.1',
@@ -93,11 +113,13 @@ export const dev: CommandSpec<DevOptions> = {
           handshakes: edge.handshakes,
           verify: edge.verify,
           ...(edge.methods ? { methods: edge.methods } : {}),
-          ...(sqs ? { sqs } : {}),
+          ...(sqs ? { sqs } : { store }),
           ...(opts.eventLog ? { eventLog: opts.eventLog } : {}),
         },
         output.emit,
       );
+      runtime = await Promise.race([start, interrupted]);
+      starting = false;
     } catch (err) {
       await output.close();
       if (err instanceof CliError || !sqs) throw err;
@@ -119,7 +141,7 @@ export const dev: CommandSpec<DevOptions> = {
     }
     output.attach(runtime);
 
-    await waitForStopSignal();
+    await stopSignal;
     output.stopping();
     // A second Ctrl-C while the deliveries on the wire finish: stop waiting for them.
     const stopped = await Promise.race([

@@ -102,6 +102,11 @@ export interface DeliverDeps {
   /** One control shared by every handler of a process (dev); absent: this handler's own (Lambda). */
   control?: DeliveryControl;
   now?: () => number;
+  /**
+   * +1 as a request to the upstream starts, -1 as it ends (dev's "in flight": the requests on the
+   * wire, not every record of the batches handed out, which wait their turn one after another).
+   */
+  onWire?: (delta: 1 | -1) => void;
 }
 
 export interface LambdaContextLike {
@@ -307,7 +312,13 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         preservePath: config.preservePath,
         attempt,
       });
-      const outcome = await sendUpstream(request, timeoutMs, agents);
+      deps.onWire?.(1);
+      let outcome: Awaited<ReturnType<typeof sendUpstream>>;
+      try {
+        outcome = await sendUpstream(request, timeoutMs, agents);
+      } finally {
+        deps.onWire?.(-1);
+      }
       const ms = now() - started;
       const cls = control.afterSend(outcome, ms, ticket);
       // Asked at once: in dev another slot's answer may be recorded after the next await.

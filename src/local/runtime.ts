@@ -1,6 +1,6 @@
 /**
  * The `dev` engine: the whole proxy in one process, wired from the same handlers Lambda runs.
- *   HTTP (http-server.ts) → ingest handler → queue (memory-queue.ts | sqs-queue.ts)
+ *   HTTP (http-server.ts) → ingest handler → queue (store/sqlite-queue.ts | memory-queue.ts | sqs-queue.ts)
  *   → poller (event source mapping) → deliver handler × concurrency → upstream
  * It reports what happens as DevEvents (the command renders them) and keeps the counters the
  * dashboard shows (snapshot()).
@@ -16,11 +16,15 @@ import type { Methods } from '../handlers/edge/methods.js';
 import type { HandshakeSpec, VerifySpec } from '../handlers/edge/types.js';
 import { DEFAULTS, type QueuePort } from '../handlers/ports.js';
 import { createIngestHandler } from '../handlers/ingest.js';
-import { deliverFunctionTimeout, queueVisibilityTimeout } from '../proxy/limits.js';
+import { deliverFunctionTimeout, queueVisibilityTimeout, type DeliveryLimits } from '../proxy/limits.js';
 import { startIngress, type Ingress } from './http-server.js';
 import { MemoryQueue } from './memory-queue.js';
 import { startPoller, type Poller } from './poller.js';
-import type { LocalQueue } from './queue.js';
+import type { LiveDelivery, SettingsWatch } from './settings-watch.js';
+import type { DeadLetter, LocalQueue } from './queue.js';
+import type { DataDirLock } from './store/data-dir.js';
+import type { Resumed } from './store/open.js';
+import type { LocalStore } from '../commands/local-options.js';
 import { DeliveryStats, type DevSnapshot } from './stats.js';
 
 export interface DevSettings {
@@ -45,6 +49,8 @@ export interface DevSettings {
   verify?: VerifySpec[];
   /** `--methods`; undefined: the default (POST, PUT, PATCH, DELETE). */
   methods?: Methods;
+  /** The embedded queue: on disk in a data directory (the default), or in memory (`--memory`). */
+  store?: LocalStore;
   /** `--queue-url`: a real SQS queue instead of the embedded one. */
   sqs?: { client: SQSClient; queueUrl: string };
   /** `dev --event-log FILE`: the handlers' log lines, as `logs --local FILE` reads them. */
@@ -58,6 +64,9 @@ export type DevEvent =
       upstream: string;
       queue: LocalQueue['kind'];
       maxAttempts: number | null;
+      /** The disk store's directory, and what it held at start. */
+      dataDir?: string;
+      resumed?: Resumed;
     }
   | { event: 'delivered'; id: string; status: number; attempt: number; ms: number }
   | { event: 'retry'; id: string; attempt: number; status?: number; error?: string; retryInSeconds: number }
@@ -67,14 +76,24 @@ export type DevEvent =
   | { event: 'recovered'; limit: number }
   | { event: 'rejected'; status: number; reason: string; id?: string }
   | { event: 'warning'; message: string }
-  | { event: 'stopped'; queued: number; lost: boolean };
+  /** Delivery limits changed live (`pause|resume|scale --local`), or a kept pause at start. */
+  | ({ event: 'settings' } & LiveDelivery)
+  /**
+   * queued: still in the queue (waiting, in flight, backing off); deadLettered: in the DLQ (null: the
+   * queue has none, or SQS did not say). lost: they lived in memory. dataDir: where they are kept.
+   */
+  | { event: 'stopped'; queued: number; deadLettered: number | null; lost: boolean; dataDir?: string };
+
+export type { Resumed } from './store/open.js';
 
 export interface DevRuntime {
   url: string;
   queue: LocalQueue;
+  /** The disk store's data directory (undefined with --memory or --queue-url). */
+  dataDir: string | undefined;
   snapshot(): Promise<DevSnapshot>;
   /** Stop accepting, let requests on the wire finish, hand back the rest; resolves with what is still queued. */
-  stop(): Promise<{ queued: number }>;
+  stop(): Promise<{ queued: number; deadLettered: number | null }>;
 }
 
 /** Long-poll waits: the embedded queue's receive can be cut short on stop; SQS's cannot (see sqs-queue.ts). */
@@ -112,6 +131,17 @@ function webhookId(body: string, fallback: string): string {
   }
 }
 
+/**
+ * The largest batch (up to the configured one) whose function timeout at these limits stays within the
+ * start's: the queue's visibility timeout was derived from that, and a slower paced batch must not
+ * outlive it (it would be received again while still being delivered).
+ */
+function batchWithin(l: DeliveryLimits, maxFunctionTimeout: number): number {
+  let b = l.batchSize;
+  while (b > 1 && deliverFunctionTimeout({ ...l, batchSize: b }) > maxFunctionTimeout) b--;
+  return b;
+}
+
 export async function startDev(settings: DevSettings, emit: (e: DevEvent) => void): Promise<DevRuntime> {
   const limits = {
     batchSize: settings.batchSize,
@@ -138,6 +168,13 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     emit({ event: 'warning', message });
   };
 
+  const onEmbeddedDeadLetter = (m: DeadLetter) => {
+    const id = webhookId(m.body, m.messageId);
+    stats.deadLettered(id);
+    emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
+  };
+  let disk: { dataDir: string; name: string; lock: DataDirLock } | undefined;
+  let resumed: Resumed | undefined;
   let queue: LocalQueue;
   /** What deliver uses: the queue, plus delayed sends and its own DLQ moves on the embedded queue. */
   let deliverPort: QueuePort;
@@ -148,17 +185,32 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     queue = sqsQueue;
     deliverPort = sqsQueue;
     maxAttempts = sqsQueue.maxReceiveCount ?? NO_DLQ_ATTEMPTS;
+  } else if (settings.store?.kind !== 'memory') {
+    // The default: the durable store in the data directory (lazily loaded: native code).
+    maxAttempts = settings.maxAttempts;
+    const { openServerQueue, defaultDiskStore } = await import('./store/open.js');
+    const store = settings.store ?? defaultDiskStore();
+    const opened = await openServerQueue(store, {
+      visibilityTimeout: queueVisibilityTimeout(limits),
+      maxReceiveCount: settings.maxAttempts,
+    });
+    disk = { dataDir: store.dataDir, name: store.name, lock: opened.lock };
+    resumed = opened.resumed;
+    const sqlite = opened.queue;
+    sqlite.onDeadLetter = onEmbeddedDeadLetter;
+    queue = sqlite;
+    deliverPort = {
+      send: (body, options) => sqlite.sendDelayed(body, options?.delaySeconds ?? 0),
+      changeVisibility: (handle, seconds) => sqlite.changeVisibility(handle, seconds),
+      deadLetter: (body) => sqlite.deadLetter(body),
+    };
   } else {
     maxAttempts = settings.maxAttempts;
     const memory = new MemoryQueue({
       visibilityTimeout: queueVisibilityTimeout(limits),
       maxReceiveCount: settings.maxAttempts,
     });
-    memory.onDeadLetter = (m) => {
-      const id = webhookId(m.body, m.messageId);
-      stats.deadLettered(id);
-      emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
-    };
+    memory.onDeadLetter = onEmbeddedDeadLetter;
     queue = memory;
     const dlq = memory.dlq!;
     deliverPort = {
@@ -171,6 +223,11 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       },
     };
   }
+  /** Everything start opened, closed again when it fails half-way (the lock must not outlive us). */
+  const abandon = async () => {
+    await queue.close();
+    disk?.lock.release();
+  };
 
   const ingest = createIngestHandler({
     queue,
@@ -208,17 +265,6 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     adaptive: Boolean(settings.adaptive),
     retryWindowSeconds: settings.retryWindow ?? DEFAULTS.retryWindow,
   };
-  // One control for every slot: one rate pacer (the exact cap), one breaker, one law (control/).
-  const control = createDeliveryControl({
-    concurrency: settings.concurrency,
-    ...(settings.rate ? { rate: settings.rate } : {}),
-    adaptive: Boolean(settings.adaptive),
-    mode: 'shared',
-  });
-  control.onChange = (change, snap) => {
-    if (change === 'opened') emit({ event: 'outage', since: snap.outageSince ?? new Date().toISOString() });
-    else emit({ event: 'recovered', limit: snap.limit });
-  };
   const onDelivery = (slot: number) => (e: DeliveryEvent) => {
     record({ msg: 'deliver', ...e });
     stats.settled(slot);
@@ -252,9 +298,55 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       warn(`message ${e.messageId} is not a webhook-proxy envelope (${e.error}); it will end in the DLQ`);
     }
   };
-  const handlers = Array.from({ length: settings.concurrency }, (_x, slot) =>
-    createDeliverHandler({ queue: deliverPort, config: deliverConfig, log: onDelivery(slot), control }),
-  );
+  // The delivery side (control, one deliver handler per slot, the poller), built for the limits that
+  // hold: at start, and again when `pause|resume|scale --local` changes them (settings-watch.ts).
+  const startDelivery = (live: LiveDelivery) => {
+    const { rate: _startRate, ...base } = deliverConfig;
+    const rate = live.rate ?? undefined;
+    const now = { ...limits, concurrency: live.concurrency, ...(rate ? { rate } : { rate: undefined }) };
+    // One control for every slot: one rate pacer (the exact cap), one breaker, one law (control/).
+    const control = createDeliveryControl({
+      concurrency: live.concurrency,
+      ...(rate ? { rate } : {}),
+      adaptive: Boolean(settings.adaptive),
+      mode: 'shared',
+    });
+    control.onChange = (change, snap) => {
+      if (change === 'opened') emit({ event: 'outage', since: snap.outageSince ?? new Date().toISOString() });
+      else emit({ event: 'recovered', limit: snap.limit });
+    };
+    const config = { ...base, concurrency: live.concurrency, ...(rate ? { rate } : {}) };
+    const handlers = Array.from({ length: live.concurrency }, (_x, slot) =>
+      createDeliverHandler({
+        queue: deliverPort,
+        config,
+        log: onDelivery(slot),
+        control,
+        onWire: (delta) => stats.wire(delta),
+      }),
+    );
+    const batchSize = batchWithin(now, deliverFunctionTimeout(limits));
+    const poller: Poller | undefined = live.paused
+      ? undefined
+      : startPoller({
+          queue,
+          handlers,
+          control,
+          batchSize,
+          functionTimeoutSeconds: deliverFunctionTimeout({ ...now, batchSize }),
+          waitSeconds: queue.kind === 'sqs' ? SQS_WAIT_SECONDS : MEMORY_WAIT_SECONDS,
+          onInvoke: ({ slot, messageIds }) => stats.invoked(slot, messageIds.length),
+          onInvoked: ({ slot, error }) => {
+            stats.invocationDone(slot);
+            if (error) warn(`deliver invocation failed, its whole batch will be retried: ${error}`);
+          },
+          onError: (where, err) => {
+            if (where !== 'invoke')
+              warn(`queue ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
+          },
+        });
+    return { control, poller };
+  };
 
   let ingress: Ingress;
   try {
@@ -270,7 +362,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       },
     });
   } catch (err) {
-    await queue.close();
+    await abandon();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       throw new UsageError(
@@ -284,38 +376,56 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   const upstreamPort = Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80));
   if (LOOPBACK.has(upstream.hostname) && upstreamPort === ingress.port && upstream.protocol === 'http:') {
     await ingress.close();
-    await queue.close();
+    await abandon();
     throw new UsageError(
       `--upstream ${settings.upstream} is this proxy itself: every webhook would loop forever.`,
       'Point --upstream at your application, or pick another --port.',
     );
   }
 
-  const poller: Poller = startPoller({
-    queue,
-    handlers,
-    control,
-    batchSize: settings.batchSize,
-    functionTimeoutSeconds: deliverFunctionTimeout(limits),
-    waitSeconds: queue.kind === 'memory' ? MEMORY_WAIT_SECONDS : SQS_WAIT_SECONDS,
-    onInvoke: ({ slot, messageIds }) => stats.invoked(slot, messageIds.length),
-    onInvoked: ({ slot, error }) => {
-      stats.invocationDone(slot);
-      if (error) warn(`deliver invocation failed, its whole batch will be retried: ${error}`);
-    },
-    onError: (where, err) => {
-      if (where !== 'invoke')
-        warn(`queue ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
-    },
-  });
+  const startLive: LiveDelivery = {
+    paused: false,
+    concurrency: settings.concurrency,
+    rate: settings.rate ?? null,
+  };
+  let delivery: ReturnType<typeof startDelivery>;
+  // On the disk store the runbook commands (`pause|resume|scale --local`) change these live.
+  let watch: SettingsWatch | undefined;
+  if (disk) {
+    try {
+      const { watchSettings } = await import('./settings-watch.js');
+      watch = await watchSettings({
+        dataDir: disk.dataDir,
+        start: { concurrency: startLive.concurrency, rate: startLive.rate },
+        upstream: settings.upstream,
+        adaptive: Boolean(settings.adaptive),
+        apply: async (next) => {
+          await delivery.poller?.stop({ finishBatches: true });
+          delivery = startDelivery(next);
+          emit({ event: 'settings', ...next });
+        },
+        onError: (err) =>
+          warn(`applying the settings failed: ${err instanceof Error ? err.message : String(err)}`),
+      });
+    } catch (err) {
+      await ingress.close();
+      await abandon();
+      throw err;
+    }
+  }
+  delivery = startDelivery(watch?.current ?? startLive);
 
+  disk?.lock.announce({ url: ingress.url, name: disk.name });
   emit({
     event: 'listening',
     url: ingress.url,
     upstream: settings.upstream,
     queue: queue.kind,
     maxAttempts: maxAttempts === NO_DLQ_ATTEMPTS ? null : maxAttempts,
+    ...(disk ? { dataDir: disk.dataDir } : {}),
+    ...(resumed ? { resumed } : {}),
   });
+  if (watch?.current.paused) emit({ event: 'settings', ...watch.current });
   void probeUpstream(settings.upstream).then((problem) => {
     if (problem) {
       warn(
@@ -325,23 +435,33 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     }
   });
 
-  let stopped: Promise<{ queued: number }> | undefined;
+  let stopped: Promise<{ queued: number; deadLettered: number | null }> | undefined;
   return {
     url: ingress.url,
     queue,
+    dataDir: disk?.dataDir,
     snapshot: async () => ({
       ...stats.snapshot(await queue.stats().catch(() => undefined)),
-      control: control.snapshot(),
+      control: delivery.control.snapshot(),
     }),
     stop: () =>
       (stopped ??= (async () => {
         await Promise.race([ingress.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
-        await poller.stop();
+        await watch?.stop();
+        await delivery.poller?.stop();
         const s = await queue.stats().catch(() => undefined);
         const queued = s ? s.visible + s.inFlight + s.delayed : 0;
+        const deadLettered = s?.dlq ?? null;
         await queue.close();
-        emit({ event: 'stopped', queued, lost: queue.kind === 'memory' });
-        return { queued };
+        disk?.lock.release();
+        emit({
+          event: 'stopped',
+          queued,
+          deadLettered,
+          lost: queue.kind === 'memory',
+          ...(disk ? { dataDir: disk.dataDir } : {}),
+        });
+        return { queued, deadLettered };
       })()),
   };
 }

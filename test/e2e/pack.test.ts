@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoEnv } from '../helpers/moto.js';
+import { withDataDir } from '../helpers/data-dir.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { ensureBuilt } from './dev-harness.js';
 
@@ -117,11 +118,11 @@ describe('the installed webhook-proxy', () => {
     expect(version.stdout.trim()).toBe(pkg.version);
   });
 
-  it('runs dev: listens, accepts a webhook, delivers it byte for byte, stops cleanly', async () => {
+  it('runs dev on its disk store: listens, accepts a webhook, delivers it byte for byte, stops cleanly', async () => {
     const upstream = await startUpstream();
     const child = spawn(bin, ['dev', '--json', '--port', '0', '--upstream', `${upstream.url}/hooks`], {
       cwd: app,
-      env: { ...process.env, CI: '1' },
+      env: { ...process.env, CI: '1', ...withDataDir() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -141,6 +142,8 @@ describe('the installed webhook-proxy', () => {
     };
     try {
       const listening = await waitFor('listening');
+      // Durably: the installed package loads its native SQLite module and keeps the queue on disk.
+      expect(listening.queue, stderr).toBe('sqlite');
       const body = '{"type":"email.delivered","n":1}';
       const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
         const req = request(

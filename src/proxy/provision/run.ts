@@ -4,7 +4,7 @@
  */
 import { awsFor, type Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
-import type { GlobalOptions } from '../../options.js';
+import { isLocalHost, type GlobalOptions } from '../../options.js';
 import { confirmOrThrow } from '../../ui/confirm.js';
 import { note, printResult } from '../../ui/output.js';
 import { createStepRenderer } from '../../ui/step-renderer.js';
@@ -29,6 +29,28 @@ async function checkVpc(aws: Aws, subnets: string[], groups: string[]) {
       { cause: err },
     );
   }
+}
+
+/**
+ * What is worth saying about the upstream before the proxy is made: a host that means "this machine"
+ * is, to the deliver function, the Lambda execution environment itself, never the operator's laptop,
+ * so every delivery would fail and end in the DLQ. A warning, not a refusal: an emulator that runs
+ * the functions on this machine can reach it, and nothing is lost meanwhile (redrive moves them back).
+ */
+export function upstreamWarnings(upstream: string): string[] {
+  let host: string;
+  try {
+    host = new URL(upstream).hostname;
+  } catch {
+    return [];
+  }
+  if (!isLocalHost(host)) return [];
+  return [
+    `the upstream ${upstream} is on "${host}", which the deliver function in AWS Lambda cannot reach: ` +
+      'it runs in AWS, not on this machine, so every delivery would fail and end in the dead-letter queue. ' +
+      'Give a URL the internet (or, with --vpc-subnets, your VPC) can reach, or try it locally with ' +
+      `"webhook-proxy dev --upstream ${upstream}".`,
+  ];
 }
 
 /** The settings a run changes, one per line; `!` marks a security change (a check or limit removed). */
@@ -81,6 +103,9 @@ export async function runCreate(
     throw notOursError(foreign, name, 'create stopped before changing anything');
   }
   const { settings, spec } = mergeSettings(current, request, { force: options.force });
+  // Said before the first change, so it can be stopped, and kept in the result (--json's `warnings`).
+  const warnings = upstreamWarnings(spec.upstream);
+  for (const w of warnings) note(`warning: ${w}`);
   spec.alarms = await planAlarms(aws, name, currentAlarms, options.alarms ?? {});
   const changedSettings = [
     ...settingChanges(current, settings),
@@ -101,7 +126,7 @@ export async function runCreate(
             renderer.done(id, action === 'unchanged' ? action : `would be ${action}`),
         }
       : renderer;
-    result = { ...(await createProxy(aws, spec, events, { dryRun })), settings: changedSettings };
+    result = { ...(await createProxy(aws, spec, events, { dryRun })), settings: changedSettings, warnings };
   } finally {
     await renderer.close();
   }
