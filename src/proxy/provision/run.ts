@@ -76,7 +76,7 @@ export function formatSettingChanges(changes: SettingChange[], dryRun: boolean):
  */
 export function orderedOutageWarning(maxAttempts: number): string {
   return (
-    `warning: an ordered proxy counts every receive during an outage of your application as an attempt: ` +
+    `an ordered proxy counts every receive during an outage of your application as an attempt: ` +
     `after ${maxAttempts} (--max-attempts) the webhook at the head of the queue goes to the DLQ, and ` +
     '"redrive" puts it back behind the others, out of order. A standard queue holds webhooks through an ' +
     'outage uncounted; an ordered one cannot (see the README, "An outage is not counted"). Raise ' +
@@ -104,7 +104,10 @@ export async function runCreate(
   }
   const { settings, spec } = mergeSettings(current, request, { force: options.force });
   // Said before the first change, so it can be stopped, and kept in the result (--json's `warnings`).
-  const warnings = upstreamWarnings(spec.upstream);
+  const warnings = [
+    ...upstreamWarnings(spec.upstream),
+    ...(spec.ordered ? [orderedOutageWarning(settings.maxAttempts)] : []),
+  ];
   for (const w of warnings) note(`warning: ${w}`);
   spec.alarms = await planAlarms(aws, name, currentAlarms, options.alarms ?? {});
   const changedSettings = [
@@ -130,10 +133,6 @@ export async function runCreate(
   } finally {
     await renderer.close();
   }
-  // On stderr, with --json too (stdout stays the result), and in the result itself.
-  const warnings = spec.ordered ? [orderedOutageWarning(settings.maxAttempts)] : [];
-  for (const w of warnings) note(w);
-  if (warnings.length) result = { ...result, warnings };
   const settingLines = formatSettingChanges(changedSettings, dryRun);
   const counts = result.changes.reduce<Record<string, number>>(
     (acc, c) => ((acc[c.action] = (acc[c.action] ?? 0) + 1), acc),
