@@ -67,14 +67,18 @@ export type DevEvent =
   | { event: 'recovered'; limit: number }
   | { event: 'rejected'; status: number; reason: string; id?: string }
   | { event: 'warning'; message: string }
-  | { event: 'stopped'; queued: number; lost: boolean };
+  /** Counted once intake has ended; `deadLettered`: in the DLQ (0 when the queue has none). */
+  | { event: 'stopped'; queued: number; deadLettered: number; lost: boolean };
 
 export interface DevRuntime {
   url: string;
   queue: LocalQueue;
   snapshot(): Promise<DevSnapshot>;
-  /** Stop accepting, let requests on the wire finish, hand back the rest; resolves with what is still queued. */
-  stop(): Promise<{ queued: number }>;
+  /**
+   * Stop accepting (503 to every new request), let the ingests under way finish, close every
+   * connection, finish the deliveries in flight; resolves with what is still queued and dead-lettered.
+   */
+  stop(): Promise<{ queued: number; deadLettered: number }>;
 }
 
 /** Long-poll waits: the embedded queue's receive can be cut short on stop; SQS's cannot (see sqs-queue.ts). */
@@ -263,6 +267,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       port: settings.port,
       handler: ingest,
       onError: (err) => warn(`ingest failed: ${String(err)}`),
+      onRejected: (status, reason) => emit({ event: 'rejected', status, reason }),
       // Healthy when webhooks can be stored: the queue answers (SQS is asked; the embedded one always does).
       health: async () => {
         await queue.stats();
@@ -325,7 +330,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     }
   });
 
-  let stopped: Promise<{ queued: number }> | undefined;
+  let stopped: Promise<{ queued: number; deadLettered: number }> | undefined;
   return {
     url: ingress.url,
     queue,
@@ -335,13 +340,16 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     }),
     stop: () =>
       (stopped ??= (async () => {
-        await Promise.race([ingress.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+        // Bounded by itself (API Gateway's 30 s for an ingest under way): once it resolves, intake has
+        // ended, so the counts below are final.
+        await ingress.close();
         await poller.stop();
         const s = await queue.stats().catch(() => undefined);
         const queued = s ? s.visible + s.inFlight + s.delayed : 0;
+        const deadLettered = s?.dlq ?? 0;
         await queue.close();
-        emit({ event: 'stopped', queued, lost: queue.kind === 'memory' });
-        return { queued };
+        emit({ event: 'stopped', queued, deadLettered, lost: queue.kind === 'memory' });
+        return { queued, deadLettered };
       })()),
   };
 }

@@ -34,17 +34,24 @@ export function devEventLine(e: DevEvent): string {
     case 'warning':
       return `warning: ${e.message}`;
     case 'stopped':
-      return stoppedLine(e.queued, e.lost);
+      return stoppedLine(e.queued, e.lost, e.deadLettered);
   }
 }
 
-export function stoppedLine(queued: number, lost: boolean): string {
-  if (queued === 0) return 'Stopped. Nothing was left in the queue.';
-  const what = queued === 1 ? '1 webhook was' : `${queued} webhooks were`;
+const were = (n: number) => (n === 1 ? '1 webhook was' : `${n} webhooks were`);
+
+export function stoppedLine(queued: number, lost: boolean, deadLettered = 0): string {
+  if (queued === 0 && deadLettered === 0) {
+    return 'Stopped. Nothing was left in the queue or the dead-letter queue.';
+  }
+  const what = queued
+    ? `${were(queued)} still queued${deadLettered ? ` and ${deadLettered} dead-lettered` : ''}`
+    : `${were(deadLettered)} in the dead-letter queue`;
+  const they = queued + deadLettered === 1 ? 'it is' : 'they are';
   return lost
-    ? `Stopped. ${what} still queued and ${queued === 1 ? 'is' : 'are'} lost: the embedded queue lived in ` +
-        'memory (use --queue-url to keep them).'
-    : `Stopped. ${what} still queued in SQS; they will be delivered when dev (or the deployed proxy) runs again.`;
+    ? `Stopped. ${what}; ${they} lost: the embedded queue lived in memory (use --queue-url to keep them).`
+    : `Stopped. ${what} in SQS; ${they} kept there` +
+        (queued ? ' and delivered when dev (or the deployed proxy) runs again.' : '.');
 }
 
 /** Said once at start: what the queue is and what a stop will do to it. */

@@ -82,7 +82,7 @@ export async function runDevOutput(
     },
     async close() {
       await dashboard?.unmount();
-      if (stopped) err(stoppedLine(stopped.queued, stopped.lost));
+      if (stopped) err(stoppedLine(stopped.queued, stopped.lost, stopped.deadLettered));
     },
   };
 }

@@ -59,7 +59,7 @@ describe('dev with its upstream down', () => {
     expect(dev.stderr()).toMatch(/warning: the upstream .* does not answer \(ECONNREFUSED/);
 
     expect(await dev.stop('SIGINT')).toBe(0);
-    expect(dev.events.at(-1)).toEqual({ event: 'stopped', queued: 3, lost: true });
+    expect(dev.events.at(-1)).toEqual({ event: 'stopped', queued: 3, deadLettered: 0, lost: true });
   });
 });
 
@@ -80,6 +80,6 @@ describe('dev without --json on a pipe', () => {
     expect(code).toBe(0);
     expect(stdout).toBe('');
     expect(stderr).toContain('The embedded queue lives in memory');
-    expect(stderr).toMatch(/Stopped\. 1 webhook was still queued and is lost/);
+    expect(stderr).toMatch(/Stopped\. 1 webhook was still queued; it is lost/);
   });
 });

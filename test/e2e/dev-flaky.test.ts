@@ -107,8 +107,13 @@ describe('dev with a flaky upstream', () => {
     expect(upstream.maxInFlight).toBeLessThanOrEqual(CONCURRENCY);
   });
 
-  it('has nothing left to lose at stop', async () => {
+  it('counts the dead-lettered webhooks in the stop, not only the queued ones', async () => {
     expect(await dev.stop()).toBe(0);
-    expect(dev.events.at(-1)).toEqual({ event: 'stopped', queued: 0, lost: true });
+    expect(dev.events.at(-1)).toEqual({
+      event: 'stopped',
+      queued: 0,
+      deadLettered: MIX.dead,
+      lost: true,
+    });
   });
 });

@@ -116,8 +116,14 @@ describe('dev text renderers', () => {
     expect(devEventLine({ event: 'dead-lettered', id: 'wh_1', attempts: 3 })).toBe(
       'dead-lettered wh_1 after 3 attempts',
     );
-    expect(stoppedLine(2, true)).toContain('2 webhooks were still queued and are lost');
+    expect(stoppedLine(2, true)).toContain('2 webhooks were still queued; they are lost');
     expect(stoppedLine(1, false)).toContain('1 webhook was still queued in SQS');
+    // The dead-letter queue is in every stop message: what is in it is not "nothing left".
+    expect(stoppedLine(2, true, 1)).toContain(
+      '2 webhooks were still queued and 1 dead-lettered; they are lost',
+    );
+    expect(stoppedLine(0, true, 1)).toContain('1 webhook was in the dead-letter queue; it is lost');
+    expect(stoppedLine(0, false, 0)).toBe('Stopped. Nothing was left in the queue or the dead-letter queue.');
     expect(queueNotice('memory', 10)).toContain('lives in memory');
   });
 });
