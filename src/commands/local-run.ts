@@ -11,11 +11,12 @@ import { DEFAULTS } from '../handlers/ports.js';
 import { httpUrl, intInRange } from '../options.js';
 import type { DevOutput } from '../ui/dev-output.js';
 import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
+import { addLocalStoreOptions, localStoreFromOptions, type LocalStoreOptions } from './local-options.js';
 import type { CommandContext } from './types.js';
 
 export type LocalCommand = 'dev' | 'serve';
 
-export interface LocalProxyOptions extends EdgeOptions, DeliveryOptions {
+export interface LocalProxyOptions extends EdgeOptions, DeliveryOptions, LocalStoreOptions {
   // Filled in by commander's defaults (addDeliveryOptions(cmd, 'dev')); no --rate none here.
   concurrency: number;
   rate?: number;
@@ -55,13 +56,14 @@ export function addLocalProxyOptions(cmd: Command, command: LocalCommand): Comma
     )
     .option(
       '--queue-url <url>',
-      'use this SQS queue instead of the in-memory one, so a restart loses nothing (with --endpoint-url for emulators)',
+      'use this SQS queue instead of the local store (with --endpoint-url for emulators)',
       httpUrl('--queue-url'),
     )
     .option(
       '--event-log <file>',
       'append every ingest and delivery line to FILE (JSON lines), for "webhook-proxy logs --local FILE"',
     );
+  addLocalStoreOptions(cmd);
   return addEdgeOptions(cmd);
 }
 
@@ -81,6 +83,7 @@ export async function runLocalProxy(
     command,
   );
   const edge = edgeSettingsFromOptions(opts);
+  const store = localStoreFromOptions(opts, opts.queueUrl ? { queueUrl: opts.queueUrl } : {});
 
   let sqs: { client: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string } | undefined;
   if (opts.queueUrl) {
@@ -119,7 +122,7 @@ export async function runLocalProxy(
         handshakes: edge.handshakes,
         verify: edge.verify,
         ...(edge.methods ? { methods: edge.methods } : {}),
-        ...(sqs ? { sqs } : {}),
+        ...(sqs ? { sqs } : { store }),
         ...(opts.eventLog ? { eventLog: opts.eventLog } : {}),
       },
       output.emit,

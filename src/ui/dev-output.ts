@@ -25,7 +25,7 @@ export async function runDevOutput(
   if (mode === 'json') {
     return {
       emit(e) {
-        if (e.event === 'listening') err(queueNotice(e.queue, e.maxAttempts));
+        if (e.event === 'listening') err(queueNotice(e));
         const line = devEventJson(e);
         if (line) process.stdout.write(`${line}\n`);
         else err(devEventLine(e));
@@ -39,7 +39,7 @@ export async function runDevOutput(
     return {
       emit(e) {
         err(devEventLine(e));
-        if (e.event === 'listening') err(queueNotice(e.queue, e.maxAttempts));
+        if (e.event === 'listening') err(queueNotice(e));
       },
       attach() {},
       stopping() {
@@ -65,7 +65,7 @@ export async function runDevOutput(
     },
     attach(runtime) {
       if (!listening) return;
-      err(queueNotice(listening.queue, listening.maxAttempts));
+      err(queueNotice(listening));
       dashboard = mountDevDashboard(
         {
           ...limits,
@@ -83,7 +83,7 @@ export async function runDevOutput(
     },
     async close() {
       await dashboard?.unmount();
-      if (stopped) err(stoppedLine(stopped.queued, stopped.lost, stopped.deadLettered));
+      if (stopped) err(stoppedLine(stopped));
     },
   };
 }
@@ -96,7 +96,7 @@ export function serveOutput(): DevOutput {
   const log = (line: string) => void process.stdout.write(`${line}\n`);
   return {
     emit(e) {
-      if (e.event === 'listening') err(queueNotice(e.queue, e.maxAttempts));
+      if (e.event === 'listening') err(queueNotice(e));
       log(devEventJson(e, { time: new Date() })!);
     },
     attach() {},

@@ -1,13 +1,14 @@
 /**
  * The built `webhook-proxy serve` as a service manager runs it: JSON log lines on stdout (no --json
  * needed), a health endpoint that is never queued or forwarded, and SIGTERM in the middle of traffic
- * from keep-alive senders: exit 0, and every webhook answered 2xx is delivered or still counted as
- * queued by the stop (none answered 2xx after the stop began and then dropped), every other request
- * answered 503 with Retry-After.
+ * from keep-alive senders: exit 0; every webhook answered 2xx is delivered, or counted as still queued
+ * by the stop and delivered by the next start on the same data directory (none answered 2xx after the
+ * stop began and then dropped); every other request answered 503 with Retry-After.
  */
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_PATH } from '../../src/local/http-server.js';
+import { tempDataDir } from '../helpers/data-dir.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { ensureBuilt, post, startServe, type DevProcess } from './dev-harness.js';
 
@@ -68,7 +69,9 @@ describe('serve', () => {
       await new Promise((r) => setTimeout(r, 3));
       res.end('ok');
     });
-    serve = await startServe(['--upstream', upstream.url, '--concurrency', '4']);
+    const dataDir = tempDataDir();
+    const args = ['--upstream', upstream.url, '--concurrency', '4', '--data-dir', dataDir];
+    serve = await startServe(args);
     const SENDERS = 24;
     const agent = new Agent({ keepAlive: true, maxSockets: SENDERS });
     const accepted: string[] = [];
@@ -112,7 +115,19 @@ describe('serve', () => {
     // Counted after intake ended: what was accepted is what was delivered plus what the stop reports
     // still queued. A 2xx given after the count (the old stop) would break this sum.
     expect(delivered.size + Number(stopped.queued)).toBe(acceptedSet.size);
-    expect(stopped.deadLettered).toBe(0);
+    expect(stopped).toMatchObject({ deadLettered: 0, lost: false, dataDir });
+
+    // The rest was kept: the next start on the same directory delivers it, and then every 2xx arrived.
+    serve = await startServe(args);
+    const deliveredIds = () =>
+      new Set(upstream!.received.map((r) => String(r.headers['x-webhook-proxy-id'])));
+    const end = Date.now() + 60_000;
+    while (deliveredIds().size < acceptedSet.size && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect([...acceptedSet].filter((id) => !deliveredIds().has(id))).toEqual([]);
+    expect(await serve.stop('SIGTERM')).toBe(0);
+    expect(serve.events.at(-1)).toMatchObject({ event: 'stopped', queued: 0, deadLettered: 0 });
     serve = undefined;
   });
 });
