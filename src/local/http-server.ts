@@ -37,6 +37,12 @@ const BUSY_RETRY_AFTER_S = 1;
  * connection races with a request the sender is writing on it at that moment (it would see a reset).
  */
 const IDLE_GRACE_MS = 1000;
+/**
+ * No connection for this long ends that wait early. Not at the first moment there is none: a sender
+ * whose last answer closed its connection reconnects at once, and a connection still in the listen
+ * backlog when the listener closes is reset (a request without an answer) instead of answered 503.
+ */
+const QUIET_MS = 150;
 
 /**
  * `GET /__webhook-proxy/health`: `dev`'s (and later `serve`'s) health check. A name no sender's
@@ -190,6 +196,9 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
   let ingesting = 0;
   let bytesInFlight = 0;
   const sockets = new Set<Socket>();
+  /** When a connection last opened or closed, or an ingest was last answered. */
+  let lastActivity = 0;
+  let lastIngest = 0;
 
   const answerHealth = async (req: IncomingMessage, res: ServerResponse, requestId: string) => {
     req.resume();
@@ -311,13 +320,18 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
       if (!res.writableFinished) await new Promise((r) => res.once('finish', r).once('close', r));
     } finally {
       ingesting--;
+      lastActivity = lastIngest = Date.now();
     }
   };
 
   const server = createServer({ keepAlive: true }, (req, res) => void handle(req, res));
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
+    lastActivity = Date.now();
+    socket.once('close', () => {
+      sockets.delete(socket);
+      lastActivity = Date.now();
+    });
   });
   // `Expect: 100-continue`: refuse a body too large before the sender sends it.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
@@ -348,7 +362,12 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
         const began = Date.now();
         // The listener stays open meanwhile: a sender that connects now gets a 503, not a refusal.
         await waitUntil(() => ingesting === 0, API_GATEWAY_TIMEOUT_MS + 1000);
-        await waitUntil(() => sockets.size === 0, IDLE_GRACE_MS - (Date.now() - began));
+        // The grace counts from the stop or from the last ingest answered, whichever is later, so the
+        // senders of those last 2xx (told Connection: close) reconnect and are answered 503.
+        await waitUntil(
+          () => sockets.size === 0 && Date.now() - lastActivity >= QUIET_MS,
+          Math.max(began, lastIngest) + IDLE_GRACE_MS - Date.now(),
+        );
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await closed;
