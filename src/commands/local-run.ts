@@ -97,6 +97,9 @@ export async function runLocalProxy(
   }
 
   const { startDev } = await import('../local/runtime.js');
+  // Listening for the signal before the runtime starts: a SIGTERM that comes right after the
+  // `listening` line (a service manager, a test) must stop it gracefully, not kill it by default.
+  const firstSignal = stopSignal();
   const output = await makeOutput({
     concurrency: opts.concurrency,
     ...(opts.rate ? { rate: opts.rate } : {}),
@@ -128,6 +131,7 @@ export async function runLocalProxy(
       output.emit,
     );
   } catch (err) {
+    firstSignal.dispose();
     await output.close();
     if (err instanceof CliError || !sqs) throw err;
     const name = (err as { name?: string }).name;
@@ -148,26 +152,29 @@ export async function runLocalProxy(
   }
   output.attach(runtime);
 
-  await waitForStopSignal();
+  await firstSignal.received;
   output.stopping();
   // A second signal while the deliveries on the wire finish: stop waiting for them.
+  const secondSignal = stopSignal();
   const stopped = await Promise.race([
     runtime.stop().then(() => true),
-    waitForStopSignal().then(() => false),
+    secondSignal.received.then(() => false),
   ]);
+  secondSignal.dispose();
   await output.close();
   if (!stopped) process.stderr.write('Stopped without waiting for the deliveries in flight.\n');
   return 0;
 }
 
-function waitForStopSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const on = () => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      resolve();
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
+/** The next SIGINT or SIGTERM; `dispose` stops listening (then the default, exit, applies again). */
+function stopSignal(): { received: Promise<void>; dispose(): void } {
+  let on = () => {};
+  const received = new Promise<void>((resolve) => (on = () => (dispose(), resolve())));
+  const dispose = () => {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  };
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return { received, dispose };
 }
