@@ -8,6 +8,7 @@
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_PATH } from '../../src/local/http-server.js';
+import { runBin } from '../helpers/bin.js';
 import { tempDataDir } from '../helpers/data-dir.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { ensureBuilt, post, startServe, type DevProcess } from './dev-harness.js';
@@ -34,6 +35,25 @@ function get(url: string, method = 'GET'): Promise<{ status: number; body: strin
 }
 
 describe('serve', () => {
+  it("takes dev's flags, the store's and --host, and refuses a missing upstream with exit 2", () => {
+    const help = runBin(['serve', '--help'], {}, { timeout: 20_000 });
+    expect(help.status).toBe(0);
+    for (const flag of [
+      '--host',
+      '--port',
+      '--upstream',
+      '--concurrency',
+      '--data-dir',
+      '--memory',
+      '--verify',
+    ])
+      expect(help.stdout).toContain(flag);
+    const r = runBin(['serve'], {}, { timeout: 20_000 });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/serve needs --upstream/);
+    expect(r.stdout).toBe('');
+  });
+
   it('logs JSON lines, listens on loopback by default, and answers health without queueing it', async () => {
     upstream = await startUpstream();
     serve = await startServe(['--upstream', upstream.url]);
