@@ -1,6 +1,7 @@
 /**
  * `webhook-proxy dev`: the whole proxy on this machine, with the same ingest and deliver handlers the
- * Lambda functions run and an embedded queue with SQS semantics (or a real queue with --queue-url).
+ * Lambda functions run and an embedded queue with SQS semantics, kept on disk in the proxy's data
+ * directory (local-options.ts; --memory: in memory only; --queue-url: a real SQS queue).
  * The interactive one: a dashboard on a terminal, loopback only. Flags and start-up are shared with
  * `serve` (local-run.ts); this file picks dev's renderer.
  */

@@ -86,6 +86,8 @@ export type { Resumed } from './store/open.js';
 export interface DevRuntime {
   url: string;
   queue: LocalQueue;
+  /** The disk store's data directory (undefined with --memory or --queue-url). */
+  dataDir: string | undefined;
   snapshot(): Promise<DevSnapshot>;
   /**
    * Stop accepting (503 to every new request), let the ingests under way finish, close every
@@ -377,6 +379,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   return {
     url: ingress.url,
     queue,
+    dataDir: disk?.dataDir,
     snapshot: async () => ({
       ...stats.snapshot(await queue.stats().catch(() => undefined)),
       control: control.snapshot(),
