@@ -261,18 +261,19 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
     const declared = length === undefined ? undefined : Number(length);
     if (declared !== undefined && declared > API_GATEWAY_MAX_PAYLOAD) {
       // What API Gateway itself answers (the deployed proxy never sees such a request).
-      gatewayError(res, requestId, 413, 'Request Entity Too Large', true);
       options.onRejected?.(413, `body of ${declared} bytes, over API Gateway's 10 MB`);
+      gatewayError(res, requestId, 413, 'Request Entity Too Large', true);
       return;
     }
     const read = await readBody(req, declared, limit, take);
     if (!('body' in read)) {
       if (read.refused === 'too-large') {
-        tooLargeForQueue(res, requestId, limit, declared);
+        // Reported before the answer, as ingest logs before it answers.
         options.onRejected?.(413, `body over ${limit} bytes (not read further)`);
+        tooLargeForQueue(res, requestId, limit, declared);
       } else if (read.refused === 'busy') {
-        unavailable(res, requestId, BUSY_RETRY_AFTER_S, 'Service Unavailable: too many bodies in flight');
         options.onRejected?.(503, `over ${budget} body bytes in flight`);
+        unavailable(res, requestId, BUSY_RETRY_AFTER_S, 'Service Unavailable: too many bodies in flight');
       }
       return; // 'aborted': the sender went away mid-body
     }
@@ -324,7 +325,12 @@ export async function startIngress(options: IngressOptions): Promise<Ingress> {
     }
   };
 
-  const server = createServer({ keepAlive: true }, (req, res) => void handle(req, res));
+  // The whole request within 30 s (Node answers 408 after it): a sender that declares a body and
+  // never sends it gives its share of the in-flight budget back then, not after Node's 5 minutes.
+  const server = createServer(
+    { keepAlive: true, requestTimeout: API_GATEWAY_TIMEOUT_MS },
+    (req, res) => void handle(req, res),
+  );
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     lastActivity = Date.now();
