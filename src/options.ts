@@ -2,6 +2,7 @@
  * The global options every command takes (DESIGN.md, "CLI contract"), and the parsers that turn
  * flag strings into checked numbers. One file, so every command agrees on their names and types.
  */
+import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 
 export interface GlobalOptions {
@@ -13,6 +14,19 @@ export interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   yes?: boolean;
+}
+
+/**
+ * `--local` and `--data-dir DIR` of the runbook commands (status, peek, redrive, purge, pause, resume,
+ * scale, drain): act on a local proxy (dev/serve) through its store on this machine instead of AWS.
+ */
+export function addLocalOptions(cmd: Command): Command {
+  return cmd
+    .option('--local', 'act on the local proxy (dev/serve) of this name, through its store on this machine')
+    .option(
+      '--data-dir <dir>',
+      "the local proxy's data directory (implies --local; default: $WEBHOOK_PROXY_DATA_DIR/NAME, else $XDG_DATA_HOME/webhook-proxy/NAME, else ~/.local/share/webhook-proxy/NAME)",
+    );
 }
 
 /** Parse an integer flag within [min, max], or throw a UsageError naming the flag. */

@@ -100,13 +100,27 @@ export async function runLocalProxy(
   // Listening for the signal before the runtime starts: a SIGTERM that comes right after the
   // `listening` line (a service manager, a test) must stop it gracefully, not kill it by default.
   const firstSignal = stopSignal();
+  let starting = true;
+  // A second one while still starting (a --queue-url endpoint that does not answer): give up now, as
+  // the default handler would have; nothing was accepted yet, so nothing can be lost.
+  const interrupted = firstSignal.received
+    .then(() => stopSignal().received)
+    .then(() => {
+      if (starting) {
+        throw new CliError('Interrupted while starting; nothing was accepted.', undefined, {
+          exitCode: 130,
+        });
+      }
+      return new Promise<never>(() => {});
+    });
+  interrupted.catch(() => {});
   const output = await makeOutput({
     concurrency: opts.concurrency,
     ...(opts.rate ? { rate: opts.rate } : {}),
   });
   let runtime: Awaited<ReturnType<typeof startDev>>;
   try {
-    runtime = await startDev(
+    const start = startDev(
       {
         upstream,
         host: opts.host ?? DEFAULT_HOST,
@@ -130,6 +144,8 @@ export async function runLocalProxy(
       },
       output.emit,
     );
+    runtime = await Promise.race([start, interrupted]);
+    starting = false;
   } catch (err) {
     firstSignal.dispose();
     await output.close();

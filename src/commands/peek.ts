@@ -3,10 +3,11 @@
  * consuming them. The engine is src/proxy/ops/peek.ts.
  */
 import type { Command } from 'commander';
-import { intInRange } from '../options.js';
+import type { LocalFlags } from '../local/ops/open.js';
+import { addLocalOptions, intInRange } from '../options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-interface PeekOptions {
+interface PeekOptions extends LocalFlags {
   dlq?: boolean;
   limit: number;
 }
@@ -15,13 +16,17 @@ export const peek: CommandSpec<PeekOptions> = {
   name: 'peek',
   summary: 'Show queued or failed webhooks without consuming them',
   configure(cmd: Command) {
-    return cmd
-      .argument('[name]', 'proxy name', 'default')
-      .option('--dlq', 'look at the dead-letter queue (webhooks that failed every attempt)')
-      .option('--limit <n>', 'at most N messages', intInRange('--limit', 1, 1000), 10);
+    return addLocalOptions(
+      cmd
+        .argument('[name]', 'proxy name', 'default')
+        .option('--dlq', 'look at the dead-letter queue (webhooks that failed every attempt)')
+        .option('--limit <n>', 'at most N messages', intInRange('--limit', 1, 1000), 10),
+    );
   },
   async run(ctx: CommandContext<PeekOptions>) {
     const { opts } = ctx;
+    const { isLocal } = await import('../local/ops/open.js');
+    if (isLocal(opts)) return peekLocalCommand(ctx);
     const { openProxy } = await import('../proxy/ops/open.js');
     const { need } = await import('../proxy/locate.js');
     const { peekQueue } = await import('../proxy/ops/peek.js');
@@ -45,3 +50,18 @@ export const peek: CommandSpec<PeekOptions> = {
     );
   },
 };
+
+/** peek --local: the rows themselves, oldest first; nothing is received, so nothing changes. */
+async function peekLocalCommand(ctx: CommandContext<PeekOptions>): Promise<void> {
+  const { opts } = ctx;
+  const { withLocalProxy } = await import('../local/ops/open.js');
+  const { peekLocal } = await import('../local/ops/peek.js');
+  const { formatPeeked } = await import('../proxy/preview.js');
+  const { printResult } = await import('../ui/output.js');
+  const messages = await withLocalProxy(ctx.args[0], opts, (p) => peekLocal(p, opts));
+  printResult(
+    ctx.global,
+    messages.map(({ messageId: _messageId, ...m }) => m),
+    formatPeeked(messages, opts.dlq ? 'dead-letter queue' : 'queue'),
+  );
+}

@@ -31,7 +31,8 @@ import {
 } from './stall.js';
 import { formatDuration } from './trend.js';
 
-export type DeliveryState = 'enabled' | 'paused' | 'transitioning' | 'missing';
+/** `stopped`: a local proxy (`--local`) with no server running on its data directory. */
+export type DeliveryState = 'enabled' | 'paused' | 'transitioning' | 'missing' | 'stopped';
 
 export interface ProxyStatus {
   name: string;
@@ -60,6 +61,8 @@ export interface ProxyStatus {
   missing: string[];
   /** Its CloudWatch alarms (create --alarm-email/--alarm-topic-arn): [] none, null unreadable. */
   alarms?: AlarmState[] | null;
+  /** A local proxy (`status --local`): its data directory and the server running on it, if any. */
+  local?: { dataDir: string; server: { pid: number; url: string; startedAt: string } | null };
 }
 
 export interface StallReport extends Stall {

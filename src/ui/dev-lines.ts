@@ -38,6 +38,10 @@ export function devEventLine(e: DevEvent): string {
       return `rejected a webhook with ${e.status}: ${e.reason}`;
     case 'warning':
       return `warning: ${e.message}`;
+    case 'settings':
+      return e.paused
+        ? 'delivery paused (webhook-proxy pause --local): webhooks are accepted and wait in the queue'
+        : `delivering at concurrency ${e.concurrency}, ${e.rate === null ? 'unpaced' : `at most ${e.rate}/s`} (settings changed live)`;
     case 'stopped':
       return stoppedLine(e);
   }

@@ -58,7 +58,7 @@ export async function runDevOutput(
   return {
     emit(e) {
       if (e.event === 'listening') listening = e;
-      else if (e.event === 'warning' || e.event === 'rejected') {
+      else if (e.event === 'warning' || e.event === 'rejected' || e.event === 'settings') {
         notes.unshift(devEventLine(e));
         notes.length = Math.min(notes.length, 3);
       } else if (e.event === 'stopped') stopped = e;

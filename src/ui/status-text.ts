@@ -19,7 +19,9 @@ export function deliveryLine(s: ProxyStatus): string {
         ? `changing (${d.mappingState})`
         : d.state === 'missing'
           ? 'MISSING (no event source mapping)'
-          : 'enabled';
+          : d.state === 'stopped'
+            ? 'STOPPED (no server is running; webhooks wait in the store until dev or serve starts on it)'
+            : 'enabled';
   const conc =
     d.concurrency === null
       ? 'concurrency unknown'
@@ -35,7 +37,7 @@ export function deliveryLine(s: ProxyStatus): string {
 export function oldestText(s: ProxyStatus): string {
   if (depthOf(s) === 0) return 'nothing waiting';
   const age = s.queue.oldestAgeSeconds;
-  return `oldest ${age === null ? 'unknown (no CloudWatch data yet)' : formatDuration(age)}`;
+  return `oldest ${age === null ? (s.local ? 'unknown' : 'unknown (no CloudWatch data yet)') : formatDuration(age)}`;
 }
 
 /**
@@ -46,6 +48,7 @@ export function etaText(s: ProxyStatus, samples: DepthSample[]): string {
   const depth = depthOf(s);
   if (depth === 0) return 'empty now';
   if (s.delivery.state === 'paused') return 'will not empty while paused';
+  if (s.delivery.state === 'stopped') return 'will not empty while no server runs';
   const rate = drainRate(samples);
   if (rate === null) return 'time to empty unknown (measuring the rate)';
   if (rate <= 0)
@@ -70,7 +73,13 @@ export function formatStatus(s: ProxyStatus): string {
   const q = s.queue;
   const lines = [
     `proxy      ${s.name} (${s.region})${s.ordered ? ', ordered' : ''}`,
-    `endpoint   ${s.endpoint ?? 'missing'}`,
+    `endpoint   ${s.endpoint ?? (s.local ? 'none (no server running)' : 'missing')}`,
+    ...(s.local
+      ? [
+          `data dir   ${s.local.dataDir}`,
+          `server     ${s.local.server ? `pid ${s.local.server.pid}, since ${s.local.server.startedAt}` : 'not running'}`,
+        ]
+      : []),
     ...(s.customUrl ? [`domain     ${s.customUrl}`] : []),
     `upstream   ${s.upstream ?? 'unknown'}`,
     `delivery   ${deliveryLine(s)}`,

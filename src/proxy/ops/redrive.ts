@@ -18,7 +18,8 @@ import { plural } from '../suggest.js';
 
 export { fifoIdsFor } from './redrive-copy.js';
 
-export type RedrivePath = 'move-task' | 'copy';
+/** local: rows moved in a local proxy's store (`redrive --local`). */
+export type RedrivePath = 'move-task' | 'copy' | 'local';
 
 export interface RedriveProgress {
   path: RedrivePath;
