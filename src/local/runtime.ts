@@ -92,7 +92,10 @@ export interface DevRuntime {
   /** The disk store's data directory (undefined with --memory or --queue-url). */
   dataDir: string | undefined;
   snapshot(): Promise<DevSnapshot>;
-  /** Stop accepting, let requests on the wire finish, hand back the rest; resolves with what is still queued. */
+  /**
+   * Stop accepting (503 to every new request), let the ingests under way finish, close every
+   * connection, finish the deliveries in flight; resolves with what is still queued and dead-lettered.
+   */
   stop(): Promise<{ queued: number; deadLettered: number | null }>;
 }
 
@@ -355,6 +358,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       port: settings.port,
       handler: ingest,
       onError: (err) => warn(`ingest failed: ${String(err)}`),
+      onRejected: (status, reason) => emit({ event: 'rejected', status, reason }),
       // Healthy when webhooks can be stored: the queue answers (SQS is asked; the embedded one always does).
       health: async () => {
         await queue.stats();
@@ -446,7 +450,9 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     }),
     stop: () =>
       (stopped ??= (async () => {
-        await Promise.race([ingress.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
+        // Bounded by itself (API Gateway's 30 s for an ingest under way): once it resolves, intake has
+        // ended, so the counts below are final.
+        await ingress.close();
         await watch?.stop();
         await delivery.poller?.stop();
         const s = await queue.stats().catch(() => undefined);
