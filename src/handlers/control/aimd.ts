@@ -40,7 +40,7 @@ export function aimdSettings(max: number, overrides: Partial<AimdSettings> = {})
     increase: 1,
     backoff: 0.75,
     latencyBackoff: 0.9,
-    tolerance: 1.5,
+    tolerance: 1.25,
     ...overrides,
   };
 }
@@ -63,7 +63,7 @@ export class AimdLimit {
   private limitValue: number;
   private baseline: number | undefined;
   private slowStart = true;
-  private window = { count: 0, okCount: 0, latencySum: 0, overload: false, maxInFlight: 0 };
+  private window = { count: 0, okCount: 0, latencySum: 0, minOk: Infinity, overload: false, maxInFlight: 0 };
 
   constructor(private readonly s: AimdSettings) {
     this.limitValue = clamp(s.initial, s.min, s.max);
@@ -94,6 +94,7 @@ export class AimdLimit {
     else {
       w.okCount++;
       w.latencySum += x.latencyMs;
+      w.minOk = Math.min(w.minOk, x.latencyMs);
     }
     // An explicit overload closes the window at once: waiting for more responses only sends more load.
     if (w.count < Math.max(1, Math.ceil(this.limitValue)) && !w.overload) return false;
@@ -117,10 +118,12 @@ export class AimdLimit {
       this.limitValue = clamp(next, this.s.min, this.s.max);
     }
     if (mean !== undefined) {
-      // Quick to follow a faster upstream, slow to accept a slower one as its new normal (else the
-      // baseline would climb with the queue the proxy itself builds at the upstream).
-      if (this.baseline === undefined) this.baseline = mean;
-      else if (mean < this.baseline) this.baseline = (this.baseline + mean) / 2;
+      // The baseline is the fastest round trip seen (as TCP Vegas and BBR take the minimum RTT): a
+      // request cannot come back faster than the upstream serves it unloaded, while a window's mean
+      // is raised by the queue the proxy builds and by its own busy moments (a burst of ingest at
+      // start-up measured a 44 ms "baseline" on a 20 ms upstream, and the latency signal never fired).
+      // Slow to accept a slower upstream as its new normal, for the same reason.
+      if (this.baseline === undefined || w.minOk < this.baseline) this.baseline = w.minOk;
       else if (!slow) this.baseline += (mean - this.baseline) * 0.02;
       // Still slow at the floor: not a queue of ours, the upstream itself got slower. Accept it step by
       // step, or the limit would stay at the floor for good.
@@ -130,7 +133,7 @@ export class AimdLimit {
   }
 
   private resetWindow(): void {
-    this.window = { count: 0, okCount: 0, latencySum: 0, overload: false, maxInFlight: 0 };
+    this.window = { count: 0, okCount: 0, latencySum: 0, minOk: Infinity, overload: false, maxInFlight: 0 };
   }
 }
 

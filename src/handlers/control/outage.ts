@@ -8,13 +8,19 @@
  *
  * A streak, not a ratio: an overloaded upstream answers some 503s among successes, which is the
  * control law's business (it backs off); only `tripAfter` outage answers in a row, with no other
- * answer between them, mean nobody is serving.
+ * answer between them, mean nobody is serving. And a streak of quick 503s can fit between two slow
+ * successes of an overloaded upstream (a 503 comes back in a millisecond, a 200 after its queue), so
+ * the streak must also span `quietMs` with no other answer: a capacity upstream answering 503 to 3 of 8
+ * requests otherwise tripped the breaker every few seconds, and each recovery's slow start overshot
+ * into 503s again (bench/adaptive.mjs).
  */
 import type { OutcomeClass } from './classify.js';
 
 export interface BreakerSettings {
   tripAfter: number;
   probeIntervalMs: number;
+  /** The streak must also last this long since the last other answer (0: the streak alone). */
+  quietMs?: number;
   /** The longest a held webhook waits before it is looked at again (SQS DelaySeconds: ≤ 900). */
   maxHoldSeconds: number;
 }
@@ -23,6 +29,8 @@ export type BreakerChange = 'opened' | 'closed' | undefined;
 
 export class OutageBreaker {
   private streak = 0;
+  /** When the last answer that was not an outage came; undefined before any. */
+  private lastAnswerAt: number | undefined;
   private openedAt: number | undefined;
   private nextProbeAt = 0;
   private probing = false;
@@ -73,7 +81,9 @@ export class OutageBreaker {
     if (probe) this.probing = false;
     if (c === 'outage') {
       this.streak++;
-      if (!this.isOpen && this.streak >= this.s.tripAfter) {
+      const quiet =
+        this.lastAnswerAt === undefined || this.now() - this.lastAnswerAt >= (this.s.quietMs ?? 0);
+      if (!this.isOpen && this.streak >= this.s.tripAfter && quiet) {
         this.openedAt = this.now();
         this.nextProbeAt = this.openedAt + this.s.probeIntervalMs;
         return 'opened';
@@ -81,6 +91,7 @@ export class OutageBreaker {
       return undefined;
     }
     this.streak = 0;
+    this.lastAnswerAt = this.now();
     // Any other answer, from a probe or from a request sent before the breaker opened: someone serves.
     if (this.isOpen) {
       this.openedAt = undefined;
