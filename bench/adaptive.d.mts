@@ -14,6 +14,7 @@ export interface Run extends Figures {
 }
 export interface AdaptiveResult {
   unloadedMs: number;
+  unloadedP99Ms: number;
   sweep: (Run & { concurrency: number })[];
   best: { concurrency: number; goodputPerS: number };
   worst: { concurrency: number; goodputPerS: number };
@@ -29,9 +30,11 @@ export interface AdaptiveResult {
   ratios: {
     goodputVsBest: number | null;
     goodputVsWorst: number | null;
+    p50VsUnloaded: number | null;
     p99VsUnloaded: number | null;
+    p99VsUnloadedP99: number | null;
     halvedGoodputVsHalfBest: number | null;
-    halvedP99VsUnloaded: number | null;
+    halvedP99VsUnloadedP99: number | null;
   };
 }
 export function adaptiveScenario(options?: {

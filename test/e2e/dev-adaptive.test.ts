@@ -12,7 +12,7 @@ import { adaptiveScenario, type AdaptiveResult } from '../../bench/adaptive.mjs'
 import { ensureBuilt } from './dev-harness.js';
 
 describe('dev --adaptive against an upstream with a capacity', () => {
-  it('finds the capacity: ≥ 90 % of the best static goodput, < 2 % 503s, p99 < 2× unloaded; follows a halving within 10 s', async () => {
+  it('finds the capacity: ≥ 90 % of the best static goodput, < 2 % 503s, p99 < 2× unloaded p99; follows a halving within 10 s', async () => {
     await ensureBuilt();
     const r: AdaptiveResult = await adaptiveScenario();
     const summary = JSON.stringify(
@@ -27,10 +27,13 @@ describe('dev --adaptive against an upstream with a capacity', () => {
     expect(r.best.concurrency).toBeGreaterThan(1);
     expect(r.adaptive.goodputPerS / r.best.goodputPerS, summary).toBeGreaterThanOrEqual(0.9);
     expect(r.adaptive.share503WholeRun, summary).toBeLessThan(0.02);
-    expect(r.adaptive.p99Ms / r.unloadedMs, summary).toBeLessThan(2);
-    // The halving: from some second ≤ 10 on, every second has < 2 % 503s and the queue at the
-    // upstream is back near one request per worker (bench/adaptive.mjs says why 3× there), and the
-    // proxy still uses most of the capacity that is left.
+    // p99 against the unloaded run's p99: both carry the machine's scheduling noise (a 20 ms answer
+    // comes back in 30+ ms now and then on a shared VM even one at a time), so like is compared with
+    // like; the median says the queue at the upstream stays short. Static 16 fails both.
+    expect(r.adaptive.p99Ms / r.unloadedP99Ms, summary).toBeLessThan(2);
+    expect(r.adaptive.p50Ms / r.unloadedMs, summary).toBeLessThan(1.5);
+    // The halving: from some second ≤ 10 on, every second has < 2 % 503s and a p99 under 2× the
+    // unloaded p99, and the proxy still uses most of the capacity that is left.
     expect(r.adaptive.halved.followS, summary).not.toBeNull();
     expect(r.adaptive.halved.followS!, summary).toBeLessThanOrEqual(10);
     expect(r.adaptive.halved.tail.goodputPerS / (r.best.goodputPerS / 2), summary).toBeGreaterThanOrEqual(
