@@ -25,6 +25,14 @@ describe('dev --adaptive against an upstream with a capacity', () => {
     expect(r.adaptive.halved.saturated).toBe(true);
     // The sweep found a real optimum: past the capacity, static settings lose goodput to 503s.
     expect(r.best.concurrency).toBeGreaterThan(1);
+    // …and the ceiling alone, static, breaks at least one bar --adaptive must keep: they can fail.
+    const ceiling = r.sweep.find((s) => s.concurrency === 16)!;
+    expect(
+      ceiling.share503 >= 0.02 ||
+        ceiling.p99Ms / r.unloadedP99Ms >= 2 ||
+        ceiling.goodputPerS / r.best.goodputPerS < 0.9,
+      summary,
+    ).toBe(true);
     expect(r.adaptive.goodputPerS / r.best.goodputPerS, summary).toBeGreaterThanOrEqual(0.9);
     expect(r.adaptive.share503WholeRun, summary).toBeLessThan(0.02);
     // p99 against the unloaded run's p99: both carry the machine's scheduling noise (a 20 ms answer

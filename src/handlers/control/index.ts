@@ -25,7 +25,7 @@ export interface ControlSettings {
   minContainers?: number;
   /** Outage answers in a row that open the breaker… */
   tripAfter?: number;
-  /** …lasting this long since any other answer (outage.ts). */
+  /** …and, for 502/503/504 answers, this long since any other answer (outage.ts). */
   quietMs?: number;
   probeIntervalMs?: number;
   maxHoldSeconds?: number;
@@ -148,7 +148,7 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
       inFlight = Math.max(0, inFlight - 1);
       waiters.shift()?.();
       const c = classify(outcome);
-      const change = breaker.record(c, ticket.probe);
+      const change = breaker.record(c, ticket.probe, outcome.status !== undefined);
       if (!outcome.ok && outcome.retryAfterSeconds !== undefined && (c === 'throttled' || c === 'outage')) {
         pausedUntil = Math.max(pausedUntil, now() + Math.min(maxPauseMs, outcome.retryAfterSeconds * 1000));
       }

@@ -8,18 +8,20 @@
  *
  * A streak, not a ratio: an overloaded upstream answers some 503s among successes, which is the
  * control law's business (it backs off); only `tripAfter` outage answers in a row, with no other
- * answer between them, mean nobody is serving. And a streak of quick 503s can fit between two slow
- * successes of an overloaded upstream (a 503 comes back in a millisecond, a 200 after its queue), so
- * the streak must also span `quietMs` with no other answer: a capacity upstream answering 503 to 3 of 8
- * requests otherwise tripped the breaker every few seconds, and each recovery's slow start overshot
- * into 503s again (bench/adaptive.mjs).
+ * answer between them, mean nobody is serving. A 502/503/504 is an answer, though: a server is there.
+ * A streak of them also needs `quietMs` without any other answer before it trips, because quick 503s
+ * fit between two slow successes of an overloaded upstream (a 503 comes back in a millisecond, a 200
+ * after its queue): a capacity upstream answering 503 to 3 of 8 requests otherwise tripped the breaker
+ * every few seconds, and each recovery's slow start overshot into 503s again (bench/adaptive.mjs).
+ * Refused connections and timeouts trip on the streak alone, at once: nobody answered at all, and
+ * every attempt spent waiting is an attempt a webhook loses.
  */
 import type { OutcomeClass } from './classify.js';
 
 export interface BreakerSettings {
   tripAfter: number;
   probeIntervalMs: number;
-  /** The streak must also last this long since the last other answer (0: the streak alone). */
+  /** A streak of 502/503/504 answers must also last this long since any other answer (0: no wait). */
   quietMs?: number;
   /** The longest a held webhook waits before it is looked at again (SQS DelaySeconds: ≤ 900). */
   maxHoldSeconds: number;
@@ -77,12 +79,15 @@ export class OutageBreaker {
     return Math.min(this.s.maxHoldSeconds, Math.max(1, ageS / 4));
   }
 
-  record(c: OutcomeClass, probe: boolean): BreakerChange {
+  /** `answered`: the outage answer was an HTTP status (502/503/504), not a refusal or a timeout. */
+  record(c: OutcomeClass, probe: boolean, answered = false): BreakerChange {
     if (probe) this.probing = false;
     if (c === 'outage') {
       this.streak++;
       const quiet =
-        this.lastAnswerAt === undefined || this.now() - this.lastAnswerAt >= (this.s.quietMs ?? 0);
+        !answered ||
+        this.lastAnswerAt === undefined ||
+        this.now() - this.lastAnswerAt >= (this.s.quietMs ?? 0);
       if (!this.isOpen && this.streak >= this.s.tripAfter && quiet) {
         this.openedAt = this.now();
         this.nextProbeAt = this.openedAt + this.s.probeIntervalMs;
