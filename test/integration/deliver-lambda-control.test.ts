@@ -7,8 +7,8 @@
  * - --adaptive with 16 containers against the capacity upstream of bench/adaptive.mjs (4 served at
  *   once in 20 ms, 503 past 10 inside): goodput against the best static container count of a sweep in
  *   the same run, the 503 share, p99 against the unloaded p99 (ratios, no wall-clock bar).
- * - --rate 30 --concurrency 4: the containers the pacing plan runs, each pacing on its own: no
- *   one-second window above 30 at the upstream, an average ≥ 28.5.
+ * - --rate 30 --concurrency 4: the mapping must run no more containers than the pacing plan
+ *   (the cap itself, per container, is proved on a virtual clock in test/unit/control.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -25,7 +25,6 @@ import { MemoryQueue } from '../../src/local/memory-queue.js';
 import { startPoller } from '../../src/local/poller.js';
 import { wantedMapping } from '../../src/proxy/provision/mapping.js';
 import type { ProvisionSpec } from '../../src/proxy/provision/types.js';
-import { startUpstream } from '../helpers/upstream.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -103,8 +102,8 @@ async function measure(
   config: Partial<DeliverConfig>,
   warmMs: number,
   windowMs = 2500,
+  webhooks = 1200,
 ): Promise<Figures & { containers: number; saturated: boolean }> {
-  const webhooks = 1200;
   const started = performance.now();
   const run = lambdaLike(upstream.url, containers, webhooks, config);
   try {
@@ -127,8 +126,9 @@ describe('deliver on Lambda-like containers: --adaptive', () => {
     for (const c of [1, 2, 4, 8, 16]) sweep.push(await measure(upstream, c, { adaptive: false }, 300));
     const unloaded = sweep[0]!;
     const best = sweep.reduce((a, b) => (b.goodputPerS > a.goodputPerS ? b : a));
-    // A cold container starts at 1/16 of a slot and the 16 together double per round trip: longer warm-up.
-    const adaptive = await measure(upstream, 16, { adaptive: true }, 1500);
+    // A cold container starts at 1/16 of a slot, pausing 15 round trips after each request, and doubles
+    // its share per window of 3 answers: the 16 take a few seconds to find the capacity. Warm up longer.
+    const adaptive = await measure(upstream, 16, { adaptive: true }, 5000, 2500, 2400);
     const summary = JSON.stringify({ sweep, adaptive }, null, 1);
     for (const s of [...sweep, adaptive]) expect(s.saturated, summary).toBe(true);
     expect(sweep.at(-1)!.share503, summary).toBeGreaterThan(0.02); // 16 static containers overload it
@@ -138,34 +138,7 @@ describe('deliver on Lambda-like containers: --adaptive', () => {
   }, 120_000);
 });
 
-/** The most arrivals in any window [t, t + 1 s) starting at an arrival. */
-function busiestSecond(times: number[]): number {
-  let best = 0;
-  let j = 0;
-  for (let i = 0; i < times.length; i++) {
-    while (j < times.length && times[j]! < times[i]! + 1000) j++;
-    best = Math.max(best, j - i);
-  }
-  return best;
-}
-
 describe('deliver on Lambda-like containers: --rate 30 --concurrency 4', () => {
-  it('the containers of the pacing plan, each pacing alone: no second above 30, an average ≥ 28.5', async () => {
-    const arrivals: number[] = [];
-    const upstream = await startUpstream((_r, res) => res.end('ok'));
-    closers.push(upstream.close);
-    upstream.server.prependListener('request', () => arrivals.push(performance.now()));
-    const plan = pacingPlan(30, 4);
-    const webhooks = 180; // 6 s at 30/s
-    const run = lambdaLike(upstream.url, plan.containers, webhooks, { rate: 30, concurrency: 4 });
-    closers.push(run.stop);
-    for (let end = Date.now() + 30_000; arrivals.length < webhooks && Date.now() < end;) await sleep(50);
-    expect(arrivals).toHaveLength(webhooks);
-    expect(busiestSecond(arrivals)).toBeLessThanOrEqual(30);
-    const average = (arrivals.length - 1) / ((arrivals.at(-1)! - arrivals[0]!) / 1000);
-    expect(average).toBeGreaterThanOrEqual(30 * 0.95);
-  }, 60_000);
-
   // The pacing plan runs 3 containers of 10/s at --rate 30 --concurrency 4, but the mapping create
   // writes still says MaximumConcurrency 4: Lambda may run a 4th container, pacing at 10/s too, and
   // the upstream then sees up to 40 in a second. Fails today (mapping.ts uses spec.concurrency);

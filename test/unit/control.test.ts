@@ -230,6 +230,38 @@ describe('exact rate cap', () => {
     const starts = await paced(pacers, clock, 20_000);
     expect(busiestSecond(starts)).toBeGreaterThan(30);
   });
+  it("Lambda: deliver's own control per container (createDeliveryControl, container mode) holds the cap with the plan's containers", async () => {
+    const clock = virtualClock();
+    const plan = pacingPlan(30, 4);
+    // What createDeliverHandler builds for each container from WP_RATE=30, WP_CONCURRENCY=4.
+    const controls = Array.from({ length: plan.containers }, () =>
+      createDeliveryControl({
+        concurrency: 4,
+        rate: 30,
+        adaptive: false,
+        mode: 'container',
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
+    );
+    const starts: number[] = [];
+    let stop = false;
+    const loops = controls.map(async (c) => {
+      while (!stop) {
+        const ticket = await c.beforeSend(60_000);
+        if (stop || ticket.kind !== 'send') break;
+        starts.push(clock.now());
+        await clock.sleep(7);
+        c.afterSend({ ok: true, status: 200 }, 7, ticket);
+      }
+    });
+    await clock.run(20_000);
+    stop = true;
+    void loops;
+    const seen = starts.filter((x) => x < 20_000);
+    expect(busiestSecond(seen)).toBeLessThanOrEqual(30);
+    expect(seen.length / 20).toBeGreaterThanOrEqual(28.5);
+  });
   it('Lambda: C simulated containers, each with its own pacer under the plan: no second above 30, average ≥ 28.5', async () => {
     const clock = virtualClock();
     const plan = pacingPlan(30, 4);

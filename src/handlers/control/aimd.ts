@@ -30,6 +30,8 @@ export interface AimdSettings {
   backoff: number;
   latencyBackoff: number;
   tolerance: number;
+  /** The fewest responses a window holds: a Lambda container's window of one answer is all noise. */
+  minWindow: number;
 }
 
 export function aimdSettings(max: number, overrides: Partial<AimdSettings> = {}): AimdSettings {
@@ -40,7 +42,8 @@ export function aimdSettings(max: number, overrides: Partial<AimdSettings> = {})
     increase: 1,
     backoff: 0.75,
     latencyBackoff: 0.9,
-    tolerance: 1.25,
+    tolerance: 1.5,
+    minWindow: 1,
     ...overrides,
   };
 }
@@ -97,7 +100,7 @@ export class AimdLimit {
       w.minOk = Math.min(w.minOk, x.latencyMs);
     }
     // An explicit overload closes the window at once: waiting for more responses only sends more load.
-    if (w.count < Math.max(1, Math.ceil(this.limitValue)) && !w.overload) return false;
+    if (w.count < Math.max(this.s.minWindow, Math.ceil(this.limitValue)) && !w.overload) return false;
     this.closeWindow();
     return true;
   }

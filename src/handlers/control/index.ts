@@ -82,6 +82,9 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
               min: Math.min(1, 1 / s.concurrency),
               initial: 1 / s.concurrency,
               increase: 1 / s.concurrency,
+              // One container sends one request at a time: a window of one answer would cut its share
+              // on every scheduling hiccup of a busy host. Three answers per window.
+              minWindow: 3,
             })
           : aimdSettings(s.concurrency),
       )
