@@ -54,11 +54,12 @@ describe('dev: an upstream outage', () => {
       const ended = performance.now();
 
       expect(dev.events.filter((e) => e.event === 'dead-lettered')).toEqual([]);
-      // Before the breaker opened: its streak of 5 plus what the 4 slots had on the wire. After: one
-      // probe a second, so about one connection per second of the outage, and never a burst.
+      // Before the breaker opened: its streak of 5, what the 4 slots had on the wire, and what went out
+      // while its event reached this process (stdout, a 20 ms poll): a handful, never 200 × 3. After:
+      // one probe a second, so about one connection per second of the outage, and never a burst.
       const before = down.arrivals.filter((t) => t < opened).length;
-      const after = down.arrivals.filter((t) => t >= opened);
-      expect(before).toBeLessThanOrEqual(5 + 4);
+      const after = down.arrivals.filter((t) => t >= opened + 100);
+      expect(before).toBeLessThanOrEqual(5 + 4 + 4);
       const seconds = (ended - opened) / 1000;
       expect(after.length).toBeLessThanOrEqual(Math.ceil(seconds * 1.1) + 1);
       expect(after.length).toBeGreaterThanOrEqual(seconds / 2); // it did keep probing
