@@ -259,6 +259,139 @@ export async function adaptiveScenario({
   }
 }
 
+/** The busiest one-second window [t, t + 1 s) of sorted arrival times. */
+function busiestSecond(times) {
+  let best = 0;
+  let j = 0;
+  for (let i = 0; i < times.length; i++) {
+    while (j < times.length && times[j] < times[i] + 1000) j++;
+    best = Math.max(best, j - i);
+  }
+  return best;
+}
+
+/**
+ * The exact rate cap through the built `dev`: a burst of `webhooks` at `--rate R --concurrency C`,
+ * every arrival at the upstream stamped; windows are read once the burst is sent (this process is the
+ * sender too, and stamps late while it sends: test/e2e/dev-rate.test.ts).
+ */
+export async function rateWindows({ rate = 30, concurrency = 4, webhooks = 240 } = {}) {
+  const arrivals = [];
+  const server = createServer((req, res) => {
+    arrivals.push(performance.now());
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const dev = await startDevProcess([
+    '--upstream',
+    `http://127.0.0.1:${server.address().port}/`,
+    '--rate',
+    String(rate),
+    '--concurrency',
+    String(concurrency),
+  ]);
+  try {
+    await fill(dev.url, webhooks);
+    const sentAt = performance.now();
+    for (let end = Date.now() + webhooks * (2000 / rate); arrivals.length < webhooks && Date.now() < end;)
+      await sleep(50);
+    const settled = arrivals.filter((t) => t > sentAt + 100);
+    return {
+      rate,
+      concurrency,
+      delivered: arrivals.length,
+      busiestSecond: busiestSecond(settled),
+      averagePerS: round((arrivals.length - 1) / ((arrivals.at(-1) - arrivals[0]) / 1000), 2),
+    };
+  } finally {
+    await dev.stop(5000);
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+}
+
+/** Rows for `npm run bench`: the adaptive scenario and the rate windows, each a ratio in the same run. */
+export async function adaptiveBench({ quick = false } = {}) {
+  const r = await adaptiveScenario(quick ? { webhooks: 700, windowMs: 2000, afterHalvingS: 12 } : {});
+  const w = await rateWindows(quick ? { webhooks: 150 } : {});
+  const a = r.adaptive;
+  const section = 'adaptive (capacity 4 × 20 ms, 503 past 10)';
+  const rows = [
+    {
+      section,
+      metric: 'goodput, --adaptive --concurrency 16',
+      value: a.goodputPerS,
+      unit: 'req/s',
+      baseline: r.best.goodputPerS,
+      baselineLabel: `best static, --concurrency ${r.best.concurrency}`,
+      ratio: r.ratios.goodputVsBest,
+      note: 'must be ≥ 0.9',
+    },
+    {
+      section,
+      metric: 'goodput against the worst static setting',
+      value: a.goodputPerS,
+      unit: 'req/s',
+      baseline: r.worst.goodputPerS,
+      baselineLabel: `worst static, --concurrency ${r.worst.concurrency}`,
+      ratio: r.ratios.goodputVsWorst,
+      note: `sweep ${r.sweep.map((s) => `${s.concurrency}: ${s.goodputPerS}/s, ${round(s.share503 * 100, 1)} % 503`).join('; ')}`,
+    },
+    {
+      section,
+      metric: '503 share at the upstream (whole adaptive run)',
+      value: round(a.share503WholeRun * 100, 2),
+      unit: '%',
+      baseline: 2,
+      baselineLabel: 'the bar',
+      ratio: ratio(a.share503WholeRun * 100, 2),
+      note: 'ratio must be < 1',
+    },
+    {
+      section,
+      metric: 'upstream p99 latency',
+      value: a.p99Ms,
+      unit: 'ms',
+      baseline: r.unloadedP99Ms,
+      baselineLabel: 'unloaded p99 (static runs that queued nothing)',
+      ratio: r.ratios.p99VsUnloadedP99,
+      note: `must be < 2; p50 ${a.p50Ms} ms against the unloaded ${r.unloadedMs} ms (${r.ratios.p50VsUnloaded})`,
+    },
+    {
+      section,
+      metric: 'capacity halved: seconds until it follows',
+      value: a.halved.followS,
+      unit: 's',
+      baseline: 10,
+      baselineLabel: 'the bar',
+      ratio: ratio(a.halved.followS, 10),
+      note: `then ${a.halved.tail.goodputPerS} req/s, ${r.ratios.halvedGoodputVsHalfBest} of half the best static; p99 ${r.ratios.halvedP99VsUnloadedP99} of unloaded p99`,
+    },
+    {
+      section: `rate windows (dev --rate ${w.rate} --concurrency ${w.concurrency})`,
+      metric: 'busiest one-second window',
+      value: w.busiestSecond,
+      unit: 'requests',
+      baseline: w.rate,
+      baselineLabel: '--rate',
+      ratio: ratio(w.busiestSecond, w.rate),
+      note: 'ratio must be ≤ 1',
+    },
+    {
+      section: `rate windows (dev --rate ${w.rate} --concurrency ${w.concurrency})`,
+      metric: 'average rate',
+      value: w.averagePerS,
+      unit: 'req/s',
+      baseline: w.rate,
+      baselineLabel: '--rate',
+      ratio: ratio(w.averagePerS, w.rate),
+      note: `must be ≥ 0.95; ${w.delivered} delivered`,
+    },
+  ];
+  return { rows, details: { adaptive: r, rateWindows: w } };
+}
+
 // Run alone: node bench/adaptive.mjs (after npm run build) prints the figures as JSON.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const r = await adaptiveScenario({ progress: (m) => process.stderr.write(`${m}\n`) });
