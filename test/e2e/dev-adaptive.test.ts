@@ -37,9 +37,11 @@ describe('dev --adaptive against an upstream with a capacity', () => {
     expect(r.adaptive.share503WholeRun, summary).toBeLessThan(0.02);
     // p99 against the unloaded run's p99: both carry the machine's scheduling noise (a 20 ms answer
     // comes back in 30+ ms now and then on a shared VM even one at a time), so like is compared with
-    // like; the median says the queue at the upstream stays short. Static 16 fails both.
+    // like; the median says the queue at the upstream stays short.
     expect(r.adaptive.p99Ms / r.unloadedP99Ms, summary).toBeLessThan(2);
-    expect(r.adaptive.p50Ms / r.unloadedMs, summary).toBeLessThan(1.5);
+    // The law aims the median at up to 1.5× the fastest round trip (aimd.ts): under 2× it is queueing
+    // less than one service time, where the static ceiling queues several.
+    expect(r.adaptive.p50Ms / r.unloadedMs, summary).toBeLessThan(2);
     // The halving: from some second ≤ 10 on, every second has < 2 % 503s and a p99 under 2× the
     // unloaded p99, and the proxy still uses most of the capacity that is left.
     expect(r.adaptive.halved.followS, summary).not.toBeNull();
