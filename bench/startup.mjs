@@ -39,7 +39,7 @@ async function sizeWithSdk(name) {
     bundle: true,
     format: 'esm',
     platform: 'node',
-    target: 'node22',
+    target: 'node24', // as scripts/build.mjs bundles the handlers for nodejs24.x
     minify: true,
     legalComments: 'none',
     write: false,

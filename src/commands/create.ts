@@ -128,6 +128,8 @@ export function requestFromOptions(o: CreateOptions): SettingsRequest {
     retentionDays: o.retention,
     responseStatus: o.responseStatus,
     preservePath: o.preservePath,
+    adaptive: o.adaptive,
+    retryWindow: o.retryWindow,
     ordered: o.ordered,
     ingress: ingressFrom(o),
     vpc: vpcFrom(o),
@@ -187,6 +189,7 @@ and each setting is removed explicitly:
   --ingress-rate none       lift the API Gateway limit (to the account's own: 10000/s, burst 5000)
   --vpc-subnets none        take deliver out of the VPC
   --no-preserve-path        deliver to the upstream URL as given
+  --no-adaptive             deliver at the fixed --concurrency again (--adaptive turns it on)
   --no-access-logs          stop writing API Gateway access logs (--access-logs turns them on)
   --domain none             remove the custom domain (its DNS record, API mapping and domain name)
   --alarm-email none        stop the alarm e-mails (deletes webhook-proxy's SNS topic)

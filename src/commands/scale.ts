@@ -1,15 +1,17 @@
 /**
- * `webhook-proxy scale [name] [--concurrency N] [--rate R|none]` (alias set-concurrency): change
- * delivery limits live; what it is not told it keeps. The engine is src/proxy/ops/scale.ts.
+ * `webhook-proxy scale [name] [--concurrency N] [--rate R|none] [--adaptive|--no-adaptive]` (alias
+ * set-concurrency): change delivery limits live; what it is not told it keeps. The engine is src/proxy/ops/scale.ts.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
+import { addAdaptiveOption } from './delivery-options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
 interface ScaleOptions {
   concurrency?: number;
   rate?: number | typeof NONE;
+  adaptive?: boolean;
 }
 
 export const scale: CommandSpec<ScaleOptions> = {
@@ -17,7 +19,7 @@ export const scale: CommandSpec<ScaleOptions> = {
   aliases: ['set-concurrency'],
   summary: 'Change delivery limits live: concurrent deliveries (2–1000) and requests per second',
   configure(cmd: Command) {
-    return cmd
+    const configured = cmd
       .argument('[name]', 'proxy name', 'default')
       .option(
         '--concurrency <n>',
@@ -29,13 +31,14 @@ export const scale: CommandSpec<ScaleOptions> = {
         'at most R requests per second to the upstream; none: unpaced (default: keep the current rate)',
         orNone(numberInRange('--rate', 0.01, 100_000), 'to deliver unpaced'),
       );
+    return addAdaptiveOption(configured, 'aws');
   },
   async run(ctx: CommandContext<ScaleOptions>) {
     const { opts } = ctx;
-    if (opts.concurrency === undefined && opts.rate === undefined) {
+    if (opts.concurrency === undefined && opts.rate === undefined && opts.adaptive === undefined) {
       throw new UsageError(
-        'scale needs --concurrency, --rate, or both.',
-        'For example: webhook-proxy scale NAME --concurrency 8, or --rate 20, or --rate none (unpaced). What is not given is kept.',
+        'scale needs --concurrency, --rate, --adaptive or --no-adaptive.',
+        'For example: webhook-proxy scale NAME --concurrency 8, or --rate 20, or --rate none (unpaced), or --adaptive. What is not given is kept.',
       );
     }
     const { openProxy } = await import('../proxy/ops/open.js');
@@ -57,12 +60,17 @@ export const scale: CommandSpec<ScaleOptions> = {
           "concurrency, so the mapping keeps AWS's minimum of 2.",
       );
     }
-    const r = await scaleProxy(aws, proxy, { concurrency: opts.concurrency, rate: noneToNull(opts.rate) });
+    const r = await scaleProxy(aws, proxy, {
+      concurrency: opts.concurrency,
+      rate: noneToNull(opts.rate),
+      ...(opts.adaptive !== undefined ? { adaptive: opts.adaptive } : {}),
+    });
     const conc = proxy.ordered
       ? 'one at a time (ordered; mapping MaximumConcurrency stays 2)'
       : `concurrency ${r.delivery.concurrency}`;
     const human =
       `${proxy.name}: ${conc}, ${r.delivery.rate === null ? 'unpaced' : `at most ${r.delivery.rate}/s`}` +
+      (r.delivery.adaptive ? ', adaptive (ceilings; deliver finds what the upstream takes)' : '') +
       (r.changed.length ? '' : ' (unchanged)') +
       (r.functionTimeout !== undefined
         ? `\n  deliver timeout ${r.functionTimeout}s, queue visibility timeout ${r.visibilityTimeout}s`

@@ -7,8 +7,12 @@
  * never answers the sender, and `deliver`'s batch times out and is delivered a second time.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
 import { runClientHooks } from '../aws/client-hooks.js';
 import type { QueuePort, SendOptions } from './ports.js';
+
+/** The one message group of an ordered proxy's queues (ingest's FIFO_GROUP_ID; redrive keeps it). */
+const DLQ_GROUP_ID = 'webhooks';
 
 /** SQS takes whole seconds from 0 to 12 hours. */
 export function visibilitySeconds(seconds: number): number {
@@ -39,9 +43,10 @@ export const INGEST_SQS_LIMITS: SqsCallLimits = {
 };
 
 /**
- * `deliver` only calls ChangeMessageVisibility, and a failed one is tolerated (the message comes back
- * after the queue's visibility timeout instead): keep it short, so an unreachable SQS costs each
- * failed message seconds of the batch's time budget, not the rest of it.
+ * `deliver` calls ChangeMessageVisibility, and SendMessage for a held copy or a dead letter; a failed
+ * call is tolerated (the message comes back after the queue's visibility timeout instead): keep it
+ * short, so an unreachable SQS costs each failed message seconds of the batch's time budget, not the
+ * rest of it.
  */
 export const DELIVER_SQS_LIMITS: SqsCallLimits = {
   connectionTimeoutMs: 1000,
@@ -121,7 +126,18 @@ export async function createSqsQueuePort(
     ...(dlqUrl
       ? {
           async deadLetter(messageBody: string): Promise<void> {
-            const command = new sqs.SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: messageBody });
+            // An ordered proxy's DLQ is FIFO: SQS refuses a send without a group, and (content-based
+            // deduplication off) without a deduplication id. A fresh id per move: a webhook redriven
+            // and dead-lettered again within SQS's 5-minute window must not be dropped as a duplicate
+            // (its original is deleted next), while the SDK's own retries of this one send share it.
+            const fifo = dlqUrl.endsWith('.fifo')
+              ? { MessageGroupId: DLQ_GROUP_ID, MessageDeduplicationId: randomUUID() }
+              : {};
+            const command = new sqs.SendMessageCommand({
+              QueueUrl: dlqUrl,
+              MessageBody: messageBody,
+              ...fifo,
+            });
             await withDeadline(`SQS SendMessage to the DLQ at ${host}`, limits.deadlineMs, (abortSignal) =>
               client.send(command, { abortSignal }),
             );

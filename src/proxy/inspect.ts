@@ -46,6 +46,8 @@ export interface ProxyStatus {
     mappingState: string | null;
     concurrency: number | null;
     rate: number | null;
+    /** `--adaptive` (WP_ADAPTIVE): concurrency and rate are ceilings; deliver finds what the upstream takes. */
+    adaptive: boolean;
   };
   queue: { visible: number; inFlight: number; delayed: number; oldestAgeSeconds: number | null };
   dlq: { visible: number };
@@ -175,6 +177,7 @@ export function statusOf(
       mappingState: proxy.mapping?.state ?? null,
       concurrency,
       rate: rateOf(proxy.deliver?.env),
+      adaptive: proxy.deliver?.env[ENV.adaptive] === '1',
     },
     queue: { ...q, oldestAgeSeconds },
     dlq: { visible: d.visible },

@@ -26,7 +26,9 @@ export function deliveryLine(s: ProxyStatus): string {
       : s.ordered
         ? 'ordered: one at a time'
         : `concurrency ${d.concurrency}`;
-  return `${state}, ${conc}, ${d.rate === null ? 'unpaced' : `at most ${d.rate}/s`}`;
+  const rate = d.rate === null ? 'unpaced' : `at most ${d.rate}/s`;
+  // Adaptive: the figures are ceilings; each deliver container finds its own share below them.
+  return `${state}, ${conc}, ${rate}${d.adaptive ? ', adaptive (ceilings)' : ''}`;
 }
 
 /** "the oldest 2m 05s", or nothing to say when nothing waits. */

@@ -33,6 +33,7 @@ const PREFIX: Record<string, string> = {
   Route53Client: 'route53',
   ApiGatewayV2Client: 'apigateway',
   EC2Client: 'ec2',
+  SNSClient: 'sns',
 };
 
 /** SQS batch operations are authorised as their single forms (SQS API reference, each batch action). */
@@ -119,6 +120,9 @@ export function permissionsFor(
       return [p(`lambda:${op}`, str(i.Resource))];
     const arn = fnArn(str(i.FunctionName));
     const out = [p(`lambda:${op}`, arn)];
+    // GetFunction API reference, Tags: "Lambda returns tag data only if you have explicit allow
+    // permissions for lambda:ListTags." Without it the tool would not see its own tags on its functions.
+    if (op === 'GetFunction') out.push(p('lambda:ListTags', arn));
     if (op === 'CreateFunction' && hasTags(i.Tags)) out.push(p('lambda:TagResource', arn));
     // CreateFunction / UpdateFunctionConfiguration with a Role: iam:PassRole, passed to Lambda.
     if ((op === 'CreateFunction' || op === 'UpdateFunctionConfiguration') && i.Role)
@@ -151,6 +155,39 @@ export function permissionsFor(
     // DescribeLogGroups takes only "*" (iam-data: must.use.wildcard).
     if (op === 'DescribeLogGroups') return [p('logs:DescribeLogGroups', '*')];
     return [p(`logs:${op}`, '*')];
+  }
+  if (prefix === 'cloudwatch') {
+    const alarm = (name: string) => `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
+    const names = (i.AlarmNames as string[] | undefined) ?? [];
+    if (op === 'PutMetricAlarm') {
+      const out = [p('cloudwatch:PutMetricAlarm', alarm(str(i.AlarmName)))];
+      // PutMetricAlarm API reference, Tags: "To be able to associate tags with the alarm when you
+      // create the alarm, you must have the cloudwatch:TagResource permission."
+      if ((i.Tags as unknown[] | undefined)?.length)
+        out.push(p('cloudwatch:TagResource', alarm(str(i.AlarmName))));
+      return out;
+    }
+    // DeleteAlarms and DescribeAlarms take the alarm resource type (Service Authorization Reference).
+    if (op === 'DeleteAlarms' || op === 'DescribeAlarms')
+      return names.length
+        ? names.map((n) => p(`cloudwatch:${op}`, alarm(n)))
+        : [p(`cloudwatch:${op}`, alarm('*'))];
+    if (i.ResourceARN) return [p(`cloudwatch:${op}`, str(i.ResourceARN))];
+    return [p(`cloudwatch:${op}`, '*')];
+  }
+  if (prefix === 'sns') {
+    if (op === 'CreateTopic') {
+      const arn = `arn:aws:sns:${region}:${account}:${str(i.Name)}`;
+      const out = [p('sns:CreateTopic', arn)];
+      // CreateTopic API reference, Tags: "To be able to tag a topic on creation, you must have the
+      // sns:CreateTopic and sns:TagResource permissions."
+      if ((i.Tags as unknown[] | undefined)?.length) out.push(p('sns:TagResource', arn));
+      return out;
+    }
+    // A subscription's ARN is its topic's ARN and a suffix: Unsubscribe is judged on the topic.
+    if (op === 'Unsubscribe') return [p('sns:Unsubscribe', str(i.SubscriptionArn).replace(/:[^:]+$/, ''))];
+    const arn = str(i.TopicArn) || str(i.ResourceArn);
+    return [p(`sns:${op}`, arn || '*')];
   }
   if (prefix === 'apigateway') return apigatewayPermissions(op, i, region, from);
   if (prefix === 'acm') return [p(`acm:${op}`, str(i.CertificateArn) || '*')];
@@ -218,7 +255,24 @@ function apigatewayPermissions(
   else path = api || '/apis';
   // Tags sent with a create are authorised on the create itself (its aws:RequestTag keys): API Gateway
   // has no apigateway:TagResource action (Service Authorization Reference; iam-data agrees).
-  return [{ action: `apigateway:${verb}`, resource: `${base}${path}`, from }];
+  const out: Permission[] = [{ action: `apigateway:${verb}`, resource: `${base}${path}`, from }];
+  // A stage with access logging: API Gateway sets up the log delivery as the caller, who needs the
+  // log-delivery actions on "*" ("Configure logging for HTTP APIs", Permissions to activate logging,
+  // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.html). The CLI
+  // creates the log group itself, and reads no log streams.
+  if ((op === 'CreateStage' || op === 'UpdateStage') && i.AccessLogSettings)
+    for (const a of [
+      'CreateLogDelivery',
+      'PutResourcePolicy',
+      'UpdateLogDelivery',
+      'DeleteLogDelivery',
+      'DescribeResourcePolicies',
+      'GetLogDelivery',
+      'ListLogDeliveries',
+      'DescribeLogGroups',
+    ])
+      out.push({ action: `logs:${a}`, resource: '*', from });
+  return out;
 }
 
 export interface Judgement {

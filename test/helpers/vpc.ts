@@ -60,3 +60,22 @@ export async function vpcWithSqsEndpoint() {
   );
   return v;
 }
+
+/** A private VPC whose main route table sends 0.0.0.0/0 to a NAT gateway (the other way out). */
+export async function vpcWithNat() {
+  const v = await privateVpc();
+  const { AllocateAddressCommand, CreateNatGatewayCommand, CreateRouteCommand } =
+    await import('@aws-sdk/client-ec2');
+  const eip = await ec2().send(new AllocateAddressCommand({ Domain: 'vpc' }));
+  const nat = (
+    await ec2().send(new CreateNatGatewayCommand({ SubnetId: v.subnets[0]!, AllocationId: eip.AllocationId }))
+  ).NatGateway!.NatGatewayId!;
+  await ec2().send(
+    new CreateRouteCommand({
+      RouteTableId: v.mainTable,
+      DestinationCidrBlock: '0.0.0.0/0',
+      NatGatewayId: nat,
+    }),
+  );
+  return v;
+}

@@ -105,7 +105,7 @@ describe('scale', () => {
     expect(r.code).toBe(2);
     const r2 = await runCli('scale', 'x');
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toContain('scale needs --concurrency, --rate, or both.');
+    expect(r2.stderr).toContain('scale needs --concurrency, --rate, --adaptive or --no-adaptive.');
     const r3 = await runCli('scale', 'x', '--rate', 'slow');
     expect(r3.code).toBe(2);
     expect(r3.stderr).toMatch(/--rate must be a number[\s\S]*Or "none"/);

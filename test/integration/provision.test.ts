@@ -127,6 +127,9 @@ describe('create with every delivery flag → describe → converge → destroy'
       [ENV.backoffBase]: '2',
       [ENV.backoffMax]: '120',
       [ENV.maxAttempts]: '6',
+      // deliver dead-letters itself (src/handlers/deliver.ts), within the default 24-hour window.
+      [ENV.dlqUrl]: d.dlq.url,
+      [ENV.retryWindow]: '86400',
     });
     expect(d.functions.ingest.tags).toEqual(tags);
     expect(d.functions.deliver.tags).toEqual(tags);
@@ -152,7 +155,8 @@ describe('create with every delivery flag → describe → converge → destroy'
     expect(d.dlq.attributes.MessageRetentionPeriod).toBe(String(14 * 86_400));
     expect(d.dlq.attributes.RedrivePolicy).toBeUndefined();
 
-    // Roles: only Lambda may assume them; ingest may only send to its queue, deliver only consume it;
+    // Roles: only Lambda may assume them; ingest may only send to its queue, deliver consume it, hold on
+    // it and dead-letter to its DLQ;
     // each writes only its own log group; no VPC statement without --vpc-subnets.
     const logs = (fn: string) => `arn:aws:logs:${TEST_REGION}:${account}:log-group:/aws/lambda/${fn}:*`;
     for (const r of [d.roles.ingest, d.roles.deliver]) {
@@ -173,6 +177,10 @@ describe('create with every delivery flag → describe → converge → destroy'
       { action: 'sqs:DeleteMessage', resource: queueArn },
       { action: 'sqs:ChangeMessageVisibility', resource: queueArn },
       { action: 'sqs:GetQueueAttributes', resource: queueArn },
+      // A webhook held through an outage is queued again as a delayed copy; a dead one moved by
+      // deliver itself to its DLQ (src/handlers/deliver.ts). Nothing else may be sent anywhere.
+      { action: 'sqs:SendMessage', resource: queueArn },
+      { action: 'sqs:SendMessage', resource: d.dlq.attributes.QueueArn },
       { action: 'logs:CreateLogStream', resource: logs(d.names.deliverFunction) },
       { action: 'logs:PutLogEvents', resource: logs(d.names.deliverFunction) },
     ]);
@@ -334,6 +342,8 @@ describe('create --ordered', () => {
       [ENV.backoffBase]: '5',
       [ENV.backoffMax]: '900',
       [ENV.maxAttempts]: '10',
+      [ENV.dlqUrl]: d.dlq.url,
+      [ENV.retryWindow]: '86400',
     });
     // One webhook per batch (a failed one must not hand back, and wear out, the ones behind it):
     // 1 × (10 s + 1/1 s) + 5 s = 16 s, and the queue's visibility follows from that same timeout.

@@ -41,11 +41,12 @@ const spec = (over: Partial<ProvisionSpec> = {}): ProvisionSpec => ({
   ...over,
 });
 const URL_ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/webhook-proxy-shop';
+const DLQ_ = 'https://sqs.eu-west-1.amazonaws.com/123456789012/webhook-proxy-shop-dlq';
 
 describe('function environment', () => {
   it('is what the handlers read back (the contract, end to end)', () => {
     const s = spec({ rate: 40, preservePath: true, maxAttempts: 7 });
-    expect(deliverConfigFromEnv(deliverEnv(s, URL_))).toMatchObject({
+    expect(deliverConfigFromEnv(deliverEnv(s, URL_, DLQ_))).toMatchObject({
       upstream: s.upstream,
       preservePath: true,
       timeoutSeconds: 10,
@@ -61,10 +62,20 @@ describe('function environment', () => {
     });
   });
 
+  it('carries --adaptive (only when on), --retry-window (the default when not given) and the DLQ', () => {
+    const off = deliverEnv(spec(), URL_, DLQ_);
+    expect(off).not.toHaveProperty('WP_ADAPTIVE');
+    expect(off).toMatchObject({ WP_RETRY_WINDOW: '86400', WP_DLQ_URL: DLQ_ });
+    const on = deliverEnv(spec({ adaptive: true, retryWindow: 3600 }), URL_, DLQ_);
+    expect(on).toMatchObject({ WP_ADAPTIVE: '1', WP_RETRY_WINDOW: '3600' });
+    expect(deliverConfigFromEnv(on)).toMatchObject({ adaptive: true, retryWindowSeconds: 3600 });
+    expect(deliverConfigFromEnv(off)).toMatchObject({ adaptive: false, retryWindowSeconds: 86_400 });
+  });
+
   it('unpaced without --rate; an ordered proxy is FIFO and paces as one invocation', () => {
-    expect(deliverEnv(spec(), URL_)).not.toHaveProperty('WP_RATE');
+    expect(deliverEnv(spec(), URL_, DLQ_)).not.toHaveProperty('WP_RATE');
     const ordered = spec({ ordered: true, concurrency: 2, rate: 5 });
-    expect(deliverEnv(ordered, URL_)).toMatchObject({ WP_CONCURRENCY: '1', WP_RATE: '5' });
+    expect(deliverEnv(ordered, URL_, DLQ_)).toMatchObject({ WP_CONCURRENCY: '1', WP_RATE: '5' });
     expect(ingestEnv(ordered, URL_)).toMatchObject({ WP_FIFO: '1', WP_QUEUE_URL: URL_ });
     expect(ingestEnv(spec(), URL_)).not.toHaveProperty('WP_FIFO');
   });
@@ -72,7 +83,7 @@ describe('function environment', () => {
   it('carries the handshake/verify settings to ingest only', () => {
     const s = spec({ ingestEnv: { WP_HANDSHAKES: 'slack' } });
     expect(ingestEnv(s, URL_).WP_HANDSHAKES).toBe('slack');
-    expect(deliverEnv(s, URL_)).not.toHaveProperty('WP_HANDSHAKES');
+    expect(deliverEnv(s, URL_, DLQ_)).not.toHaveProperty('WP_HANDSHAKES');
   });
 });
 

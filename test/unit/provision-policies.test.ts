@@ -31,9 +31,10 @@ const ctx = (vpcSubnets: string[] = [], ordered = false) =>
   ({
     aws: { settings: { region: 'eu-west-1' } },
     names: resourceNames('shop', { ordered }),
-    spec: { vpcSubnets },
+    spec: { vpcSubnets, ordered },
   }) as unknown as StepContext;
 const QUEUE = `arn:aws:sqs:eu-west-1:${ACCOUNT}:webhook-proxy-shop`;
+const DLQ = `arn:aws:sqs:eu-west-1:${ACCOUNT}:webhook-proxy-shop-dlq`;
 
 describe('function roles', () => {
   it('trust Lambda alone', () => {
@@ -57,22 +58,34 @@ describe('function roles', () => {
     ]);
   });
 
-  it('deliver may only consume its queue and write its own log group; EC2 only with --vpc-subnets', () => {
-    const plain = deliverPolicy(ctx(), QUEUE, ACCOUNT) as Doc;
+  it('deliver may consume its queue, send to its DLQ and (unordered) re-queue held webhooks; EC2 only with --vpc-subnets', () => {
+    const plain = deliverPolicy(ctx(), QUEUE, DLQ, ACCOUNT) as Doc;
     const sqs = grants(plain).filter((g) => g.action.startsWith('sqs:'));
-    expect(sqs.map((g) => g.action).sort()).toEqual(
+    expect(sqs.map((g) => `${g.action} ${g.resource}`).sort()).toEqual(
       [
-        'sqs:ChangeMessageVisibility',
-        'sqs:DeleteMessage',
-        'sqs:GetQueueAttributes',
-        'sqs:ReceiveMessage',
+        `sqs:ChangeMessageVisibility ${QUEUE}`,
+        `sqs:DeleteMessage ${QUEUE}`,
+        `sqs:GetQueueAttributes ${QUEUE}`,
+        `sqs:ReceiveMessage ${QUEUE}`,
+        // A webhook held through an outage is queued again as a delayed copy (deliver.ts, hold).
+        `sqs:SendMessage ${QUEUE}`,
+        // deliver dead-letters a webhook itself (WP_DLQ_URL); nothing else on the DLQ.
+        `sqs:SendMessage ${DLQ}`,
       ].sort(),
     );
-    expect(new Set(sqs.map((g) => g.resource))).toEqual(new Set([QUEUE]));
+    // An ordered proxy hides held webhooks instead of copying them: no send on its queue.
+    const fifoQueue = `${QUEUE}.fifo`;
+    const fifoDlq = `arn:aws:sqs:eu-west-1:${ACCOUNT}:webhook-proxy-shop-dlq.fifo`;
+    const ordered = deliverPolicy(ctx([], true), fifoQueue, fifoDlq, ACCOUNT) as Doc;
+    expect(
+      grants(ordered)
+        .filter((g) => g.action === 'sqs:SendMessage')
+        .map((g) => g.resource),
+    ).toEqual([fifoDlq]);
     expect(grants(plain).some((g) => g.action.startsWith('ec2:'))).toBe(false);
     expect(grants(plain).some((g) => g.resource === '*')).toBe(false);
 
-    const vpc = deliverPolicy(ctx(['subnet-0abc']), QUEUE, ACCOUNT) as Doc;
+    const vpc = deliverPolicy(ctx(['subnet-0abc']), QUEUE, DLQ, ACCOUNT) as Doc;
     const ec2 = grants(vpc).filter((g) => g.action.startsWith('ec2:'));
     expect(ec2.map((g) => g.action)).toEqual(
       expect.arrayContaining(['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface']),
@@ -88,7 +101,7 @@ describe('function roles', () => {
   it('no template grants a wildcard action, and every placeholder is filled', () => {
     for (const doc of [
       ingestPolicy(ctx(), QUEUE, ACCOUNT),
-      deliverPolicy(ctx(['subnet-1']), QUEUE, ACCOUNT),
+      deliverPolicy(ctx(['subnet-1']), QUEUE, DLQ, ACCOUNT),
     ]) {
       expect(JSON.stringify(doc)).not.toContain('${');
       for (const g of grants(doc as Doc)) expect(g.action).not.toMatch(/\*/);
@@ -142,6 +155,8 @@ function iamActions(serviceOp: string): string[] {
         ...(op === 'CreateFunction' ? ['iam:PassRole', 'lambda:TagResource'] : []),
         ...(op === 'UpdateFunctionConfiguration' ? ['iam:PassRole'] : []),
         ...(op === 'CreateEventSourceMapping' ? ['lambda:TagResource'] : []),
+        // GetFunction returns a function's tags only to a caller allowed lambda:ListTags.
+        ...(op === 'GetFunction' ? ['lambda:ListTags'] : []),
       ];
     case 'iam':
       return [`iam:${op}`, ...(op === 'CreateRole' ? ['iam:TagRole'] : [])];

@@ -1,6 +1,6 @@
 /**
  * Change the delivery limits live: the mapping's MaximumConcurrency, and (when the rate is involved)
- * the deliver function's WP_RATE / WP_CONCURRENCY. Each invocation paces at rate / concurrency, so the
+ * the deliver function's WP_RATE / WP_CONCURRENCY; --adaptive / --no-adaptive its WP_ADAPTIVE. Each invocation paces at rate / concurrency, so the
  * two must change together; the function timeout and the queue visibility timeout follow from them
  * (src/proxy/limits.ts).
  *
@@ -31,13 +31,15 @@ export interface ScaleRequest {
   concurrency?: number;
   /** New rate in requests/s; null: unpaced (`--rate none`); undefined keeps the current one. */
   rate?: number | null;
+  /** true: --adaptive, false: --no-adaptive; undefined keeps it (WP_ADAPTIVE). */
+  adaptive?: boolean;
   /** Max seconds to wait for the function update. */
   maxWaitSeconds?: number;
 }
 
 export interface ScaleResult {
   name: string;
-  delivery: { concurrency: number; rate: number | null; mappingConcurrency: number };
+  delivery: { concurrency: number; rate: number | null; mappingConcurrency: number; adaptive: boolean };
   functionTimeout?: number;
   visibilityTimeout?: number;
   changed: string[];
@@ -58,12 +60,17 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
   const mappingConcurrency = proxy.ordered ? MIN_MAPPING_CONCURRENCY : concurrency;
   const currentRate = rateOf(deliver.env);
   const rate = req.rate === undefined ? currentRate : req.rate;
+  const currentAdaptive = deliver.env[ENV.adaptive] === '1';
+  const adaptive = req.adaptive ?? currentAdaptive;
   const changed: string[] = [];
 
   // Unpaced, the function ignores WP_CONCURRENCY (it only divides the rate): a concurrency change
   // alone then needs no function update. Going unpaced removes WP_RATE.
+  // --adaptive is read by each new container: a function update turns it on or off for all of them.
   const envChanged =
-    rate !== currentRate || (rate !== null && String(effective) !== deliver.env[ENV.concurrency]);
+    rate !== currentRate ||
+    adaptive !== currentAdaptive ||
+    (rate !== null && String(effective) !== deliver.env[ENV.concurrency]);
   const oldMapping = mapping.maximumConcurrency;
   const raising = oldMapping === undefined || mappingConcurrency >= oldMapping;
 
@@ -97,13 +104,15 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
     visibilityTimeout = queueVisibilityTimeout(limits);
     const oldVisibility = Number(queue.attributes.VisibilityTimeout ?? 0);
     if (visibilityTimeout > oldVisibility) await setVisibility(aws, queue.url, visibilityTimeout);
-    const { [ENV.rate]: _was, ...others } = deliver.env;
+    const { [ENV.rate]: _was, [ENV.adaptive]: _wasAdaptive, ...others } = deliver.env;
     await updateDeliverFunction(
       aws,
       deliver.name,
       {
         ...others,
         ...(rate !== null ? { [ENV.rate]: String(rate) } : {}),
+        // Absent when off, as create writes it (deliver turns it on for '1' only).
+        ...(adaptive ? { [ENV.adaptive]: '1' } : {}),
         [ENV.concurrency]: String(effective),
       },
       functionTimeout,
@@ -122,7 +131,7 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
   }
   return {
     name: proxy.name,
-    delivery: { concurrency: effective, rate, mappingConcurrency },
+    delivery: { concurrency: effective, rate, mappingConcurrency, adaptive },
     ...(functionTimeout !== undefined ? { functionTimeout, visibilityTimeout } : {}),
     changed,
   };

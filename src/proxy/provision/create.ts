@@ -8,7 +8,7 @@
 import { accountOfArn } from '../../aws/account.js';
 import type { Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
-import { ENV } from '../../handlers/ports.js';
+import { DEFAULTS, ENV } from '../../handlers/ports.js';
 import { deliverFunctionTimeout } from '../limits.js';
 import { resourceNames } from '../names.js';
 import { ensureAlarms } from './alarms.js';
@@ -27,7 +27,7 @@ import { ensureFunction } from './functions.js';
 import { ensureLogGroup } from './logs.js';
 import { ensureMapping } from './mapping.js';
 import { settleAll, stepHint } from './settle.js';
-import { ensureDlq, ensureMainQueue, setQueueAttributes } from './queues.js';
+import { ensureDlq, ensureMainQueue, plannedUrlBeside, setQueueAttributes } from './queues.js';
 import { deliverPolicy, ensureRole, ingestPolicy, logGroupArn } from './roles.js';
 import type { Change, ProvisionSpec, StepAction, StepContext, StepEvents } from './types.js';
 
@@ -58,10 +58,16 @@ export function pacingConcurrency(spec: ProvisionSpec): number {
   return spec.ordered ? 1 : spec.concurrency;
 }
 
-export function deliverEnv(spec: ProvisionSpec, queueUrl: string): Record<string, string> {
+/**
+ * `dlqUrl`: deliver dead-letters a webhook itself when it decides (its own attempt count, the "never"
+ * answers, --retry-window: src/handlers/deliver.ts), because the queue's receive count cannot tell
+ * the receives an outage held it from the attempts it made.
+ */
+export function deliverEnv(spec: ProvisionSpec, queueUrl: string, dlqUrl: string): Record<string, string> {
   return {
     [ENV.proxyName]: spec.name,
     [ENV.queueUrl]: queueUrl,
+    [ENV.dlqUrl]: dlqUrl,
     [ENV.upstream]: spec.upstream,
     [ENV.preservePath]: spec.preservePath ? '1' : '0',
     [ENV.timeout]: String(spec.timeout),
@@ -69,7 +75,10 @@ export function deliverEnv(spec: ProvisionSpec, queueUrl: string): Record<string
     [ENV.backoffBase]: String(spec.backoffBase),
     [ENV.backoffMax]: String(spec.backoffMax),
     [ENV.maxAttempts]: String(spec.maxAttempts),
+    [ENV.retryWindow]: String(spec.retryWindow ?? DEFAULTS.retryWindow),
     ...(spec.rate ? { [ENV.rate]: String(spec.rate) } : {}),
+    // Absent when off, as deliver reads it (only '1' turns it on).
+    ...(spec.adaptive ? { [ENV.adaptive]: '1' } : {}),
   };
 }
 
@@ -125,6 +134,8 @@ export async function createProxy(
   const domainPlan: DomainPlan | undefined = spec.domain ? await checkDomain(aws, spec.domain) : undefined;
   const dlq = await step(`dead-letter queue ${names.dlq}`, () => ensureDlq(ctx));
   const queue = await step(`queue ${names.queue}`, () => ensureMainQueue(ctx, dlq.ref));
+  const queueUrl = plannedUrlBeside(queue.ref, dlq.ref, names.queue);
+  const dlqUrl = plannedUrlBeside(dlq.ref, queue.ref, names.dlq);
   const account = accountOfArn(queue.ref.arn)!;
   // So that status, right after, reads the queues in its one round (src/aws/account.ts).
   if (!ctx.dryRun) await aws.rememberAccountId(account);
@@ -137,7 +148,7 @@ export async function createProxy(
       ensureRole(ctx, names.ingestRole, ingestPolicy(ctx, queue.ref.arn, account)),
     ),
     step(`role ${names.deliverRole}`, () =>
-      ensureRole(ctx, names.deliverRole, deliverPolicy(ctx, queue.ref.arn, account)),
+      ensureRole(ctx, names.deliverRole, deliverPolicy(ctx, queue.ref.arn, dlq.ref.arn, account)),
     ),
     spec.accessLogs
       ? step(`log group ${names.accessLogGroup}`, () => ensureLogGroup(ctx, names.accessLogGroup))
@@ -152,7 +163,7 @@ export async function createProxy(
         code: handlerZip('ingest'),
         memory: spec.memory,
         timeout: INGEST_TIMEOUT,
-        env: ingestEnv(spec, queue.ref.url),
+        env: ingestEnv(spec, queueUrl),
         description: functionDescription(spec.name, 'ingest'),
       }),
     ),
@@ -163,7 +174,7 @@ export async function createProxy(
         code: handlerZip('deliver'),
         memory: spec.memory,
         timeout: deliverFunctionTimeout({ ...spec, concurrency: pacingConcurrency(spec) }),
-        env: deliverEnv(spec, queue.ref.url),
+        env: deliverEnv(spec, queueUrl, dlqUrl),
         ...(spec.vpcSubnets.length
           ? { vpc: { SubnetIds: spec.vpcSubnets, SecurityGroupIds: spec.vpcSecurityGroups } }
           : {}),

@@ -14,7 +14,7 @@ import type { Api } from '@aws-sdk/client-apigatewayv2';
 import type { FunctionConfiguration } from '@aws-sdk/client-lambda';
 import type { Aws } from '../../aws/clients.js';
 import { isNotFound } from '../../aws/errors.js';
-import { ENV } from '../../handlers/ports.js';
+import { DEFAULTS, ENV } from '../../handlers/ports.js';
 import { findProxyDomain } from '../domain-lookup.js';
 import { rateOf } from '../inspect.js';
 import { findQueues, queueCounts, totalOf, type QueueRef } from '../locate.js';
@@ -123,6 +123,9 @@ function deliverSettings(config: FunctionConfiguration): Partial<Settings> {
   const s: Partial<Settings> = {
     rate: rateOf(env),
     preservePath: env[ENV.preservePath] === '1',
+    // As deliver reads them (deliverConfigFromEnv): unset is off, and the default window.
+    adaptive: env[ENV.adaptive] === '1',
+    retryWindow: Math.max(0, num(env[ENV.retryWindow]) ?? 0) || DEFAULTS.retryWindow,
     vpc,
     ...(config.MemorySize ? { memory: config.MemorySize } : {}),
   };

@@ -43,6 +43,17 @@ async function plannedRef(ctx: StepContext, queueName: string): Promise<QueueRef
 }
 
 /**
+ * The URL a queue that a dry run would create will have, when its sibling exists: SQS queue URLs are
+ * `<endpoint>/<account>/<queue name>` (AWS and emulators alike), so it is the sibling's with the name
+ * swapped. The functions' environment (WP_QUEUE_URL, WP_DLQ_URL) is then planned as the real run
+ * will set it, and a function is not shown as "updated" for a queue re-made under the same name.
+ */
+export function plannedUrlBeside(ref: QueueRef, sibling: QueueRef, queueName: string): string {
+  if (!ref.url.startsWith('(new queue ') || sibling.url.startsWith('(new queue ')) return ref.url;
+  return sibling.url.replace(/[^/]+$/, queueName);
+}
+
+/**
  * `lowerLater`: attributes that, when they would go down, are left for the caller to lower later
  * (returned as `deferred`): the visibility timeout goes down only after deliver's timeout did.
  */

@@ -1,7 +1,8 @@
 /**
  * One IAM role per function, its permissions inlined from the documents in templates/ (the single
- * source of IAM truth): ingest may only send to its queue, deliver may only consume it, each may only
- * write its own log group. VPC networking statements only when --vpc-subnets is given.
+ * source of IAM truth): ingest may only send to its queue; deliver may consume it, send to its DLQ and
+ * (standard queues) re-queue held webhooks on it; each may only write its own log group. VPC
+ * networking statements only when --vpc-subnets is given.
  */
 import {
   CreateRoleCommand,
@@ -41,11 +42,22 @@ export function ingestPolicy(ctx: StepContext, queueArn: string, accountId: stri
   });
 }
 
-export function deliverPolicy(ctx: StepContext, queueArn: string, accountId: string) {
+/**
+ * deliver consumes its queue and sends to two places itself (src/handlers/deliver.ts): the DLQ, when
+ * it decides a webhook is dead, and, on a standard queue, its own queue, where a webhook held through
+ * an outage (or by the rate) is queued again as a delayed copy so the receives it waited never count.
+ * An ordered proxy holds by hiding the message instead (a copy would lose its place in the FIFO
+ * group), so it gets no send on its queue.
+ */
+export function deliverPolicy(ctx: StepContext, queueArn: string, dlqArn: string, accountId: string) {
   const doc = renderTemplate('deliver-policy.json', {
     QueueArn: queueArn,
+    DlqArn: dlqArn,
     LogGroupArn: logGroupArn(ctx, accountId, ctx.names.deliverLogGroup),
   }) as { Statement: unknown[] };
+  if (!ctx.spec.ordered) {
+    doc.Statement.splice(1, 0, renderTemplate('deliver-hold-statement.json', { QueueArn: queueArn }));
+  }
   if (ctx.spec.vpcSubnets.length) doc.Statement.push(renderTemplate('deliver-vpc-statement.json'));
   return doc;
 }

@@ -44,6 +44,10 @@ export interface Settings {
   retentionDays: number;
   responseStatus: number;
   preservePath: boolean;
+  /** `--adaptive`: deliver finds the concurrency the upstream can take (WP_ADAPTIVE). */
+  adaptive: boolean;
+  /** `--retry-window`, seconds: a webhook older than this goes to the DLQ (WP_RETRY_WINDOW). */
+  retryWindow: number;
   ingress: Ingress | null;
   vpc: Vpc | null;
   memory: number;
@@ -98,6 +102,8 @@ export const NEW_PROXY: Omit<Settings, 'upstream'> = {
   retentionDays: DEFAULTS.retention,
   responseStatus: DEFAULTS.responseStatus,
   preservePath: false,
+  adaptive: false,
+  retryWindow: DEFAULTS.retryWindow,
   ingress: null,
   vpc: null,
   memory: 256,
@@ -207,6 +213,8 @@ export function mergeSettings(
     retentionDays: pick('retentionDays'),
     responseStatus: pick('responseStatus'),
     preservePath: pick('preservePath'),
+    adaptive: pick('adaptive'),
+    retryWindow: pick('retryWindow'),
     ingress:
       // A new ordered proxy (no stage yet to read a limit from) is held under its FIFO queue's limit.
       ordered && req.ingress === undefined && current.settings.ingress === undefined
@@ -253,6 +261,8 @@ export function mergeSettings(
     retentionDays: settings.retentionDays,
     responseStatus: settings.responseStatus,
     preservePath: settings.preservePath,
+    adaptive: settings.adaptive,
+    retryWindow: settings.retryWindow,
     ordered,
     ...(ingress ? { ingressRate: ingress.rate, ingressBurst: ingress.burst } : {}),
     vpcSubnets: settings.vpc?.subnets ?? [],
@@ -378,6 +388,8 @@ const SHOW: { [K in keyof Omit<Settings, 'edgeEnv'>]: [string, (v: Settings[K]) 
   retentionDays: ['retention', days],
   responseStatus: ['response-status', String],
   preservePath: ['preserve-path', onOff],
+  adaptive: ['adaptive', onOff],
+  retryWindow: ['retry-window', (v) => `${v} s (${duration(v)})`],
   ingress: ['ingress-rate', (v) => (v && !isAccountIngress(v) ? `${v.rate}/s, burst ${v.burst}` : 'none')],
   vpc: ['vpc-subnets', (v) => (v ? `${v.subnets.join(', ')} (${v.securityGroups.join(', ')})` : 'none')],
   memory: ['memory', (v) => `${v} MB`],

@@ -24,6 +24,10 @@ export interface ProvisionSpec {
   retentionDays: number;
   responseStatus: number;
   preservePath: boolean;
+  /** `--adaptive` (WP_ADAPTIVE); absent: off. */
+  adaptive?: boolean;
+  /** `--retry-window`, seconds (WP_RETRY_WINDOW); absent: the default, 24 h. */
+  retryWindow?: number;
   ordered: boolean;
   ingressRate?: number;
   ingressBurst?: number;
