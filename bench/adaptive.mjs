@@ -212,11 +212,15 @@ export async function adaptiveScenario({
         const buckets = Array.from({ length: afterHalvingS }, (_x, i) =>
           windowFigures(upstream.log, halvedAt + i * 1000, halvedAt + (i + 1) * 1000),
         );
-        // Following = no more 503s (< 2 %) and the queue at the upstream short again: p99 under 2× the
-        // unloaded p99, as before the halving.
-        const healthy = (b) => b.delivered > 0 && b.share503 < 0.02 && b.p99Ms < 2 * unloadedP99Ms;
+        // Following = from that second on, no second with 2 % 503s or more, and the p99 of all those
+        // seconds pooled under 2× the unloaded p99 (one second's p99 is its one or two slowest answers:
+        // a single busy moment of this host would otherwise reset the count).
+        const pooledP99 = (k) =>
+          windowFigures(upstream.log, halvedAt + k * 1000, halvedAt + afterHalvingS * 1000).p99Ms;
         let followS = buckets.length;
-        while (followS > 0 && healthy(buckets[followS - 1])) followS--;
+        while (followS > 0 && buckets[followS - 1].delivered > 0 && buckets[followS - 1].share503 < 0.02)
+          followS--;
+        while (followS < buckets.length && !(pooledP99(followS) < 2 * unloadedP99Ms)) followS++;
         const tail = windowFigures(upstream.log, halvedAt + followS * 1000, halvedAt + afterHalvingS * 1000);
         const accepted = adaptiveWebhooks;
         return {

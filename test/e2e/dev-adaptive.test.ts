@@ -42,8 +42,8 @@ describe('dev --adaptive against an upstream with a capacity', () => {
     // The law aims the median at up to 1.5× the fastest round trip (aimd.ts): under 2× it is queueing
     // less than one service time, where the static ceiling queues several.
     expect(r.adaptive.p50Ms / r.unloadedMs, summary).toBeLessThan(2);
-    // The halving: from some second ≤ 10 on, every second has < 2 % 503s and a p99 under 2× the
-    // unloaded p99, and the proxy still uses most of the capacity that is left.
+    // The halving: from some second ≤ 10 on, no second has 2 % 503s or more and the p99 of those
+    // seconds pooled is under 2× the unloaded p99; and the proxy still uses most of what is left.
     expect(r.adaptive.halved.followS, summary).not.toBeNull();
     expect(r.adaptive.halved.followS!, summary).toBeLessThanOrEqual(10);
     expect(r.adaptive.halved.tail.goodputPerS / (r.best.goodputPerS / 2), summary).toBeGreaterThanOrEqual(
