@@ -17,6 +17,9 @@ export default defineConfig({
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // The account cache (src/aws/account.ts) of this run, never the user's ~/.cache.
       WEBHOOK_PROXY_CACHE_DIR: join(tmpdir(), `webhook-proxy-test-cache-${process.pid}`),
+      // A safety net: a local store a test forgot to place lands here, never in ~/.local/share.
+      // The harnesses (test/helpers/data-dir.ts) give every dev its own directory below tmpdir.
+      WEBHOOK_PROXY_DATA_DIR: join(tmpdir(), `webhook-proxy-test-data-${process.pid}`),
     },
   },
 });

@@ -2,13 +2,19 @@
 // and give back its URL; plus a loopback upstream that records ids, arrival times and requests in flight.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CLI, ROOT, sleep } from './lib.mjs';
 
 export async function startDevProcess(args, { startTimeoutMs = 20_000 } = {}) {
+  // dev keeps its queue on disk (issue 13): each run a fresh store of its own, removed after, never
+  // the user's ~/.local/share nor a previous run's leftovers.
+  const dataRoot = mkdtempSync(join(tmpdir(), 'wp-bench-'));
   const child = spawn(process.execPath, [CLI, 'dev', '--json', '--port', '0', ...args], {
     cwd: ROOT,
-    env: { ...process.env, CI: '1' },
+    env: { ...process.env, CI: '1', WEBHOOK_PROXY_DATA_DIR: dataRoot },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -26,7 +32,12 @@ export async function startDevProcess(args, { startTimeoutMs = 20_000 } = {}) {
     counts[e.event] = (counts[e.event] ?? 0) + 1;
     if (e.event === 'listening') url = e.url;
   });
-  const exited = new Promise((r) => child.once('exit', (code) => r(code)));
+  const exited = new Promise((r) =>
+    child.once('exit', (code) => {
+      rmSync(dataRoot, { recursive: true, force: true });
+      r(code);
+    }),
+  );
   const end = Date.now() + startTimeoutMs;
   while (!url) {
     if (child.exitCode !== null)

@@ -1,6 +1,7 @@
 /**
  * `webhook-proxy dev`: the whole proxy on this machine, with the same ingest and deliver handlers the
- * Lambda functions run and an embedded queue with SQS semantics (or a real queue with --queue-url).
+ * Lambda functions run and an embedded queue with SQS semantics, kept on disk in the proxy's data
+ * directory (local-options.ts; --memory: in memory only; --queue-url: a real SQS queue).
  * The engine is src/local/runtime.ts; this file parses flags, picks a renderer and waits for Ctrl-C.
  */
 import type { Command } from 'commander';
@@ -9,9 +10,10 @@ import { addEdgeOptions, edgeSettingsFromOptions, type EdgeOptions } from '../ha
 import { DEFAULTS } from '../handlers/ports.js';
 import { httpUrl, intInRange } from '../options.js';
 import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
+import { addLocalStoreOptions, localStoreFromOptions, type LocalStoreOptions } from './local-options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-interface DevOptions extends EdgeOptions, DeliveryOptions {
+interface DevOptions extends EdgeOptions, DeliveryOptions, LocalStoreOptions {
   // Filled in by commander's defaults (addDeliveryOptions(cmd, 'dev')); dev has no --rate none.
   concurrency: number;
   rate?: number;
@@ -38,13 +40,14 @@ export const dev: CommandSpec<DevOptions> = {
       )
       .option(
         '--queue-url <url>',
-        'use this SQS queue instead of the in-memory one, so a restart loses nothing (with --endpoint-url for emulators)',
+        'use this SQS queue instead of the local store (with --endpoint-url for emulators)',
         httpUrl('--queue-url'),
       )
       .option(
         '--event-log <file>',
         'append every ingest and delivery line to FILE (JSON lines), for "webhook-proxy logs --local FILE"',
       );
+    addLocalStoreOptions(cmd);
     return addEdgeOptions(cmd);
   },
   async run(ctx: CommandContext<DevOptions>) {
@@ -54,6 +57,7 @@ export const dev: CommandSpec<DevOptions> = {
       'dev',
     );
     const edge = edgeSettingsFromOptions(opts);
+    const store = localStoreFromOptions(opts, opts.queueUrl ? { queueUrl: opts.queueUrl } : {});
 
     let sqs: { client: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string } | undefined;
     if (opts.queueUrl) {
@@ -93,7 +97,7 @@ export const dev: CommandSpec<DevOptions> = {
           handshakes: edge.handshakes,
           verify: edge.verify,
           ...(edge.methods ? { methods: edge.methods } : {}),
-          ...(sqs ? { sqs } : {}),
+          ...(sqs ? { sqs } : { store }),
           ...(opts.eventLog ? { eventLog: opts.eventLog } : {}),
         },
         output.emit,

@@ -1,6 +1,6 @@
 /**
- * The embedded queue of `dev`: SQS's semantics in memory, so the handlers and the poller behave as
- * they do on AWS. What it models, and why each matters to the proxy:
+ * The in-memory queue of `dev --memory`: SQS's semantics in memory, so the handlers and the poller
+ * behave as they do on AWS. What it models, and why each matters to the proxy:
  * - the 1 MiB limit and SQS's XML-safe character rule (ingest answers 413 / 503 on them);
  * - visibility timeout: a received message is hidden, not removed, until it is deleted;
  * - ApproximateReceiveCount: the attempt number `deliver` reads;

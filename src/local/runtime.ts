@@ -1,6 +1,6 @@
 /**
  * The `dev` engine: the whole proxy in one process, wired from the same handlers Lambda runs.
- *   HTTP (http-server.ts) → ingest handler → queue (memory-queue.ts | sqs-queue.ts)
+ *   HTTP (http-server.ts) → ingest handler → queue (store/sqlite-queue.ts | memory-queue.ts | sqs-queue.ts)
  *   → poller (event source mapping) → deliver handler × concurrency → upstream
  * It reports what happens as DevEvents (the command renders them) and keeps the counters the
  * dashboard shows (snapshot()).
@@ -20,7 +20,10 @@ import { deliverFunctionTimeout, queueVisibilityTimeout } from '../proxy/limits.
 import { startIngress, type Ingress } from './http-server.js';
 import { MemoryQueue } from './memory-queue.js';
 import { startPoller, type Poller } from './poller.js';
-import type { LocalQueue } from './queue.js';
+import type { DeadLetter, LocalQueue } from './queue.js';
+import type { DataDirLock } from './store/data-dir.js';
+import type { Resumed } from './store/open.js';
+import type { LocalStore } from '../commands/local-options.js';
 import { DeliveryStats, type DevSnapshot } from './stats.js';
 
 export interface DevSettings {
@@ -45,6 +48,8 @@ export interface DevSettings {
   verify?: VerifySpec[];
   /** `--methods`; undefined: the default (POST, PUT, PATCH, DELETE). */
   methods?: Methods;
+  /** The embedded queue: on disk in a data directory (the default), or in memory (`--memory`). */
+  store?: LocalStore;
   /** `--queue-url`: a real SQS queue instead of the embedded one. */
   sqs?: { client: SQSClient; queueUrl: string };
   /** `dev --event-log FILE`: the handlers' log lines, as `logs --local FILE` reads them. */
@@ -58,6 +63,9 @@ export type DevEvent =
       upstream: string;
       queue: LocalQueue['kind'];
       maxAttempts: number | null;
+      /** The disk store's directory, and what it held at start. */
+      dataDir?: string;
+      resumed?: Resumed;
     }
   | { event: 'delivered'; id: string; status: number; attempt: number; ms: number }
   | { event: 'retry'; id: string; attempt: number; status?: number; error?: string; retryInSeconds: number }
@@ -67,14 +75,22 @@ export type DevEvent =
   | { event: 'recovered'; limit: number }
   | { event: 'rejected'; status: number; reason: string; id?: string }
   | { event: 'warning'; message: string }
-  | { event: 'stopped'; queued: number; lost: boolean };
+  /**
+   * queued: still in the queue (waiting, in flight, backing off); deadLettered: in the DLQ (null: the
+   * queue has none, or SQS did not say). lost: they lived in memory. dataDir: where they are kept.
+   */
+  | { event: 'stopped'; queued: number; deadLettered: number | null; lost: boolean; dataDir?: string };
+
+export type { Resumed } from './store/open.js';
 
 export interface DevRuntime {
   url: string;
   queue: LocalQueue;
+  /** The disk store's data directory (undefined with --memory or --queue-url). */
+  dataDir: string | undefined;
   snapshot(): Promise<DevSnapshot>;
   /** Stop accepting, let requests on the wire finish, hand back the rest; resolves with what is still queued. */
-  stop(): Promise<{ queued: number }>;
+  stop(): Promise<{ queued: number; deadLettered: number | null }>;
 }
 
 /** Long-poll waits: the embedded queue's receive can be cut short on stop; SQS's cannot (see sqs-queue.ts). */
@@ -138,6 +154,13 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     emit({ event: 'warning', message });
   };
 
+  const onEmbeddedDeadLetter = (m: DeadLetter) => {
+    const id = webhookId(m.body, m.messageId);
+    stats.deadLettered(id);
+    emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
+  };
+  let disk: { dataDir: string; name: string; lock: DataDirLock } | undefined;
+  let resumed: Resumed | undefined;
   let queue: LocalQueue;
   /** What deliver uses: the queue, plus delayed sends and its own DLQ moves on the embedded queue. */
   let deliverPort: QueuePort;
@@ -148,17 +171,32 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     queue = sqsQueue;
     deliverPort = sqsQueue;
     maxAttempts = sqsQueue.maxReceiveCount ?? NO_DLQ_ATTEMPTS;
+  } else if (settings.store?.kind !== 'memory') {
+    // The default: the durable store in the data directory (lazily loaded: native code).
+    maxAttempts = settings.maxAttempts;
+    const { openServerQueue, defaultDiskStore } = await import('./store/open.js');
+    const store = settings.store ?? defaultDiskStore();
+    const opened = await openServerQueue(store, {
+      visibilityTimeout: queueVisibilityTimeout(limits),
+      maxReceiveCount: settings.maxAttempts,
+    });
+    disk = { dataDir: store.dataDir, name: store.name, lock: opened.lock };
+    resumed = opened.resumed;
+    const sqlite = opened.queue;
+    sqlite.onDeadLetter = onEmbeddedDeadLetter;
+    queue = sqlite;
+    deliverPort = {
+      send: (body, options) => sqlite.sendDelayed(body, options?.delaySeconds ?? 0),
+      changeVisibility: (handle, seconds) => sqlite.changeVisibility(handle, seconds),
+      deadLetter: (body) => sqlite.deadLetter(body),
+    };
   } else {
     maxAttempts = settings.maxAttempts;
     const memory = new MemoryQueue({
       visibilityTimeout: queueVisibilityTimeout(limits),
       maxReceiveCount: settings.maxAttempts,
     });
-    memory.onDeadLetter = (m) => {
-      const id = webhookId(m.body, m.messageId);
-      stats.deadLettered(id);
-      emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
-    };
+    memory.onDeadLetter = onEmbeddedDeadLetter;
     queue = memory;
     const dlq = memory.dlq!;
     deliverPort = {
@@ -171,6 +209,11 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       },
     };
   }
+  /** Everything start opened, closed again when it fails half-way (the lock must not outlive us). */
+  const abandon = async () => {
+    await queue.close();
+    disk?.lock.release();
+  };
 
   const ingest = createIngestHandler({
     queue,
@@ -270,7 +313,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       },
     });
   } catch (err) {
-    await queue.close();
+    await abandon();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       throw new UsageError(
@@ -284,7 +327,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   const upstreamPort = Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80));
   if (LOOPBACK.has(upstream.hostname) && upstreamPort === ingress.port && upstream.protocol === 'http:') {
     await ingress.close();
-    await queue.close();
+    await abandon();
     throw new UsageError(
       `--upstream ${settings.upstream} is this proxy itself: every webhook would loop forever.`,
       'Point --upstream at your application, or pick another --port.',
@@ -297,7 +340,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     control,
     batchSize: settings.batchSize,
     functionTimeoutSeconds: deliverFunctionTimeout(limits),
-    waitSeconds: queue.kind === 'memory' ? MEMORY_WAIT_SECONDS : SQS_WAIT_SECONDS,
+    waitSeconds: queue.kind === 'sqs' ? SQS_WAIT_SECONDS : MEMORY_WAIT_SECONDS,
     onInvoke: ({ slot, messageIds }) => stats.invoked(slot, messageIds.length),
     onInvoked: ({ slot, error }) => {
       stats.invocationDone(slot);
@@ -309,12 +352,15 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     },
   });
 
+  disk?.lock.announce({ url: ingress.url, name: disk.name });
   emit({
     event: 'listening',
     url: ingress.url,
     upstream: settings.upstream,
     queue: queue.kind,
     maxAttempts: maxAttempts === NO_DLQ_ATTEMPTS ? null : maxAttempts,
+    ...(disk ? { dataDir: disk.dataDir } : {}),
+    ...(resumed ? { resumed } : {}),
   });
   void probeUpstream(settings.upstream).then((problem) => {
     if (problem) {
@@ -325,10 +371,11 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     }
   });
 
-  let stopped: Promise<{ queued: number }> | undefined;
+  let stopped: Promise<{ queued: number; deadLettered: number | null }> | undefined;
   return {
     url: ingress.url,
     queue,
+    dataDir: disk?.dataDir,
     snapshot: async () => ({
       ...stats.snapshot(await queue.stats().catch(() => undefined)),
       control: control.snapshot(),
@@ -339,9 +386,17 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         await poller.stop();
         const s = await queue.stats().catch(() => undefined);
         const queued = s ? s.visible + s.inFlight + s.delayed : 0;
+        const deadLettered = s?.dlq ?? null;
         await queue.close();
-        emit({ event: 'stopped', queued, lost: queue.kind === 'memory' });
-        return { queued };
+        disk?.lock.release();
+        emit({
+          event: 'stopped',
+          queued,
+          deadLettered,
+          lost: queue.kind === 'memory',
+          ...(disk ? { dataDir: disk.dataDir } : {}),
+        });
+        return { queued, deadLettered };
       })()),
   };
 }

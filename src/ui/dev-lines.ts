@@ -34,34 +34,69 @@ export function devEventLine(e: DevEvent): string {
     case 'warning':
       return `warning: ${e.message}`;
     case 'stopped':
-      return stoppedLine(e.queued, e.lost);
+      return stoppedLine(e);
   }
 }
 
-export function stoppedLine(queued: number, lost: boolean): string {
-  if (queued === 0) return 'Stopped. Nothing was left in the queue.';
-  const what = queued === 1 ? '1 webhook was' : `${queued} webhooks were`;
-  return lost
-    ? `Stopped. ${what} still queued and ${queued === 1 ? 'is' : 'are'} lost: the embedded queue lived in ` +
-        'memory (use --queue-url to keep them).'
-    : `Stopped. ${what} still queued in SQS; they will be delivered when dev (or the deployed proxy) runs again.`;
+type Stopped = Extract<DevEvent, { event: 'stopped' }>;
+type Listening = Extract<DevEvent, { event: 'listening' }>;
+
+const webhooks = (n: number) => (n === 1 ? '1 webhook' : `${n} webhooks`);
+
+/** The last word of every stop: what is still queued and dead-lettered, and where it is (or that it is lost). */
+export function stoppedLine(e: Pick<Stopped, 'queued' | 'deadLettered' | 'lost' | 'dataDir'>): string {
+  const dead = e.deadLettered ?? 0;
+  const parts = [
+    ...(e.queued ? [`${webhooks(e.queued)} still queued`] : []),
+    ...(dead ? [`${webhooks(dead)} dead-lettered`] : []),
+  ];
+  if (!parts.length) {
+    return e.dataDir
+      ? `Stopped. Nothing was left in the queue or the DLQ (${e.dataDir}).`
+      : e.deadLettered === null
+        ? 'Stopped. Nothing was left in the queue.'
+        : 'Stopped. Nothing was left in the queue or the DLQ.';
+  }
+  const what = parts.join(' and ');
+  const many = e.queued + dead !== 1;
+  if (e.lost) {
+    return (
+      `Stopped. ${what}: ${many ? 'they are' : 'it is'} lost, the queue lived in memory (--memory). ` +
+      'Without --memory dev keeps them on disk.'
+    );
+  }
+  if (e.dataDir) {
+    return (
+      `Stopped. ${what}: kept in ${e.dataDir}. ` +
+      'Started again on it, dev resumes the queue; the DLQ stays until you redrive or purge it.'
+    );
+  }
+  return `Stopped. ${what} in SQS; they will be delivered when dev (or the deployed proxy) runs again.`;
 }
 
-/** Said once at start: what the queue is and what a stop will do to it. */
-export function queueNotice(kind: 'memory' | 'sqlite' | 'sqs', maxAttempts: number | null): string {
+/** Said once at start: what the queue is, what a start found in it, and what a stop will do to it. */
+export function queueNotice(e: Pick<Listening, 'queue' | 'maxAttempts' | 'dataDir' | 'resumed'>): string {
+  const { queue: kind, maxAttempts } = e;
   if (kind === 'memory') {
     return (
-      // dev does not use the on-disk store yet (src/local/store/ is built, not wired): say what is true today.
-      'The embedded queue lives in memory: webhooks still queued when dev stops are lost. ' +
-      'Use --queue-url with an SQS queue to keep them across restarts.'
+      'The queue lives in memory only (--memory): webhooks still queued or dead-lettered when dev stops ' +
+      'or crashes are lost. Without --memory they are kept on disk.'
     );
   }
   if (kind === 'sqlite') {
+    const r = e.resumed;
+    const found =
+      r && (r.queued || r.deadLettered)
+        ? ` Resumed: ${webhooks(r.queued)} queued` +
+          (r.inFlight ? ` (${r.inFlight} of them in flight at the last stop, delivered again)` : '') +
+          `, ${webhooks(r.deadLettered)} in the DLQ.`
+        : '';
     return (
-      'Webhooks are kept on disk until delivered: a restart (even after a crash) resumes where it stopped' +
+      `Webhooks are kept on disk in ${e.dataDir ?? 'the data directory'} until delivered: a restart (even after a crash) resumes where it stopped` +
       (maxAttempts === null
         ? '.'
-        : `; after ${maxAttempts} attempts a webhook moves to the dead-letter queue, kept too.`)
+        : `; after ${maxAttempts} attempt${maxAttempts === 1 ? '' : 's'} a webhook moves to the dead-letter queue, kept too.`) +
+      found
     );
   }
   return maxAttempts === null

@@ -24,7 +24,7 @@ export async function runDevOutput(
   if (mode === 'json') {
     return {
       emit(e) {
-        if (e.event === 'listening') err(queueNotice(e.queue, e.maxAttempts));
+        if (e.event === 'listening') err(queueNotice(e));
         const line = devEventJson(e);
         if (line) process.stdout.write(`${line}\n`);
         else err(devEventLine(e));
@@ -38,7 +38,7 @@ export async function runDevOutput(
     return {
       emit(e) {
         err(devEventLine(e));
-        if (e.event === 'listening') err(queueNotice(e.queue, e.maxAttempts));
+        if (e.event === 'listening') err(queueNotice(e));
       },
       attach() {},
       stopping() {
@@ -64,7 +64,7 @@ export async function runDevOutput(
     },
     attach(runtime) {
       if (!listening) return;
-      err(queueNotice(listening.queue, listening.maxAttempts));
+      err(queueNotice(listening));
       dashboard = mountDevDashboard(
         {
           ...limits,
@@ -82,7 +82,7 @@ export async function runDevOutput(
     },
     async close() {
       await dashboard?.unmount();
-      if (stopped) err(stoppedLine(stopped.queued, stopped.lost));
+      if (stopped) err(stoppedLine(stopped));
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The built `webhook-proxy dev` at its edges: bad flags (exit 2, one clear message), a busy port, an
  * upstream that is down at start (a warning, and webhooks still queue), a webhook too large for SQS,
- * a stop with webhooks still in the in-memory queue, and plain lines when stderr is not a terminal.
+ * a stop with webhooks still queued (kept in the data directory), and plain lines when stderr is not a terminal.
  */
 import { createServer, type Server } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,7 @@ describe('dev flags', () => {
 });
 
 describe('dev with its upstream down', () => {
-  it('warns, still queues, refuses what SQS cannot hold, and says at stop what was lost', async () => {
+  it('warns, still queues, refuses what SQS cannot hold, and says at stop what is kept and where', async () => {
     const dev = await startDev(['--upstream', `http://127.0.0.1:${await closedPort()}/hooks`]);
     for (let i = 0; i < 3; i++) {
       expect((await post(dev.url, `{"n":${i}}`, { 'content-type': 'application/json' })).status).toBe(200);
@@ -59,7 +59,14 @@ describe('dev with its upstream down', () => {
     expect(dev.stderr()).toMatch(/warning: the upstream .* does not answer \(ECONNREFUSED/);
 
     expect(await dev.stop('SIGINT')).toBe(0);
-    expect(dev.events.at(-1)).toEqual({ event: 'stopped', queued: 3, lost: true });
+    expect(dev.events.at(-1)).toEqual({
+      event: 'stopped',
+      queued: 3,
+      deadLettered: 0,
+      lost: false,
+      dataDir: dev.events[0]!.dataDir,
+    });
+    expect(dev.events[0]!.dataDir).toEqual(expect.any(String));
   });
 });
 
@@ -79,7 +86,7 @@ describe('dev without --json on a pipe', () => {
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(0);
     expect(stdout).toBe('');
-    expect(stderr).toContain('The embedded queue lives in memory');
-    expect(stderr).toMatch(/Stopped\. 1 webhook was still queued and is lost/);
+    expect(stderr).toContain('Webhooks are kept on disk in');
+    expect(stderr).toMatch(/Stopped\. 1 webhook still queued: kept in \//);
   });
 });

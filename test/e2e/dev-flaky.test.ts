@@ -109,6 +109,10 @@ describe('dev with a flaky upstream', () => {
 
   it('has nothing left to lose at stop', async () => {
     expect(await dev.stop()).toBe(0);
-    expect(dev.events.at(-1)).toEqual({ event: 'stopped', queued: 0, lost: true });
+    expect(dev.events.at(-1)).toMatchObject({ event: 'stopped', queued: 0, lost: false });
+    // The dead-lettered ones are still there, in the DLQ on disk.
+    expect(dev.events.at(-1)!.deadLettered).toBe(
+      dev.events.filter((e) => e.event === 'dead-lettered').length,
+    );
   });
 });

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { withDataDir } from '../helpers/data-dir.js';
 
 export type DevEvent = Record<string, unknown> & { event: string; id?: string };
 
@@ -66,7 +67,8 @@ export async function startDev(args: string[], env: Record<string, string> = {})
   await ensureBuilt();
   const child = spawn(process.execPath, ['bin/webhook-proxy.js', 'dev', '--json', '--port', '0', ...args], {
     cwd: ROOT,
-    env: { ...process.env, CI: '1', ...env },
+    // Its own data directory unless the test names one (env or --data-dir): see helpers/data-dir.ts.
+    env: { ...process.env, CI: '1', ...withDataDir(env) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';

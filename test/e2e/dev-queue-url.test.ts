@@ -70,7 +70,7 @@ describe('dev --queue-url (moto SQS)', () => {
     const second = await startDev([...common, '--concurrency', '2'], motoEnv());
     await second.waitFor((e) => e.event === 'delivered', WEBHOOKS - deliveredFirst, 30_000);
     expect(await second.stop('SIGTERM')).toBe(0);
-    expect(second.events.at(-1)).toEqual({ event: 'stopped', queued: 0, lost: false });
+    expect(second.events.at(-1)).toEqual({ event: 'stopped', queued: 0, deadLettered: 0, lost: false });
 
     const arrived = upstream.received.map((r) => String(r.headers['x-webhook-proxy-id']));
     expect(arrived.sort()).toEqual([...ids].sort());

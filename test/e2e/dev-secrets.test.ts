@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discordKeys, sendgridKeys } from '../helpers/senders.js';
+import { withDataDir } from '../helpers/data-dir.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { ensureBuilt, post, startDev, type DevProcess } from './dev-harness.js';
 
@@ -143,7 +144,7 @@ describe('every secret from the environment or a file', () => {
         ['bin/webhook-proxy.js', 'dev', '--upstream', upstream.url, ...flags],
         {
           encoding: 'utf8',
-          env: { ...process.env, CI: '1', ...extraEnv },
+          env: { ...process.env, CI: '1', ...withDataDir(extraEnv) },
         },
       );
       expect(r.status, flags.join(' ')).toBe(2);
@@ -185,7 +186,7 @@ describe('--verify github with no secret', () => {
       .map((a) => `'${a}'`)
       .join(' ');
     const child = spawn('script', ['-qfec', command, '/dev/null'], {
-      env: { ...process.env, CI: '1' },
+      env: { ...process.env, CI: '1', ...withDataDir() },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
@@ -220,7 +221,7 @@ describe('--verify github with no secret', () => {
       process.execPath,
       ['bin/webhook-proxy.js', 'dev', '--upstream', upstream.url, '--verify', 'github'],
       {
-        env: { ...process.env, CI: '1' },
+        env: { ...process.env, CI: '1', ...withDataDir() },
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
       },

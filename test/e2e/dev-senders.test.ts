@@ -323,7 +323,7 @@ describe('requests that are not webhooks', () => {
     const res = await fetch(`${dev.url}/__webhook-proxy/health`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
-    expect(await res.json()).toEqual({ ok: true, queue: 'memory' });
+    expect(await res.json()).toEqual({ ok: true, queue: 'sqlite' });
     expect((await fetch(`${dev.url}/__webhook-proxy/health`, { method: 'HEAD' })).status).toBe(200);
     const posted = await post(`${dev.url}/__webhook-proxy/health`, '{}', {
       'content-type': 'application/json',

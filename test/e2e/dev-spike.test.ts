@@ -82,7 +82,7 @@ describe('dev under a spike', () => {
 
   it('says at stop that nothing is left, and exits 0', async () => {
     expect(await dev.stop('SIGINT')).toBe(0);
-    expect(dev.events.at(-1)).toEqual({ event: 'stopped', queued: 0, lost: true });
-    expect(dev.stderr()).toContain('The embedded queue lives in memory');
+    expect(dev.events.at(-1)).toMatchObject({ event: 'stopped', queued: 0, deadLettered: 0, lost: false });
+    expect(dev.stderr()).toContain('Webhooks are kept on disk');
   });
 });

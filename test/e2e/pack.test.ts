@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoEnv } from '../helpers/moto.js';
+import { withDataDir } from '../helpers/data-dir.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { ensureBuilt } from './dev-harness.js';
 
@@ -121,7 +122,7 @@ describe('the installed webhook-proxy', () => {
     const upstream = await startUpstream();
     const child = spawn(bin, ['dev', '--json', '--port', '0', '--upstream', `${upstream.url}/hooks`], {
       cwd: app,
-      env: { ...process.env, CI: '1' },
+      env: { ...process.env, CI: '1', ...withDataDir() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

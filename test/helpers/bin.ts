@@ -6,9 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcessByStdio, type SpawnSyncReturns } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { withDataDir } from './data-dir.js';
 
 const BIN = 'bin/webhook-proxy.js';
-const binEnv = (env: Record<string, string>) => ({ ...process.env, CI: '1', ...env });
+// Each run its own data directory (helpers/data-dir.ts): a dev started here never shares a store.
+const binEnv = (env: Record<string, string>) => ({ ...process.env, CI: '1', ...withDataDir(env) });
 
 /** Run to the end; a `timeout` (ms) kills it (status null) rather than hang the test file. */
 export function runBin(

@@ -116,8 +116,31 @@ describe('dev text renderers', () => {
     expect(devEventLine({ event: 'dead-lettered', id: 'wh_1', attempts: 3 })).toBe(
       'dead-lettered wh_1 after 3 attempts',
     );
-    expect(stoppedLine(2, true)).toContain('2 webhooks were still queued and are lost');
-    expect(stoppedLine(1, false)).toContain('1 webhook was still queued in SQS');
-    expect(queueNotice('memory', 10)).toContain('lives in memory');
+    expect(stoppedLine({ queued: 2, deadLettered: 1, lost: true })).toBe(
+      'Stopped. 2 webhooks still queued and 1 webhook dead-lettered: they are lost, the queue lived in memory (--memory). Without --memory dev keeps them on disk.',
+    );
+    expect(stoppedLine({ queued: 1, deadLettered: null, lost: false })).toContain(
+      '1 webhook still queued in SQS',
+    );
+    expect(stoppedLine({ queued: 3, deadLettered: 2, lost: false, dataDir: '/d/default' })).toContain(
+      '3 webhooks still queued and 2 webhooks dead-lettered: kept in /d/default.',
+    );
+    expect(stoppedLine({ queued: 0, deadLettered: 0, lost: false, dataDir: '/d' })).toBe(
+      'Stopped. Nothing was left in the queue or the DLQ (/d).',
+    );
+    expect(queueNotice({ queue: 'memory', maxAttempts: 10 })).toContain('lives in memory only (--memory)');
+    expect(
+      queueNotice({
+        queue: 'sqlite',
+        maxAttempts: 10,
+        dataDir: '/d',
+        resumed: { queued: 5, inFlight: 2, deadLettered: 1 },
+      }),
+    ).toContain('in /d until delivered');
+    expect(
+      queueNotice({ queue: 'sqlite', maxAttempts: 10, resumed: { queued: 5, inFlight: 2, deadLettered: 1 } }),
+    ).toContain(
+      'Resumed: 5 webhooks queued (2 of them in flight at the last stop, delivered again), 1 webhook in the DLQ.',
+    );
   });
 });

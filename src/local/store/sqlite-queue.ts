@@ -44,6 +44,7 @@ interface Row {
 
 interface Pending {
   id: string;
+  queue: number;
   body: string;
   bytes: number;
   visibleAt: number;
@@ -138,16 +139,26 @@ export class SqliteQueue implements LocalQueue {
       .run(Date.now()).changes;
   }
 
+  /** What ingest stores: refused (503 to the sender) once the store holds --max-queue-bytes. */
   async send(messageBody: string, _options: SendOptions = {}): Promise<void> {
-    return this.enqueue(messageBody, 0);
+    return this.enqueue(messageBody, 0, MAIN, true);
   }
 
-  /** SendMessage with DelaySeconds; resolves once committed. */
+  /**
+   * SendMessage with DelaySeconds; resolves once committed. `deliver`'s copy of a message it holds
+   * replaces the original (deleted next), so it is not refused when the store is full: refusing it
+   * would only turn a hold into a counted attempt.
+   */
   sendDelayed(messageBody: string, delaySeconds: number): Promise<void> {
-    return this.enqueue(messageBody, delaySeconds);
+    return this.enqueue(messageBody, delaySeconds, MAIN, false);
   }
 
-  private enqueue(messageBody: string, delaySeconds: number): Promise<void> {
+  /** `deliver`'s own DLQ move (QueuePort.deadLetter): the body into the DLQ, the original deleted next. */
+  deadLetter(messageBody: string): Promise<void> {
+    return this.enqueue(messageBody, 0, DLQ, false);
+  }
+
+  private enqueue(messageBody: string, delaySeconds: number, queue: number, bounded: boolean): Promise<void> {
     if (this.closed)
       return Promise.reject(new QueueError('QueueDoesNotExist', 'The queue has been shut down.'));
     const bytes = Buffer.byteLength(messageBody, 'utf8');
@@ -161,7 +172,7 @@ export class SqliteQueue implements LocalQueue {
     }
     if (bytes === 0)
       return Promise.reject(new QueueError('MissingParameter', 'The request must contain a MessageBody.'));
-    if (this.storedBytes + this.pendingBytes + bytes > this.maxQueueBytes) {
+    if (bounded && this.storedBytes + this.pendingBytes + bytes > this.maxQueueBytes) {
       return Promise.reject(
         new QueueError(
           'StoreFull',
@@ -174,6 +185,7 @@ export class SqliteQueue implements LocalQueue {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({
         id: randomUUID(),
+        queue,
         body: messageBody,
         bytes,
         visibleAt: Date.now() + delaySeconds * 1000,
@@ -198,7 +210,7 @@ export class SqliteQueue implements LocalQueue {
     const now = Date.now();
     try {
       this.db.transaction(() => {
-        for (const p of batch) this.sql.insert.run(p.id, MAIN, p.body, p.bytes, now, p.visibleAt);
+        for (const p of batch) this.sql.insert.run(p.id, p.queue, p.body, p.bytes, now, p.visibleAt);
       })();
     } catch (err) {
       const e = new QueueError('StoreWriteFailed', `The local store could not commit: ${String(err)}`);
