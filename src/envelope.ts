@@ -12,6 +12,7 @@
  * and we escape U+FFFE/U+FFFF, the only XML-unsafe characters JSON leaves alone), otherwise as base64.
  * When both are possible the smaller wins, so a quote-heavy text body never wastes the limit.
  */
+import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 
 export const ENVELOPE_VERSION = 1;
@@ -55,6 +56,12 @@ export type EnvelopeInput = Omit<Envelope, 'v' | 'id' | 'bodyEncoding' | 'body' 
   id?: string;
   receivedAt?: string;
   body: Uint8Array;
+  /**
+   * The body's bytes decoded as UTF-8, when the caller already holds that string (API Gateway hands
+   * a text body over as one): it must be exactly `body` decoded, well-formed (no lone surrogate), so
+   * `body` is its UTF-8 encoding byte for byte. Saves decoding the bytes again.
+   */
+  text?: string;
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -71,33 +78,67 @@ function asUtf8(bytes: Uint8Array): string | undefined {
 // JSON.stringify already escapes U+0000–U+001F and lone surrogates; these two are the XML-unsafe rest.
 const XML_UNSAFE_LEFT_BY_JSON = /[\uFFFE\uFFFF]/g;
 
+function xmlSafe(json: string): string {
+  return json.replace(XML_UNSAFE_LEFT_BY_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** JSON that is also a valid SQS message body (XML 1.0 characters only). */
 export function xmlSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    XML_UNSAFE_LEFT_BY_JSON,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return xmlSafe(JSON.stringify(value));
 }
 
 export function newWebhookId(): string {
   return `wh_${randomUUID().replaceAll('-', '')}`;
 }
 
-export function createEnvelope(input: EnvelopeInput): Envelope {
-  const { body: bytes, id, receivedAt, ...rest } = input;
-  const text = asUtf8(bytes);
+/** An envelope with its SQS message body, stringified once (`encodeEnvelope(envelope)`, byte for byte). */
+export interface EncodedEnvelope {
+  envelope: Envelope;
+  messageBody: string;
+  /** `encodedSize(messageBody)`. */
+  size: number;
+}
+
+/**
+ * Build the envelope and its message body in one pass. The body's JSON string is made once: its
+ * length decides text or base64, and it is spliced in as the last member of the envelope's JSON,
+ * which is what JSON.stringify of the whole envelope gives (`body` is its last key). The XML-safety
+ * pass runs only where a U+FFFE/U+FFFF can be: never on base64 or ASCII, and on the short rest.
+ */
+export function createEncodedEnvelope(input: EnvelopeInput): EncodedEnvelope {
+  const { body: bytes, id, receivedAt, text: given, ...rest } = input;
+  const ascii = isAscii(bytes);
+  const text =
+    given ??
+    (ascii ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1') : asUtf8(bytes));
   const base64Length = 4 * Math.ceil(bytes.length / 3);
-  // Bytes the text would take inside the JSON string (escapes included), without the quotes.
-  const textLength = text === undefined ? Infinity : Buffer.byteLength(xmlSafeJson(text)) - 2;
-  const useText = textLength <= base64Length;
-  return {
-    v: ENVELOPE_VERSION,
+  let bodyJson: string | undefined;
+  let bodyJsonBytes = Infinity;
+  if (text !== undefined) {
+    bodyJson = JSON.stringify(text);
+    if (!ascii) bodyJson = xmlSafe(bodyJson);
+    // Escapes are ASCII, so the text's UTF-8 bytes plus what escaping added (length counts UTF-16 units).
+    bodyJsonBytes = ascii ? bodyJson.length : Buffer.byteLength(bodyJson);
+  }
+  // Bytes the text takes inside the JSON string (escapes included), without the quotes.
+  const useText = bodyJsonBytes - 2 <= base64Length;
+  const bodyEncoding = useText ? ('utf8' as const) : ('base64' as const);
+  const head = {
+    v: ENVELOPE_VERSION as typeof ENVELOPE_VERSION,
     id: id ?? newWebhookId(),
     receivedAt: receivedAt ?? new Date().toISOString(),
     ...rest,
-    bodyEncoding: useText ? 'utf8' : 'base64',
-    body: useText ? text! : Buffer.from(bytes).toString('base64'),
+    bodyEncoding,
   };
+  const body = useText ? text! : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
+  const headJson = xmlSafeJson(head);
+  const messageBody = `${headJson.slice(0, -1)},"body":${useText ? bodyJson! : `"${body}"`}}`;
+  const size = Buffer.byteLength(headJson) + 8 + (useText ? bodyJsonBytes : body.length + 2);
+  return { envelope: { ...head, body }, messageBody, size };
+}
+
+export function createEnvelope(input: EnvelopeInput): Envelope {
+  return createEncodedEnvelope(input).envelope;
 }
 
 /** The SQS message body for an envelope. */
