@@ -76,9 +76,25 @@ export const dev: CommandSpec<DevOptions> = {
       concurrency: opts.concurrency,
       ...(opts.rate ? { rate: opts.rate } : {}),
     });
+    // Listening for the stop signal from before the start: a SIGTERM right after the `listening` event
+    // (startDev emits it before it returns) must stop dev cleanly, not kill it with the lock still held.
+    const stopSignal = waitForStopSignal();
+    let starting = true;
+    // A second one while still starting (a --queue-url endpoint that does not answer): give up now, as
+    // the default handler would have; nothing was accepted yet, so nothing can be lost.
+    const interrupted = stopSignal
+      .then(() => waitForStopSignal())
+      .then(() => {
+        if (starting)
+          throw new CliError('Interrupted while starting; nothing was accepted.', undefined, {
+            exitCode: 130,
+          });
+        return new Promise<never>(() => {});
+      });
+    interrupted.catch(() => {});
     let runtime: Awaited<ReturnType<typeof startDev>>;
     try {
-      runtime = await startDev(
+      const start = startDev(
         {
           upstream,
           host: '127.0.0.1',
@@ -102,6 +118,8 @@ export const dev: CommandSpec<DevOptions> = {
         },
         output.emit,
       );
+      runtime = await Promise.race([start, interrupted]);
+      starting = false;
     } catch (err) {
       await output.close();
       if (err instanceof CliError || !sqs) throw err;
@@ -123,7 +141,7 @@ export const dev: CommandSpec<DevOptions> = {
     }
     output.attach(runtime);
 
-    await waitForStopSignal();
+    await stopSignal;
     output.stopping();
     // A second Ctrl-C while the deliveries on the wire finish: stop waiting for them.
     const stopped = await Promise.race([

@@ -118,7 +118,7 @@ describe('the installed webhook-proxy', () => {
     expect(version.stdout.trim()).toBe(pkg.version);
   });
 
-  it('runs dev: listens, accepts a webhook, delivers it byte for byte, stops cleanly', async () => {
+  it('runs dev on its disk store: listens, accepts a webhook, delivers it byte for byte, stops cleanly', async () => {
     const upstream = await startUpstream();
     const child = spawn(bin, ['dev', '--json', '--port', '0', '--upstream', `${upstream.url}/hooks`], {
       cwd: app,
@@ -142,6 +142,8 @@ describe('the installed webhook-proxy', () => {
     };
     try {
       const listening = await waitFor('listening');
+      // Durably: the installed package loads its native SQLite module and keeps the queue on disk.
+      expect(listening.queue, stderr).toBe('sqlite');
       const body = '{"type":"email.delivered","n":1}';
       const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
         const req = request(
