@@ -1,11 +1,12 @@
 // `npm run bench`: every figure next to a baseline measured in the same run, as a ratio. Prints a
 // table, writes bench/results.json, and (a full run) refreshes the table in bench/README.md.
 // Flags: --quick (smaller counts, for trying it out; README untouched), --only a,b (sections:
-// startup, handlers, spike, ingest, cost, control). All traffic stays on 127.0.0.1.
+// startup, handlers, spike, ingest, adaptive, cost, control). All traffic stays on 127.0.0.1.
 import { execSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { adaptiveBench } from './adaptive.mjs';
 import { startCountingProxy } from './aws-proxy.mjs';
 import { controlPlane } from './control-plane.mjs';
 import { costModel } from './cost.mjs';
@@ -118,7 +119,8 @@ const haveDev = hasCommand('dev');
 if (haveDev) {
   await step('spike', () => spike(config.spike));
   await step('ingest', () => ingestThroughput(config.ingest));
-} else if (want('spike') || want('ingest'))
+  await step('adaptive', () => adaptiveBench({ quick }));
+} else if (want('spike') || want('ingest') || want('adaptive'))
   results.skipped.push('spike, ingest throughput: the dev command does not exist yet');
 
 if (want('cost') || want('control')) {

@@ -3,13 +3,17 @@
  * one place where errors become exit codes. Nothing heavy is imported here: each command's `run`
  * imports its engine, SDK clients and ink when it is actually invoked, so `--help` stays fast.
  */
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { commands } from './commands/index.js';
-import { CliError, describeAwsError, EXIT, unreachableIn } from './errors.js';
+import { reportError } from './cli-errors.js';
+import { EXIT } from './errors.js';
 import type { GlobalOptions } from './options.js';
 import { packageVersion } from './paths.js';
 
-export function buildProgram(onExit: (code: number) => void): Command {
+export function buildProgram(
+  onExit: (code: number) => void,
+  writeErrors: (text: string) => void = (text) => process.stderr.write(text),
+): Command {
   const program = new Command('webhook-proxy')
     .description(
       'A throttling, loss-free buffer in front of an application that receives webhooks.\n' +
@@ -27,7 +31,9 @@ export function buildProgram(onExit: (code: number) => void): Command {
     .addOption(new Option('--verbose', 'more detail, and stack traces on errors'))
     .addOption(new Option('-y, --yes', 'do not ask before destructive actions'))
     .configureHelp({ showGlobalOptions: true })
-    .showHelpAfterError('(run with --help for usage)')
+    // Set before the subcommands are added, so they inherit it: errors and error-time help go to
+    // writeErrors, which main() holds for reportError (text or JSON).
+    .configureOutput({ outputError: (text) => writeErrors(text), writeErr: (text) => writeErrors(text) })
     .exitOverride();
 
   for (const spec of commands) {
@@ -49,73 +55,34 @@ export function buildProgram(onExit: (code: number) => void): Command {
       onExit(code ?? EXIT.ok);
     });
   }
+  // The top-level command's own suggestion only (the subcommands keep commander's for their flags):
+  // src/cli-errors.ts offers a command name at most two edits away, never `destroy` for `deploy`.
+  program.showSuggestionAfterError(false);
   return program;
 }
 
 /** Run the CLI with argv (as process.argv) and resolve to the exit code. Never exits itself. */
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram((code) => (exitCode = code));
-  const verbose = argv.includes('--verbose');
+  // commander's error messages (and its help on a bare `webhook-proxy`) are held back: reportError
+  // writes them, as text or as JSON with --json, with a "did you mean" that is never a wild guess.
+  let commanderOutput = '';
+  const program = buildProgram(
+    (code) => (exitCode = code),
+    (text) => (commanderOutput += text),
+  );
+  const options = argv.slice(2, argv.includes('--') ? argv.indexOf('--') : undefined);
+  const ctx = () => ({
+    verbose: options.includes('--verbose'),
+    json: options.includes('--json'),
+    commanderOutput,
+    commandNames: program.commands.flatMap((c) => [c.name(), ...c.aliases()]),
+    globalFlags: program.options.flatMap((o) => (o.long ? [o.long] : [])),
+  });
   try {
     await program.parseAsync(argv);
     return exitCode;
   } catch (err) {
-    return reportError(err, verbose);
+    return reportError(err, ctx());
   }
-}
-
-function reportError(err: unknown, verbose: boolean): number {
-  if (err instanceof CommanderError) {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
-    if (err.code === 'commander.help') return EXIT.ok;
-    // commander already printed its message; an unknown flag or a missing argument is a usage error.
-    return EXIT.usage;
-  }
-  if (err instanceof CliError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`${err.hint}\n`);
-    // A step that wrapped an unreachable endpoint in its own error: say where that endpoint came from.
-    const unreachable = unreachableIn(err.cause);
-    if (unreachable && unreachable.hint !== err.hint) process.stderr.write(`${unreachable.hint}\n`);
-    if (verbose && err.cause) process.stderr.write(`cause: ${formatCause(err.cause)}\n`);
-    if (verbose) process.stderr.write(`${err.stack}\n`);
-    return err.exitCode;
-  }
-  const e = err as Error;
-  const hint = awsHint(e);
-  if (hint) {
-    process.stderr.write(`error: ${describeAwsError(e)}\n${hint}\n`);
-    if (verbose) process.stderr.write(`${e?.stack ?? ''}\n`);
-    return EXIT.failure;
-  }
-  process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
-  if (verbose) process.stderr.write(`${e?.stack ?? ''}\n`);
-  else process.stderr.write('(run again with --verbose for details)\n');
-  return EXIT.failure;
-}
-
-/** What to do about the AWS errors an operator meets first: no credentials, expired or denied ones. */
-function awsHint(err: Error | undefined): string | undefined {
-  switch (err?.name) {
-    case 'CredentialsProviderError':
-      return 'No AWS credentials found. Run "aws configure" or "aws sso login", pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.';
-    case 'ExpiredToken':
-    case 'ExpiredTokenException':
-    case 'RequestExpired':
-      return 'Your AWS session has expired: log in again (for example "aws sso login") and retry.';
-    case 'InvalidClientTokenId':
-    case 'UnrecognizedClientException':
-    case 'SignatureDoesNotMatch':
-      return 'AWS did not accept these credentials: check the access key, secret and --profile.';
-    case 'AccessDenied':
-    case 'AccessDeniedException':
-      return 'Your AWS identity lacks a permission this command needs: see templates/operator-policy.json.';
-    default:
-      return undefined;
-  }
-}
-
-function formatCause(cause: unknown): string {
-  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }

@@ -8,14 +8,25 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, timeout: 3 } as const;
 /** A runtime failure: AWS refused, the proxy does not exist, the upstream is unreachable. Exit 1. */
 export class CliError extends Error {
   readonly exitCode: number;
+  /** What `--json` reports as `error.code`: a snake_case word a script can switch on. */
+  readonly code: string;
   constructor(
     message: string,
     readonly hint?: string,
-    options?: { cause?: unknown; exitCode?: number },
+    options?: { cause?: unknown; exitCode?: number; code?: string },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CliError';
     this.exitCode = options?.exitCode ?? EXIT.failure;
+    this.code =
+      options?.code ??
+      (this.exitCode === EXIT.usage
+        ? 'usage'
+        : this.exitCode === EXIT.timeout
+          ? 'timeout'
+          : this.exitCode >= 128 // 128 + a signal's number: 130 Ctrl-C, 143 SIGTERM, 129 SIGHUP
+            ? 'interrupted'
+            : 'failed');
   }
 }
 
@@ -41,7 +52,7 @@ export class EndpointUnreachableError extends CliError {
     readonly endpoint: string,
     cause: unknown,
   ) {
-    super(message, hint, { cause });
+    super(message, hint, { cause, code: 'endpoint_unreachable' });
     this.name = 'EndpointUnreachable';
   }
 }
@@ -60,6 +71,7 @@ export class ProxyNotFoundError extends CliError {
     super(
       `No webhook proxy named "${name}" in ${region}.`,
       `Run "webhook-proxy list --region ${region}" to see the proxies there, or "webhook-proxy create ${name} --upstream URL" to make it.`,
+      { code: 'proxy_not_found' },
     );
     this.name = 'ProxyNotFoundError';
   }

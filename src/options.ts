@@ -2,6 +2,7 @@
  * The global options every command takes (DESIGN.md, "CLI contract"), and the parsers that turn
  * flag strings into checked numbers. One file, so every command agrees on their names and types.
  */
+import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 
 export interface GlobalOptions {
@@ -13,6 +14,19 @@ export interface GlobalOptions {
   json?: boolean;
   verbose?: boolean;
   yes?: boolean;
+}
+
+/**
+ * `--local` and `--data-dir DIR` of the runbook commands (status, peek, redrive, purge, pause, resume,
+ * scale, drain): act on a local proxy (dev/serve) through its store on this machine instead of AWS.
+ */
+export function addLocalOptions(cmd: Command): Command {
+  return cmd
+    .option('--local', 'act on the local proxy (dev/serve) of this name, through its store on this machine')
+    .option(
+      '--data-dir <dir>',
+      "the local proxy's data directory (implies --local; default: $WEBHOOK_PROXY_DATA_DIR/NAME, else $XDG_DATA_HOME/webhook-proxy/NAME, else ~/.local/share/webhook-proxy/NAME)",
+    );
 }
 
 /** Parse an integer flag within [min, max], or throw a UsageError naming the flag. */
@@ -40,13 +54,16 @@ export function numberInRange(flag: string, min: number, max: number) {
 /** Seconds between readings: the one range every command's --interval takes (status --watch, drain). */
 export const INTERVAL = { min: 0.2, max: 3600, default: 5 } as const;
 
-/** The --interval option, for `cmd.option(...intervalOption('what it spaces'))`. */
-export function intervalOption(description: string) {
+/**
+ * The --interval option, for `cmd.option(...intervalOption('what it spaces'))`: one range for every
+ * command; the default may differ (logs --follow polls more often than a dashboard refreshes).
+ */
+export function intervalOption(description: string, defaultSeconds: number = INTERVAL.default) {
   return [
     '--interval <s>',
     `${description} (${INTERVAL.min}–${INTERVAL.max})`,
     numberInRange('--interval', INTERVAL.min, INTERVAL.max),
-    INTERVAL.default,
+    defaultSeconds,
   ] as const;
 }
 
@@ -79,19 +96,65 @@ export function collect(value: string, previous: string[] | undefined): string[]
   return [...(previous ?? []), value];
 }
 
+/**
+ * `localhost:3000/x` or `app.example.com/hooks` with the scheme left out, as the URL it was meant to
+ * be: http for this machine (a local app rarely has TLS), https for anything else. Undefined when
+ * the value has a scheme or would not be a URL even with one. WHATWG URL parses `localhost:3000/x`
+ * as the scheme "localhost:", so "must use http or https" alone would name the wrong fix.
+ */
+function withScheme(raw: string): string | undefined {
+  // A scheme given (right or wrong) or a mistyped one (`https//x`, `http:/x`): not "left out".
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw.trim()) || /^https?[:/]/i.test(raw.trim())) return undefined;
+  for (const scheme of ['http', 'https'] as const) {
+    try {
+      const url = new URL(`${scheme}://${raw.trim()}`);
+      const local = isLocalHost(url.hostname);
+      if (local === (scheme === 'http')) return url.toString();
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A URL host name (URL.hostname: IPv6 in brackets) that means "this machine": localhost and its
+ * subdomains (RFC 6761), the IPv4 loopback 127.0.0.0/8, ::1, and the unspecified 0.0.0.0 / ::.
+ */
+export function isLocalHost(hostname: string): boolean {
+  const h = hostname.toLowerCase().replace(/\.$/, '');
+  return (
+    h === 'localhost' ||
+    h.endsWith('.localhost') ||
+    /^127(\.\d{1,3}){3}$/.test(h) ||
+    h === '0.0.0.0' ||
+    h === '[::1]' ||
+    h === '[::]'
+  );
+}
+
 /** Parse an absolute http(s) URL flag. */
 export function httpUrl(flag: string, example = 'https://app.example.com/webhooks') {
+  // A flag is written `--flag value`, an environment variable (AWS_ENDPOINT_URL) `NAME=value`.
+  const written = (value: string) => (flag.startsWith('-') ? `${flag} ${value}` : `${flag}=${value}`);
   return (raw: string): string => {
+    const meant = withScheme(raw);
     let url: URL;
     try {
       url = new URL(raw);
     } catch {
       throw new UsageError(
         `${flag} must be an absolute http(s) URL (got "${raw}").`,
-        `For example: ${example}`,
+        meant ? `Add the scheme: ${written(meant)}` : `For example: ${example}`,
       );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      if (meant) {
+        throw new UsageError(
+          `${flag} must start with http:// or https:// (got "${raw}").`,
+          `Add the scheme: ${written(meant)}`,
+        );
+      }
       throw new UsageError(`${flag} must use http or https (got "${url.protocol}").`);
     }
     if (url.username || url.password) {

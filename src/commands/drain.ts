@@ -6,10 +6,11 @@
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../errors.js';
 import { trapInterrupts } from '../interrupts.js';
-import { intervalOption, intInRange, numberInRange } from '../options.js';
+import type { LocalFlags } from '../local/ops/open.js';
+import { addLocalOptions, intervalOption, intInRange, numberInRange } from '../options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-interface DrainOptions {
+interface DrainOptions extends LocalFlags {
   timeout?: number;
   concurrency?: number;
   interval: number;
@@ -19,27 +20,48 @@ export const drain: CommandSpec<DrainOptions> = {
   name: 'drain',
   summary: 'Wait until the queue is empty (exit 3 on --timeout); optionally boost concurrency meanwhile',
   configure(cmd: Command) {
-    return cmd
-      .argument('[name]', 'proxy name', 'default')
-      .option('--timeout <s>', 'give up after S seconds (exit 3)', numberInRange('--timeout', 0, 86_400))
-      .option(
-        '--concurrency <n>',
-        'raise the concurrency to N (2–1000) for the drain; the previous value is restored afterwards',
-        intInRange('--concurrency', 2, 1000),
-      )
-      .option(...intervalOption('seconds between queue readings'));
+    return addLocalOptions(
+      cmd
+        .argument('[name]', 'proxy name', 'default')
+        .option('--timeout <s>', 'give up after S seconds (exit 3)', numberInRange('--timeout', 0, 86_400))
+        .option(
+          '--concurrency <n>',
+          'raise the concurrency to N (2–1000) for the drain; the previous value is restored afterwards',
+          intInRange('--concurrency', 2, 1000),
+        )
+        .option(...intervalOption('seconds between queue readings')),
+    );
   },
   async run(ctx: CommandContext<DrainOptions>) {
     const { opts } = ctx;
-    const { openProxy } = await import('../proxy/ops/open.js');
-    const { drainProxy } = await import('../proxy/ops/drain.js');
     const { outputMode, printResult, note } = await import('../ui/output.js');
-    const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
-    if (opts.concurrency !== undefined && proxy.ordered) {
-      throw new UsageError(
-        `"${proxy.name}" is ordered: its single FIFO message group is delivered one at a time, so more concurrency would not drain it faster.`,
-        'Drain without --concurrency.',
-      );
+    // The one place the target is picked: a local proxy's store (--local, --data-dir) or AWS.
+    const { isLocal } = await import('../local/ops/open.js');
+    type Engine = (
+      o: import('../proxy/ops/drain.js').DrainOptions,
+    ) => Promise<import('../proxy/ops/drain.js').DrainResult>;
+    let proxy: import('../proxy/suggest.js').Where;
+    let drainIt: Engine;
+    let close = () => {};
+    if (isLocal(opts)) {
+      const { openLocalProxy } = await import('../local/ops/open.js');
+      const { drainLocal } = await import('../local/ops/drain.js');
+      const local = await openLocalProxy(ctx.args[0], opts);
+      proxy = local;
+      close = local.close;
+      drainIt = (o) => drainLocal(local, o);
+    } else {
+      const { openProxy } = await import('../proxy/ops/open.js');
+      const { drainProxy } = await import('../proxy/ops/drain.js');
+      const { aws, proxy: found } = await openProxy(ctx.global, ctx.args[0]);
+      if (opts.concurrency !== undefined && found.ordered) {
+        throw new UsageError(
+          `"${found.name}" is ordered: its single FIFO message group is delivered one at a time, so more concurrency would not drain it faster.`,
+          'Drain without --concurrency.',
+        );
+      }
+      proxy = found;
+      drainIt = (o) => drainProxy(aws, found, o);
     }
     const mode = outputMode(ctx.global);
     const notes: string[] = [];
@@ -79,7 +101,7 @@ export const drain: CommandSpec<DrainOptions> = {
       },
     });
     try {
-      const result = await drainProxy(aws, proxy, {
+      const result = await drainIt({
         timeoutSeconds: opts.timeout,
         boost: opts.concurrency,
         pollMs: opts.interval * 1000,
@@ -115,6 +137,7 @@ export const drain: CommandSpec<DrainOptions> = {
     } finally {
       unmount();
       interrupts.dispose();
+      close();
     }
   },
 };

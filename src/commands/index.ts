@@ -13,6 +13,7 @@ import { purge } from './purge.js';
 import { redrive } from './redrive.js';
 import { resume } from './resume.js';
 import { scale } from './scale.js';
+import { serve } from './serve.js';
 import { status } from './status.js';
 import type { CommandSpec } from './types.js';
 
@@ -23,6 +24,7 @@ export const commands: CommandSpec<any>[] = [
   create,
   destroy,
   dev,
+  serve,
   list,
   status,
   logs,

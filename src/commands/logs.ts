@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { durationInRange, numberInRange } from '../options.js';
+import { durationInRange, intervalOption } from '../options.js';
 import { validateName } from '../proxy/names.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -38,12 +38,7 @@ export const logs: CommandSpec<LogsOptions> = {
       .option('--failed', 'only failed attempts, dead letters and webhooks that could not be stored')
       .option('--id <wh_id>', "one webhook's history: received, each attempt, where it is now")
       .option('--local <file>', 'read a local proxy\'s event log (written by "dev --event-log FILE")')
-      .option(
-        '--interval <s>',
-        'seconds between polls with --follow',
-        numberInRange('--interval', 0.2, 60),
-        2,
-      );
+      .option(...intervalOption('seconds between polls with --follow', 2));
   },
   async run(ctx: CommandContext<LogsOptions>) {
     const { opts, global } = ctx;

@@ -4,11 +4,12 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
+import type { LocalFlags } from '../local/ops/open.js';
+import { addLocalOptions, intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
 import { addAdaptiveOption } from './delivery-options.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-interface ScaleOptions {
+interface ScaleOptions extends LocalFlags {
   concurrency?: number;
   rate?: number | typeof NONE;
   adaptive?: boolean;
@@ -23,7 +24,7 @@ export const scale: CommandSpec<ScaleOptions> = {
       .argument('[name]', 'proxy name', 'default')
       .option(
         '--concurrency <n>',
-        'deliveries in flight at once, 2–1000 (1 only for an --ordered proxy; default: keep the current one)',
+        'deliveries in flight at once, 2–1000 (1 only for an --ordered proxy or a local one; default: keep the current one)',
         intInRange('--concurrency', 1, 1000),
       )
       .option(
@@ -31,7 +32,7 @@ export const scale: CommandSpec<ScaleOptions> = {
         'at most R requests per second to the upstream; none: unpaced (default: keep the current rate)',
         orNone(numberInRange('--rate', 0.01, 100_000), 'to deliver unpaced'),
       );
-    return addAdaptiveOption(configured, 'aws');
+    return addLocalOptions(addAdaptiveOption(configured, 'aws'));
   },
   async run(ctx: CommandContext<ScaleOptions>) {
     const { opts } = ctx;
@@ -40,6 +41,19 @@ export const scale: CommandSpec<ScaleOptions> = {
         'scale needs --concurrency, --rate, --adaptive or --no-adaptive.',
         'For example: webhook-proxy scale NAME --concurrency 8, or --rate 20, or --rate none (unpaced), or --adaptive. What is not given is kept.',
       );
+    }
+    const { isLocal } = await import('../local/ops/open.js');
+    if (isLocal(opts)) {
+      if (opts.adaptive !== undefined) {
+        throw new UsageError(
+          '--adaptive cannot be changed live on a local proxy.',
+          'Start dev or serve with --adaptive instead; scale --local changes --concurrency and --rate.',
+        );
+      }
+      if (opts.concurrency === undefined && opts.rate === undefined) {
+        throw new UsageError('scale --local needs --concurrency, --rate, or both.');
+      }
+      return scaleLocalCommand(ctx);
     }
     const { openProxy } = await import('../proxy/ops/open.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
@@ -78,3 +92,30 @@ export const scale: CommandSpec<ScaleOptions> = {
     printResult(ctx.global, { name: r.name, delivery: r.delivery, changed: r.changed }, human);
   },
 };
+
+/** scale --local: the concurrency and rate settings, applied live by the running server. */
+async function scaleLocalCommand(ctx: CommandContext<ScaleOptions>): Promise<void> {
+  const { opts } = ctx;
+  const { withLocalProxy } = await import('../local/ops/open.js');
+  const { scaleLocal } = await import('../local/ops/delivery.js');
+  const { printResult } = await import('../ui/output.js');
+  const { suggest } = await import('../proxy/suggest.js');
+  await withLocalProxy(ctx.args[0], opts, async (p) => {
+    const r = await scaleLocal(p, { concurrency: opts.concurrency, rate: noneToNull(opts.rate) });
+    const server =
+      r.applied === 'applied'
+        ? `\n  applied by the running server (pid ${p.server!.pid})`
+        : r.applied === 'pending'
+          ? `\n  the running server (pid ${p.server!.pid}) has not confirmed it yet; check with "${suggest('status', p)}"`
+          : `\n  no server is running on ${p.dataDir}: saved; a dev or serve started there with --concurrency/--rate uses those instead`;
+    const human =
+      `${p.name}: concurrency ${r.delivery.concurrency}, ${r.delivery.rate === null ? 'unpaced' : `at most ${r.delivery.rate}/s`}` +
+      (r.changed.length ? '' : ' (unchanged)') +
+      server;
+    printResult(
+      ctx.global,
+      { name: r.name, delivery: r.delivery, changed: r.changed, applied: r.applied },
+      human,
+    );
+  });
+}

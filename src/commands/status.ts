@@ -4,11 +4,12 @@
  */
 import type { Command } from 'commander';
 import { ProxyNotFoundError } from '../errors.js';
-import { intervalOption } from '../options.js';
+import { addLocalOptions, intervalOption } from '../options.js';
+import type { LocalFlags } from '../local/ops/open.js';
 import { validateName } from '../proxy/names.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
-interface StatusOptions {
+interface StatusOptions extends LocalFlags {
   watch?: boolean;
   interval: number;
 }
@@ -17,15 +18,19 @@ export const status: CommandSpec<StatusOptions> = {
   name: 'status',
   summary: 'Show a proxy: endpoint, upstream, delivery state and limits, queue depth, DLQ, oldest message',
   configure(cmd: Command) {
-    return cmd
-      .argument('[name]', 'proxy name (default: every proxy when there are several, else "default")')
-      .option('-w, --watch', 'keep refreshing: depth over time, drain rate, time until empty')
-      .option(...intervalOption('seconds between refreshes with --watch'));
+    return addLocalOptions(
+      cmd
+        .argument('[name]', 'proxy name (default: every proxy when there are several, else "default")')
+        .option('-w, --watch', 'keep refreshing: depth over time, drain rate, time until empty')
+        .option(...intervalOption('seconds between refreshes with --watch')),
+    );
   },
   async run(ctx: CommandContext<StatusOptions>) {
     const { opts } = ctx;
     const given = ctx.args[0];
     if (given !== undefined) validateName(given);
+    const { isLocal } = await import('../local/ops/open.js');
+    if (isLocal(opts)) return localStatusCommand(ctx);
     const { awsFor } = await import('../aws/clients.js');
     const { inspectAll, inspectProxy } = await import('../proxy/inspect.js');
     const { printResult } = await import('../ui/output.js');
@@ -60,4 +65,30 @@ async function watchedNames(aws: import('../aws/clients.js').Aws): Promise<strin
   const { listProxies, proxyNameOf } = await import('../proxy/locate.js');
   const names = (await listProxies(aws)).map((d) => proxyNameOf(d.name));
   return names.length ? names : ['default'];
+}
+
+/** `status --local`: the same shape, read from the proxy's store (src/local/ops/status.ts). */
+async function localStatusCommand(ctx: CommandContext<StatusOptions>): Promise<number | void> {
+  const { opts } = ctx;
+  const { withLocalProxy } = await import('../local/ops/open.js');
+  const { localStatus } = await import('../local/ops/status.js');
+  if (opts.watch) {
+    const { watchStatus } = await import('../ui/status-watch.js');
+    const name = ctx.args[0] ?? 'default';
+    // Each refresh opens and closes the store: a server started or stopped meanwhile is seen.
+    return watchStatus(undefined, ctx.global, name, opts.interval, {
+      read: async () => {
+        const status = await withLocalProxy(name, opts, localStatus);
+        return {
+          status,
+          metrics: { oldestAgeSeconds: status.queue.oldestAgeSeconds, deleted: [] },
+          at: Date.now(),
+        };
+      },
+    });
+  }
+  const { printResult } = await import('../ui/output.js');
+  const { formatStatus } = await import('../ui/status-text.js');
+  const s = await withLocalProxy(ctx.args[0], opts, localStatus);
+  printResult(ctx.global, s, formatStatus(s));
 }

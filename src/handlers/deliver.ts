@@ -11,7 +11,9 @@
  * Before and after each request it asks the delivery control (control/): the rate cap, the outage
  * breaker and, with --adaptive, the AIMD limit. Attempts are counted as `envelope.attempts` (those of
  * earlier copies) + ApproximateReceiveCount: a webhook held through an outage is queued again as a copy
- * carrying its count, so the receives it spent waiting never count (docs/delivery-control.md). With a
+ * carrying its count, so the receives it spent waiting never count (docs/delivery-control.md); an
+ * outage answer counts only when this container has evidence the upstream otherwise serves (another
+ * answer in the last minutes: control/outage.ts), so fresh containers spend nothing. With a
  * DLQ port, `deliver` decides the DLQ itself (its count, the "never" answers, --retry-window); the
  * queue's redrive policy (maxReceiveCount = --max-attempts) stays as the net for a function that
  * crashes on a message, and never fires first: the receive count never exceeds the attempt count.
@@ -100,6 +102,11 @@ export interface DeliverDeps {
   /** One control shared by every handler of a process (dev); absent: this handler's own (Lambda). */
   control?: DeliveryControl;
   now?: () => number;
+  /**
+   * +1 as a request to the upstream starts, -1 as it ends (dev's "in flight": the requests on the
+   * wire, not every record of the batches handed out, which wait their turn one after another).
+   */
+  onWire?: (delta: 1 | -1) => void;
 }
 
 export interface LambdaContextLike {
@@ -216,6 +223,9 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       reason: string,
     ) => {
       const fifo = Boolean(record.attributes?.MessageGroupId);
+      // Never held past --retry-window: the receive after it finds the webhook too old and dead-letters it.
+      const windowLeft = retryWindow - (now() - Date.parse(envelope.receivedAt)) / 1000;
+      seconds = Math.max(1, Math.min(seconds, Math.ceil(windowLeft)));
       log({ event: 'held', id: envelope.id, attempt: counted + 1, seconds, reason });
       if (!fifo) {
         try {
@@ -302,9 +312,17 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         preservePath: config.preservePath,
         attempt,
       });
-      const outcome = await sendUpstream(request, timeoutMs, agents);
+      deps.onWire?.(1);
+      let outcome: Awaited<ReturnType<typeof sendUpstream>>;
+      try {
+        outcome = await sendUpstream(request, timeoutMs, agents);
+      } finally {
+        deps.onWire?.(-1);
+      }
       const ms = now() - started;
       const cls = control.afterSend(outcome, ms, ticket);
+      // Asked at once: in dev another slot's answer may be recorded after the next await.
+      const counts = control.lastCounts();
       if (outcome.ok) {
         log({ event: 'delivered', id: envelope.id, status: outcome.status, attempt, ms });
         continue;
@@ -313,11 +331,24 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
         ...(outcome.status !== undefined ? { status: outcome.status } : {}),
         ...(outcome.error !== undefined ? { error: outcome.error } : {}),
       };
-      // An outage answer once the breaker is open (the probe, or the answer that opened it) says
-      // nothing about this webhook: it is held, uncounted.
-      if (cls === 'outage' && control.snapshot().state === 'outage') {
+      // An outage answer says nothing about this webhook once the breaker is open (the probe, or the
+      // answer that opened it), nor when this container has no evidence that the upstream otherwise
+      // serves (a fresh container, or one whose last answers were outage answers too: outage.ts): it
+      // is held, uncounted. The breaker's hold while it is open; before that, a quarter of the webhook's
+      // age (within the backoff bounds), so fresh containers do not retry it every few seconds.
+      if (cls === 'outage' && (!counts || control.snapshot().state === 'outage')) {
         log({ event: 'failed', id: envelope.id, attempt, final: false, ...problem, retryInSeconds: 0, ms });
-        await hold(record, envelope, attempt - 1, control.holdSeconds(), 'upstream down');
+        const seconds =
+          control.snapshot().state === 'outage'
+            ? control.holdSeconds()
+            : Math.min(
+                900, // SQS DelaySeconds
+                Math.max(
+                  Math.min(config.backoffMax, Math.max(config.backoffBase, Math.round(ageSeconds / 4))),
+                  outcome.retryAfterSeconds ?? 0,
+                ),
+              );
+        await hold(record, envelope, attempt - 1, seconds, 'upstream down');
         if (fifo) stopRest = true;
         continue;
       }

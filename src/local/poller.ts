@@ -34,7 +34,13 @@ export interface PollerOptions {
 }
 
 export interface Poller {
-  stop(): Promise<void>;
+  /**
+   * Stop receiving. By default the batches in progress are cut short (only requests already on the
+   * wire finish). `finishBatches` lets them run to their end instead, as Lambda finishes the
+   * invocations in progress when a mapping is disabled: a live pause or scale (settings-watch.ts)
+   * then hands nothing back, so no receive is counted against --max-attempts without an attempt.
+   */
+  stop(options?: { finishBatches?: boolean }): Promise<void>;
 }
 
 export function toSqsEvent(messages: ReceivedMessage[], queue: Pick<LocalQueue, 'arn' | 'region'>): SQSEvent {
@@ -82,6 +88,8 @@ export function startPoller(options: PollerOptions): Poller {
   const functionTimeoutMs = options.functionTimeoutSeconds * 1000;
   const abort = new AbortController();
   let stopping = false;
+  /** The remaining time reads 0: deliver hands back what it has not started. */
+  let cutShort = false;
   const report = (where: Parameters<NonNullable<PollerOptions['onError']>>[0], err: unknown) =>
     options.onError?.(where, err);
 
@@ -103,7 +111,7 @@ export function startPoller(options: PollerOptions): Poller {
     const messageIds = messages.map((m) => m.messageId);
     const deadline = Date.now() + functionTimeoutMs;
     const context = {
-      getRemainingTimeInMillis: () => (stopping ? 0 : Math.max(0, deadline - Date.now())),
+      getRemainingTimeInMillis: () => (cutShort ? 0 : Math.max(0, deadline - Date.now())),
     };
     options.onInvoke?.({ slot, messageIds });
     let toDelete: string[] | undefined;
@@ -168,8 +176,9 @@ export function startPoller(options: PollerOptions): Poller {
 
   const loops = options.handlers.map((_h, slot) => loop(slot));
   return {
-    async stop() {
+    async stop(options = {}) {
       stopping = true;
+      if (!options.finishBatches) cutShort = true;
       abort.abort();
       await Promise.all(loops);
     },

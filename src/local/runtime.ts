@@ -16,10 +16,11 @@ import type { Methods } from '../handlers/edge/methods.js';
 import type { HandshakeSpec, VerifySpec } from '../handlers/edge/types.js';
 import { DEFAULTS, type QueuePort } from '../handlers/ports.js';
 import { createIngestHandler } from '../handlers/ingest.js';
-import { deliverFunctionTimeout, queueVisibilityTimeout } from '../proxy/limits.js';
+import { deliverFunctionTimeout, queueVisibilityTimeout, type DeliveryLimits } from '../proxy/limits.js';
 import { startIngress, type Ingress } from './http-server.js';
 import { MemoryQueue } from './memory-queue.js';
 import { startPoller, type Poller } from './poller.js';
+import type { LiveDelivery, SettingsWatch } from './settings-watch.js';
 import type { DeadLetter, LocalQueue } from './queue.js';
 import type { DataDirLock } from './store/data-dir.js';
 import type { Resumed } from './store/open.js';
@@ -75,6 +76,8 @@ export type DevEvent =
   | { event: 'recovered'; limit: number }
   | { event: 'rejected'; status: number; reason: string; id?: string }
   | { event: 'warning'; message: string }
+  /** Delivery limits changed live (`pause|resume|scale --local`), or a kept pause at start. */
+  | ({ event: 'settings' } & LiveDelivery)
   /**
    * queued: still in the queue (waiting, in flight, backing off); deadLettered: in the DLQ (null: the
    * queue has none, or SQS did not say). lost: they lived in memory. dataDir: where they are kept.
@@ -89,7 +92,10 @@ export interface DevRuntime {
   /** The disk store's data directory (undefined with --memory or --queue-url). */
   dataDir: string | undefined;
   snapshot(): Promise<DevSnapshot>;
-  /** Stop accepting, let requests on the wire finish, hand back the rest; resolves with what is still queued. */
+  /**
+   * Stop accepting (503 to every new request), let the ingests under way finish, close every
+   * connection, finish the deliveries in flight; resolves with what is still queued and dead-lettered.
+   */
   stop(): Promise<{ queued: number; deadLettered: number | null }>;
 }
 
@@ -126,6 +132,17 @@ function webhookId(body: string, fallback: string): string {
   } catch {
     return fallback;
   }
+}
+
+/**
+ * The largest batch (up to the configured one) whose function timeout at these limits stays within the
+ * start's: the queue's visibility timeout was derived from that, and a slower paced batch must not
+ * outlive it (it would be received again while still being delivered).
+ */
+function batchWithin(l: DeliveryLimits, maxFunctionTimeout: number): number {
+  let b = l.batchSize;
+  while (b > 1 && deliverFunctionTimeout({ ...l, batchSize: b }) > maxFunctionTimeout) b--;
+  return b;
 }
 
 export async function startDev(settings: DevSettings, emit: (e: DevEvent) => void): Promise<DevRuntime> {
@@ -251,17 +268,6 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     adaptive: Boolean(settings.adaptive),
     retryWindowSeconds: settings.retryWindow ?? DEFAULTS.retryWindow,
   };
-  // One control for every slot: one rate pacer (the exact cap), one breaker, one law (control/).
-  const control = createDeliveryControl({
-    concurrency: settings.concurrency,
-    ...(settings.rate ? { rate: settings.rate } : {}),
-    adaptive: Boolean(settings.adaptive),
-    mode: 'shared',
-  });
-  control.onChange = (change, snap) => {
-    if (change === 'opened') emit({ event: 'outage', since: snap.outageSince ?? new Date().toISOString() });
-    else emit({ event: 'recovered', limit: snap.limit });
-  };
   const onDelivery = (slot: number) => (e: DeliveryEvent) => {
     record({ msg: 'deliver', ...e });
     stats.settled(slot);
@@ -295,9 +301,55 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       warn(`message ${e.messageId} is not a webhook-proxy envelope (${e.error}); it will end in the DLQ`);
     }
   };
-  const handlers = Array.from({ length: settings.concurrency }, (_x, slot) =>
-    createDeliverHandler({ queue: deliverPort, config: deliverConfig, log: onDelivery(slot), control }),
-  );
+  // The delivery side (control, one deliver handler per slot, the poller), built for the limits that
+  // hold: at start, and again when `pause|resume|scale --local` changes them (settings-watch.ts).
+  const startDelivery = (live: LiveDelivery) => {
+    const { rate: _startRate, ...base } = deliverConfig;
+    const rate = live.rate ?? undefined;
+    const now = { ...limits, concurrency: live.concurrency, ...(rate ? { rate } : { rate: undefined }) };
+    // One control for every slot: one rate pacer (the exact cap), one breaker, one law (control/).
+    const control = createDeliveryControl({
+      concurrency: live.concurrency,
+      ...(rate ? { rate } : {}),
+      adaptive: Boolean(settings.adaptive),
+      mode: 'shared',
+    });
+    control.onChange = (change, snap) => {
+      if (change === 'opened') emit({ event: 'outage', since: snap.outageSince ?? new Date().toISOString() });
+      else emit({ event: 'recovered', limit: snap.limit });
+    };
+    const config = { ...base, concurrency: live.concurrency, ...(rate ? { rate } : {}) };
+    const handlers = Array.from({ length: live.concurrency }, (_x, slot) =>
+      createDeliverHandler({
+        queue: deliverPort,
+        config,
+        log: onDelivery(slot),
+        control,
+        onWire: (delta) => stats.wire(delta),
+      }),
+    );
+    const batchSize = batchWithin(now, deliverFunctionTimeout(limits));
+    const poller: Poller | undefined = live.paused
+      ? undefined
+      : startPoller({
+          queue,
+          handlers,
+          control,
+          batchSize,
+          functionTimeoutSeconds: deliverFunctionTimeout({ ...now, batchSize }),
+          waitSeconds: queue.kind === 'sqs' ? SQS_WAIT_SECONDS : MEMORY_WAIT_SECONDS,
+          onInvoke: ({ slot, messageIds }) => stats.invoked(slot, messageIds.length),
+          onInvoked: ({ slot, error }) => {
+            stats.invocationDone(slot);
+            if (error) warn(`deliver invocation failed, its whole batch will be retried: ${error}`);
+          },
+          onError: (where, err) => {
+            if (where !== 'invoke')
+              warn(`queue ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
+          },
+        });
+    return { control, poller };
+  };
 
   let ingress: Ingress;
   try {
@@ -306,6 +358,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       port: settings.port,
       handler: ingest,
       onError: (err) => warn(`ingest failed: ${String(err)}`),
+      onRejected: (status, reason) => emit({ event: 'rejected', status, reason }),
       // Healthy when webhooks can be stored: the queue answers (SQS is asked; the embedded one always does).
       health: async () => {
         await queue.stats();
@@ -334,23 +387,37 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     );
   }
 
-  const poller: Poller = startPoller({
-    queue,
-    handlers,
-    control,
-    batchSize: settings.batchSize,
-    functionTimeoutSeconds: deliverFunctionTimeout(limits),
-    waitSeconds: queue.kind === 'sqs' ? SQS_WAIT_SECONDS : MEMORY_WAIT_SECONDS,
-    onInvoke: ({ slot, messageIds }) => stats.invoked(slot, messageIds.length),
-    onInvoked: ({ slot, error }) => {
-      stats.invocationDone(slot);
-      if (error) warn(`deliver invocation failed, its whole batch will be retried: ${error}`);
-    },
-    onError: (where, err) => {
-      if (where !== 'invoke')
-        warn(`queue ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
-    },
-  });
+  const startLive: LiveDelivery = {
+    paused: false,
+    concurrency: settings.concurrency,
+    rate: settings.rate ?? null,
+  };
+  let delivery: ReturnType<typeof startDelivery>;
+  // On the disk store the runbook commands (`pause|resume|scale --local`) change these live.
+  let watch: SettingsWatch | undefined;
+  if (disk) {
+    try {
+      const { watchSettings } = await import('./settings-watch.js');
+      watch = await watchSettings({
+        dataDir: disk.dataDir,
+        start: { concurrency: startLive.concurrency, rate: startLive.rate },
+        upstream: settings.upstream,
+        adaptive: Boolean(settings.adaptive),
+        apply: async (next) => {
+          await delivery.poller?.stop({ finishBatches: true });
+          delivery = startDelivery(next);
+          emit({ event: 'settings', ...next });
+        },
+        onError: (err) =>
+          warn(`applying the settings failed: ${err instanceof Error ? err.message : String(err)}`),
+      });
+    } catch (err) {
+      await ingress.close();
+      await abandon();
+      throw err;
+    }
+  }
+  delivery = startDelivery(watch?.current ?? startLive);
 
   disk?.lock.announce({ url: ingress.url, name: disk.name });
   emit({
@@ -362,6 +429,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     ...(disk ? { dataDir: disk.dataDir } : {}),
     ...(resumed ? { resumed } : {}),
   });
+  if (watch?.current.paused) emit({ event: 'settings', ...watch.current });
   void probeUpstream(settings.upstream).then((problem) => {
     if (problem) {
       warn(
@@ -378,12 +446,15 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     dataDir: disk?.dataDir,
     snapshot: async () => ({
       ...stats.snapshot(await queue.stats().catch(() => undefined)),
-      control: control.snapshot(),
+      control: delivery.control.snapshot(),
     }),
     stop: () =>
       (stopped ??= (async () => {
-        await Promise.race([ingress.close(), new Promise((r) => setTimeout(r, 5000).unref())]);
-        await poller.stop();
+        // Bounded by itself (API Gateway's 30 s for an ingest under way): once it resolves, intake has
+        // ended, so the counts below are final.
+        await ingress.close();
+        await watch?.stop();
+        await delivery.poller?.stop();
         const s = await queue.stats().catch(() => undefined);
         const queued = s ? s.visible + s.inFlight + s.delayed : 0;
         const deadLettered = s?.dlq ?? null;

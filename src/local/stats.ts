@@ -15,9 +15,9 @@ export interface RecentError {
 
 export interface DevSnapshot {
   received: number;
-  /** Waiting in the queue for a delivery slot. */
+  /** Waiting: in the queue, or in a batch handed out, behind the record being delivered. */
   queued: number;
-  /** Handed to a running deliver invocation and not finished yet. */
+  /** Requests to the upstream on the wire now (at most the concurrency). */
   inFlight: number;
   delivered: number;
   /** Failed at least once and waiting for their next attempt. */
@@ -43,11 +43,17 @@ export class DeliveryStats {
   private recent: number[] = [];
   private head = 0;
   private readonly errors: RecentError[] = [];
+  private onWire = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   received(): void {
     this.counts.received++;
+  }
+
+  /** A request to the upstream started (+1) or ended (-1). */
+  wire(delta: 1 | -1): void {
+    this.onWire = Math.max(0, this.onWire + delta);
   }
 
   invoked(slot: number, records: number): void {
@@ -91,12 +97,16 @@ export class DeliveryStats {
   snapshot(queue: QueueStats | undefined): DevSnapshot {
     const t = this.now();
     this.trim(t);
-    let inFlight = 0;
-    for (const n of this.pendingBySlot.values()) inFlight += n;
+    let handedOut = 0;
+    for (const n of this.pendingBySlot.values()) handedOut += n;
+    // A deliver invocation sends its batch one record after another: only those on the wire are in
+    // flight; the rest of its batch waits, as queued as the ones still in the queue.
+    const inFlight = this.onWire;
     const retrying = this.retrying.size;
-    // Waiting to be received. (SQS's "not visible" count mixes batches being delivered, their already
-    // delivered records not yet deleted, and retries in backoff: in flight and retrying say those.)
-    const queued = queue ? queue.visible + queue.delayed : 0;
+    // Waiting to be received, or in a batch behind the one being sent. (SQS's "not visible" count
+    // mixes batches being delivered, their already delivered records not yet deleted, and retries in
+    // backoff: in flight and retrying say those.)
+    const queued = (queue ? queue.visible + queue.delayed : 0) + Math.max(0, handedOut - inFlight);
     return {
       ...this.counts,
       queued,

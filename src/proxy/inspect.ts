@@ -6,7 +6,7 @@
  *            GetDomainNames · DescribeAlarms
  *   depth 2: GetQueueAttributes(queue) · GetQueueAttributes(dlq)
  *
- * = 9 calls. GetMetricData asks for both possible queue names (plain and .fifo) in one request so it
+ * = 9 calls (an adaptive proxy: one FilterLogEvents more, at depth 3, found.ts). GetMetricData asks for both possible queue names (plain and .fifo) in one request so it
  * does not wait for ListQueues to tell which one exists.
  */
 import type { Aws } from '../aws/clients.js';
@@ -21,6 +21,7 @@ import {
   type Proxy,
 } from './locate.js';
 import { alarmStates, type AlarmState } from './alarm-states.js';
+import { readFound, type DeliveryFound } from './found.js';
 import { resourceNames } from './names.js';
 import {
   quietFromMetrics,
@@ -31,7 +32,8 @@ import {
 } from './stall.js';
 import { formatDuration } from './trend.js';
 
-export type DeliveryState = 'enabled' | 'paused' | 'transitioning' | 'missing';
+/** `stopped`: a local proxy (`--local`) with no server running on its data directory. */
+export type DeliveryState = 'enabled' | 'paused' | 'transitioning' | 'missing' | 'stopped';
 
 export interface ProxyStatus {
   name: string;
@@ -48,6 +50,11 @@ export interface ProxyStatus {
     rate: number | null;
     /** `--adaptive` (WP_ADAPTIVE): concurrency and rate are ceilings; deliver finds what the upstream takes. */
     adaptive: boolean;
+    /**
+     * Adaptive proxies, `status NAME`: what deliver's containers have found in the last minutes
+     * (found.ts); null when none logged it. Absent for a fixed proxy and in `list`.
+     */
+    found?: DeliveryFound | null;
   };
   queue: { visible: number; inFlight: number; delayed: number; oldestAgeSeconds: number | null };
   dlq: { visible: number };
@@ -60,6 +67,8 @@ export interface ProxyStatus {
   missing: string[];
   /** Its CloudWatch alarms (create --alarm-email/--alarm-topic-arn): [] none, null unreadable. */
   alarms?: AlarmState[] | null;
+  /** A local proxy (`status --local`): its data directory and the server running on it, if any. */
+  local?: { dataDir: string; server: { pid: number; url: string; startedAt: string } | null };
 }
 
 export interface StallReport extends Stall {
@@ -223,7 +232,10 @@ export async function inspectRound(
   const quiet = quietFromMetrics(metrics.deleted, at, metrics.oldestAgeSeconds);
   const stall: Stall | undefined =
     quiet !== undefined && quiet >= STALL_AFTER_SECONDS ? { seconds: quiet, basis: 'cloudwatch' } : undefined;
-  return { status: { ...statusOf(proxy, metrics.oldestAgeSeconds, stall), alarms }, proxy, metrics, at };
+  const status = { ...statusOf(proxy, metrics.oldestAgeSeconds, stall), alarms };
+  // One more call, after the round (it needs to know the proxy is adaptive): fixed proxies skip it.
+  if (status.delivery.adaptive) status.delivery.found = await readFound(aws, name, at);
+  return { status, proxy, metrics, at };
 }
 
 /** Run `fn` over items with at most `limit` at once (a region may hold many proxies). */

@@ -6,6 +6,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { CliError, UsageError } from '../errors.js';
+import { SIGNAL_EXIT_CODES } from '../interrupts.js';
 import type { GlobalOptions } from '../options.js';
 
 export interface PromptIo {
@@ -16,14 +17,21 @@ export interface PromptIo {
 export async function confirm(
   question: string,
   io: PromptIo = { input: process.stdin, output: process.stderr },
-): Promise<boolean | undefined> {
+): Promise<boolean | undefined | 'interrupted'> {
   if (!io.input.isTTY || !io.output.isTTY) return undefined;
   const rl = createInterface({ input: io.input, output: io.output });
+  let interrupted = false;
   try {
-    // Ctrl-C or Ctrl-D answers no (readline would otherwise just pause and wait forever).
-    rl.once('SIGINT', () => rl.close());
+    // Ctrl-D answers no; Ctrl-C (read as a key: readline holds the terminal in raw mode, so no SIGINT
+    // reaches the process) is an interruption, exit 130 as everywhere else. Either way readline
+    // would otherwise just pause and wait forever.
+    rl.once('SIGINT', () => {
+      interrupted = true;
+      rl.close();
+    });
     const closed = new Promise<string>((resolve) => rl.once('close', () => resolve('')));
     const answer = await Promise.race([rl.question(`${question} [y/N] `), closed]);
+    if (interrupted) return 'interrupted';
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     rl.close();
@@ -33,7 +41,7 @@ export async function confirm(
 export interface ConfirmRefusals {
   /** The usage error when there is no --yes and no terminal to ask on (exit 2). */
   noTty: { message: string; hint?: string };
-  /** The error when the answer is no (exit 1). */
+  /** The error when the answer is no (exit 1; Ctrl-C at the question: 130). */
   declined: string;
 }
 
@@ -50,5 +58,11 @@ export async function confirmOrThrow(
   if (global.yes) return;
   const ok = await confirm(question, io);
   if (ok === undefined) throw new UsageError(refusals.noTty.message, refusals.noTty.hint);
-  if (!ok) throw new CliError(refusals.declined);
+  if (ok === 'interrupted') {
+    throw new CliError(`Interrupted. ${refusals.declined}`, undefined, {
+      exitCode: SIGNAL_EXIT_CODES.SIGINT,
+      code: 'interrupted',
+    });
+  }
+  if (!ok) throw new CliError(refusals.declined, undefined, { code: 'declined' });
 }

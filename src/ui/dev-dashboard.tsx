@@ -14,9 +14,18 @@ export interface DevDashboardInfo {
   maxAttempts: number | null;
 }
 
+/** The terminal's size; a counter row wraps, and errors and notes are cut, to fit it. */
+export interface TerminalSize {
+  columns: number;
+  rows: number;
+}
+
+/** The smallest terminal the dashboard is laid out for (and the size when the stream has none). */
+export const MIN_SIZE: TerminalSize = { columns: 80, rows: 24 };
+
 function Stat({ label, value, color }: { label: string; value: string | number; color?: string }) {
   return (
-    <Box flexDirection="column" marginRight={3}>
+    <Box flexDirection="column" marginRight={3} flexShrink={0}>
       <Text dimColor>{label}</Text>
       <Text bold {...(color ? { color } : {})}>
         {value}
@@ -32,31 +41,49 @@ export function DevDashboard({
   snapshot,
   notes = [],
   stopping = false,
+  size,
 }: {
   info: DevDashboardInfo;
   snapshot: DevSnapshot;
   /** Warnings and refusals, newest first. */
   notes?: string[];
   stopping?: boolean;
+  /** The terminal's size; absent: not fitted to one (a test's frame, say). */
+  size?: TerminalSize;
 }) {
+  // ink redraws in place only while the frame fits the terminal; a taller one scrolls, and the
+  // counters at the top are what would scroll away. So the counters wrap onto a second row when the
+  // width asks, every other line is one line (cut at the width), and the errors and notes get what
+  // height is left, newest first, with a count of the rest.
+  const width = size ? Math.max(20, size.columns - 1) : Infinity;
+  const statsWidth = STAT_WIDTHS.reduce((a, b) => a + b, 0) + (snapshot.control?.adaptive ? 20 : 0);
+  const statRows = statsWidth <= width ? 1 : 2;
+  const outage = snapshot.control?.state === 'outage' ? 1 : 0;
   const limits =
     `concurrency ${info.concurrency}, ` +
     (info.rate ? `at most ${info.rate}/s` : 'unpaced') +
     (info.maxAttempts === null ? ', no DLQ' : `, DLQ after ${info.maxAttempts} attempts`);
+  const setup =
+    (info.queue === 'memory'
+      ? 'queue in memory (lost on exit)'
+      : info.queue === 'sqlite'
+        ? 'queue on disk (kept on exit)'
+        : 'queue in SQS') + ` · ${limits}`;
+  // The setup line is worth its second line on a narrow terminal (it wraps; nothing else does).
+  const setupLines = size ? Math.ceil(setup.length / width) : 1;
+  // title, setup, margin + counters (2 lines a row), outage, margin + footer.
+  const fixed = 1 + setupLines + 1 + 2 * statRows + outage + 2;
+  let room = size ? Math.max(0, size.rows - 1 - fixed) : Infinity;
+  const errorsShown = fit(snapshot.lastErrors.length, room);
+  room -= errorsShown.lines;
+  const notesShown = fit(notes.length, room);
   return (
-    <Box flexDirection="column">
-      <Text>
+    <Box flexDirection="column" {...(size ? { width } : {})}>
+      <Text wrap="truncate-end">
         <Text bold>webhook-proxy dev</Text> {info.url} <Text dimColor>→</Text> {info.upstream}
       </Text>
-      <Text dimColor>
-        {info.queue === 'memory'
-          ? 'queue in memory (lost on exit)'
-          : info.queue === 'sqlite'
-            ? 'queue on disk (kept on exit)'
-            : 'queue in SQS'}{' '}
-        · {limits}
-      </Text>
-      <Box marginTop={1}>
+      <Text dimColor>{setup}</Text>
+      <Box marginTop={1} flexWrap="wrap">
         <Stat label="received" value={snapshot.received} />
         <Stat label="queued" value={snapshot.queued} />
         <Stat label="in flight" value={snapshot.inFlight} color="cyan" />
@@ -81,29 +108,31 @@ export function DevDashboard({
         )}
       </Box>
       {snapshot.control?.state === 'outage' && (
-        <Text color="red">
+        <Text color="red" wrap="truncate-end">
           upstream down since {snapshot.control.outageSince?.slice(11, 19)}: webhooks held (attempts not
           counted), probing once a second
         </Text>
       )}
-      {snapshot.lastErrors.length > 0 && (
+      {errorsShown.items > 0 && (
         <Box flexDirection="column" marginTop={1}>
           <Text dimColor>last errors</Text>
-          {snapshot.lastErrors.map((e) => (
-            <Text key={`${e.id}-${e.attempt}-${e.at}`}>
+          {snapshot.lastErrors.slice(0, errorsShown.items).map((e) => (
+            <Text key={`${e.id}-${e.attempt}-${e.at}`} wrap="truncate-end">
               <Text color="yellow">{new Date(e.at).toISOString().slice(11, 19)}</Text> {e.id} attempt{' '}
               {e.attempt}: {e.problem}
             </Text>
           ))}
+          {errorsShown.more > 0 && <Text dimColor>… {errorsShown.more} more</Text>}
         </Box>
       )}
-      {notes.length > 0 && (
+      {notesShown.items > 0 && (
         <Box flexDirection="column" marginTop={1}>
-          {notes.map((n, i) => (
-            <Text key={i} color="yellow">
+          {notes.slice(0, notesShown.items).map((n, i) => (
+            <Text key={i} color="yellow" wrap="truncate-end">
               {n}
             </Text>
           ))}
+          {notesShown.more > 0 && <Text dimColor>… {notesShown.more} more</Text>}
         </Box>
       )}
       <Box marginTop={1}>
@@ -113,6 +142,24 @@ export function DevDashboard({
       </Box>
     </Box>
   );
+}
+
+/** Widths of the counters (label or a 7-digit value, whichever is wider, plus the margin). */
+const STAT_WIDTHS = ['received', 'queued', 'in flight', 'delivered', 'retrying', 'dead-lettered', 'rate'].map(
+  (label) => Math.max(label.length, 7) + 3,
+);
+
+/**
+ * How many of `count` one-line items fit in `room` lines, with a margin line and a heading or a
+ * "… N more" line: `items` shown, `more` not, `lines` used.
+ */
+function fit(count: number, room: number): { items: number; more: number; lines: number } {
+  if (count === 0 || room < 3) return { items: 0, more: 0, lines: 0 };
+  // margin + heading (errors) or margin (notes; the same budget, so both are simple) + the items.
+  const all = 2 + count;
+  if (all <= room) return { items: count, more: 0, lines: all };
+  const items = Math.max(1, room - 3);
+  return { items, more: count - items, lines: 3 + items };
 }
 
 /** Mount the dashboard on `stream` (stderr: stdout stays for results) and refresh it from `poll`. */
@@ -136,14 +183,20 @@ export function mountDevDashboard(
   };
   let last = empty;
   // No useInput: ink then leaves stdin alone, and Ctrl-C reaches the command as SIGINT.
-  const app = render(<DevDashboard info={info} snapshot={last} />, {
+  const size = (): TerminalSize => ({
+    columns: stream.columns || MIN_SIZE.columns,
+    rows: stream.rows || MIN_SIZE.rows,
+  });
+  const app = render(<DevDashboard info={info} snapshot={last} size={size()} />, {
     stdout: stream,
     exitOnCtrlC: false,
     patchConsole: false,
   });
   const refresh = async () => {
     last = await poll().catch(() => last);
-    app.rerender(<DevDashboard info={info} snapshot={last} notes={[...notes()]} stopping={stopping} />);
+    app.rerender(
+      <DevDashboard info={info} snapshot={last} notes={[...notes()]} stopping={stopping} size={size()} />,
+    );
   };
   const timer = setInterval(() => void refresh(), 250);
   return {

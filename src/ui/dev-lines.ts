@@ -4,8 +4,13 @@
  */
 import type { DevEvent } from '../local/runtime.js';
 
-/** The NDJSON line for an event, or undefined for diagnostics (those go to stderr as text). */
-export function devEventJson(e: DevEvent): string | undefined {
+/**
+ * The NDJSON line for an event, or undefined for diagnostics (dev writes those to stderr as text).
+ * `serve` logs: every event is a line (warnings too) and starts with its time, for log collectors that
+ * do not stamp lines themselves.
+ */
+export function devEventJson(e: DevEvent, log?: { time: Date }): string | undefined {
+  if (log) return JSON.stringify({ time: log.time.toISOString(), ...e });
   if (e.event === 'warning') return undefined;
   return JSON.stringify(e);
 }
@@ -33,6 +38,10 @@ export function devEventLine(e: DevEvent): string {
       return `rejected a webhook with ${e.status}: ${e.reason}`;
     case 'warning':
       return `warning: ${e.message}`;
+    case 'settings':
+      return e.paused
+        ? 'delivery paused (webhook-proxy pause --local): webhooks are accepted and wait in the queue'
+        : `delivering at concurrency ${e.concurrency}, ${e.rate === null ? 'unpaced' : `at most ${e.rate}/s`} (settings changed live)`;
     case 'stopped':
       return stoppedLine(e);
   }

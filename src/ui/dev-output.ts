@@ -1,6 +1,7 @@
 /**
  * Where `dev` shows what happens: NDJSON on stdout with --json, the ink dashboard on a terminal,
  * plain lines on stderr otherwise (CI, pipes). Diagnostics always go to stderr.
+ * `serve` logs instead (serveOutput): every event a JSON line on stdout, with its time.
  */
 import type { GlobalOptions } from '../options.js';
 import type { DevEvent, DevRuntime } from '../local/runtime.js';
@@ -57,7 +58,7 @@ export async function runDevOutput(
   return {
     emit(e) {
       if (e.event === 'listening') listening = e;
-      else if (e.event === 'warning' || e.event === 'rejected') {
+      else if (e.event === 'warning' || e.event === 'rejected' || e.event === 'settings') {
         notes.unshift(devEventLine(e));
         notes.length = Math.min(notes.length, 3);
       } else if (e.event === 'stopped') stopped = e;
@@ -84,5 +85,24 @@ export async function runDevOutput(
       await dashboard?.unmount();
       if (stopped) err(stoppedLine(stopped));
     },
+  };
+}
+
+/**
+ * `serve`: one JSON line per event on stdout, warnings and the stop included, whatever the terminal
+ * (a service's stdout is a log). The notice on what the queue keeps is said once, on stderr.
+ */
+export function serveOutput(): DevOutput {
+  const log = (line: string) => void process.stdout.write(`${line}\n`);
+  return {
+    emit(e) {
+      if (e.event === 'listening') err(queueNotice(e));
+      log(devEventJson(e, { time: new Date() })!);
+    },
+    attach() {},
+    stopping() {
+      log(JSON.stringify({ time: new Date().toISOString(), event: 'stopping' }));
+    },
+    async close() {},
   };
 }

@@ -19,7 +19,9 @@ export function deliveryLine(s: ProxyStatus): string {
         ? `changing (${d.mappingState})`
         : d.state === 'missing'
           ? 'MISSING (no event source mapping)'
-          : 'enabled';
+          : d.state === 'stopped'
+            ? 'STOPPED (no server is running; webhooks wait in the store until dev or serve starts on it)'
+            : 'enabled';
   const conc =
     d.concurrency === null
       ? 'concurrency unknown'
@@ -28,14 +30,27 @@ export function deliveryLine(s: ProxyStatus): string {
         : `concurrency ${d.concurrency}`;
   const rate = d.rate === null ? 'unpaced' : `at most ${d.rate}/s`;
   // Adaptive: the figures are ceilings; each deliver container finds its own share below them.
-  return `${state}, ${conc}, ${rate}${d.adaptive ? ', adaptive (ceilings)' : ''}`;
+  return `${state}, ${conc}, ${rate}${d.adaptive ? ', adaptive (ceilings)' : ''}${foundText(s)}`;
+}
+
+/** What the containers have found (status NAME of an adaptive proxy), or nothing. */
+function foundText(s: ProxyStatus): string {
+  const f = s.delivery.found;
+  if (f === undefined) return '';
+  if (f === null) return '; found: nothing logged in the last minutes';
+  const mins = Math.round(f.windowSeconds / 60);
+  return (
+    `; found: concurrency ${f.concurrency} over ${f.containers} container${f.containers === 1 ? '' : 's'}` +
+    (f.outage ? `, ${f.outage} holding an outage` : '') +
+    ` (last ${mins} min)`
+  );
 }
 
 /** "the oldest 2m 05s", or nothing to say when nothing waits. */
 export function oldestText(s: ProxyStatus): string {
   if (depthOf(s) === 0) return 'nothing waiting';
   const age = s.queue.oldestAgeSeconds;
-  return `oldest ${age === null ? 'unknown (no CloudWatch data yet)' : formatDuration(age)}`;
+  return `oldest ${age === null ? (s.local ? 'unknown' : 'unknown (no CloudWatch data yet)') : formatDuration(age)}`;
 }
 
 /**
@@ -46,6 +61,7 @@ export function etaText(s: ProxyStatus, samples: DepthSample[]): string {
   const depth = depthOf(s);
   if (depth === 0) return 'empty now';
   if (s.delivery.state === 'paused') return 'will not empty while paused';
+  if (s.delivery.state === 'stopped') return 'will not empty while no server runs';
   const rate = drainRate(samples);
   if (rate === null) return 'time to empty unknown (measuring the rate)';
   if (rate <= 0)
@@ -70,7 +86,13 @@ export function formatStatus(s: ProxyStatus): string {
   const q = s.queue;
   const lines = [
     `proxy      ${s.name} (${s.region})${s.ordered ? ', ordered' : ''}`,
-    `endpoint   ${s.endpoint ?? 'missing'}`,
+    `endpoint   ${s.endpoint ?? (s.local ? 'none (no server running)' : 'missing')}`,
+    ...(s.local
+      ? [
+          `data dir   ${s.local.dataDir}`,
+          `server     ${s.local.server ? `pid ${s.local.server.pid}, since ${s.local.server.startedAt}` : 'not running'}`,
+        ]
+      : []),
     ...(s.customUrl ? [`domain     ${s.customUrl}`] : []),
     `upstream   ${s.upstream ?? 'unknown'}`,
     `delivery   ${deliveryLine(s)}`,

@@ -13,6 +13,7 @@ import { trapInterrupts } from '../interrupts.js';
 import type { GlobalOptions } from '../options.js';
 import { inspectRound, stallReport, type ProxyStatus } from '../proxy/inspect.js';
 import { StallTracker } from '../proxy/stall.js';
+import { suggest } from '../proxy/suggest.js';
 import { formatDuration, type DepthSample } from '../proxy/trend.js';
 import { outputMode } from './output.js';
 import { depthOf, watchLine } from './status-text.js';
@@ -25,7 +26,11 @@ export interface WatchOptions {
   stallAfterSeconds?: number;
   /** Called (and awaited) after each refresh with what it showed (tests). */
   onRefresh?: (views: WatchedProxy[]) => void | Promise<void>;
+  /** Read one proxy (default: inspectRound on AWS; `status --watch --local` reads the local store). */
+  read?: (name: string) => Promise<Round>;
 }
+
+type Round = Pick<Awaited<ReturnType<typeof inspectRound>>, 'status' | 'metrics' | 'at'>;
 
 /** What the watch knows of one proxy. */
 export interface WatchedProxy {
@@ -63,9 +68,9 @@ export function refreshFailedText(w: WatchedProxy, now = Date.now()): string {
   return `refresh failed at ${clock(w.error.at)} UTC: ${w.error.message} (${good})`;
 }
 
-async function refresh(aws: Aws, w: WatchedProxy): Promise<void> {
+async function refresh(read: (name: string) => Promise<Round>, w: WatchedProxy): Promise<void> {
   try {
-    const round = await inspectRound(aws, w.name);
+    const round = await read(w.name);
     const s = round.status;
     w.tracker.observe(
       {
@@ -79,7 +84,15 @@ async function refresh(aws: Aws, w: WatchedProxy): Promise<void> {
     const stall = w.tracker.verdict();
     w.status = {
       ...s,
-      stall: stall ? stallReport(s.name, s.region, depthOf(s), stall) : null,
+      stall: stall
+        ? s.local
+          ? // A local proxy has no CloudWatch logs: the failures are in the server's own output.
+            {
+              ...stallReport(s.name, s.region, depthOf(s), stall),
+              next: suggest('peek', s, '--limit 5') + ' (attempts, and the dev/serve output for errors)',
+            }
+          : stallReport(s.name, s.region, depthOf(s), stall)
+        : null,
     };
     w.samples.push({ t: round.at, depth: depthOf(s) });
     if (w.samples.length > MAX_SAMPLES) w.samples.shift();
@@ -93,7 +106,7 @@ async function refresh(aws: Aws, w: WatchedProxy): Promise<void> {
 }
 
 export async function watchStatus(
-  aws: Aws,
+  aws: Aws | undefined,
   global: GlobalOptions,
   names: string | string[],
   interval: number,
@@ -107,6 +120,12 @@ export async function watchStatus(
     lastGoodAt: undefined,
     tracker: new StallTracker(options.stallAfterSeconds),
   }));
+  const read =
+    options.read ??
+    ((name: string) => {
+      if (!aws) throw new Error('watchStatus needs the AWS clients or a reader');
+      return inspectRound(aws, name);
+    });
   const ui = mode === 'ink' ? await loadDashboard() : undefined;
   // Ctrl-C ends the watch through the finally below (ink unmounted, the cursor back), then exit 130;
   // the listeners stay on until then (src/interrupts.ts: otherwise ink's signal-exit kills at once).
@@ -118,7 +137,7 @@ export async function watchStatus(
   let app: import('ink').Instance | undefined;
   try {
     for (let n = 0; !stop.signal.aborted; n++) {
-      await Promise.all(watched.map((w) => refresh(aws, w)));
+      await Promise.all(watched.map((w) => refresh(read, w)));
       const now = Date.now();
       for (const w of watched) {
         if (mode === 'json') {

@@ -55,7 +55,9 @@ describe('dev with its upstream down', () => {
     expect(big.status).toBe(413);
     expect(JSON.parse(big.body)).toMatchObject({ error: 'payload_too_large' });
     await dev.waitFor((e) => e.event === 'retry', 3, 20_000);
-    expect(dev.events.find((e) => e.event === 'rejected')).toMatchObject({ status: 413 });
+    // Waited for: the event comes on stdout, the answer on the socket, in either order.
+    const [rejected] = await dev.waitFor((e) => e.event === 'rejected', 1, 10_000);
+    expect(rejected).toMatchObject({ status: 413 });
     expect(dev.stderr()).toMatch(/warning: the upstream .* does not answer \(ECONNREFUSED/);
 
     expect(await dev.stop('SIGINT')).toBe(0);

@@ -107,7 +107,7 @@ describe('dev with a flaky upstream', () => {
     expect(upstream.maxInFlight).toBeLessThanOrEqual(CONCURRENCY);
   });
 
-  it('has nothing left to lose at stop', async () => {
+  it('counts the dead-lettered webhooks in the stop, not only the queued ones', async () => {
     expect(await dev.stop()).toBe(0);
     expect(dev.events.at(-1)).toMatchObject({ event: 'stopped', queued: 0, lost: false });
     // The dead-lettered ones are still there, in the DLQ on disk.

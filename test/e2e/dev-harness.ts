@@ -1,11 +1,11 @@
 /**
- * Runs the built `webhook-proxy dev --json` as a user would (a child process), reads its NDJSON
+ * Runs the built `webhook-proxy dev --json` (or `serve`) as a user would (a child process), reads its NDJSON
  * events, and sends webhooks at it from many concurrent HTTP senders.
  * `npm test` builds first; run alone, these tests build once if dist/ is older than src/.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { withDataDir } from '../helpers/data-dir.js';
@@ -63,9 +63,22 @@ export interface DevProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startDev(args: string[], env: Record<string, string> = {}): Promise<DevProcess> {
+export function startDev(args: string[], env: Record<string, string> = {}): Promise<DevProcess> {
+  return startLocal(['dev', '--json'], args, env);
+}
+
+/** `serve` logs JSON lines without --json. */
+export function startServe(args: string[], env: Record<string, string> = {}): Promise<DevProcess> {
+  return startLocal(['serve'], args, env);
+}
+
+async function startLocal(
+  command: string[],
+  args: string[],
+  env: Record<string, string>,
+): Promise<DevProcess> {
   await ensureBuilt();
-  const child = spawn(process.execPath, ['bin/webhook-proxy.js', 'dev', '--json', '--port', '0', ...args], {
+  const child = spawn(process.execPath, ['bin/webhook-proxy.js', ...command, '--port', '0', ...args], {
     cwd: ROOT,
     // Its own data directory unless the test names one (env or --data-dir): see helpers/data-dir.ts.
     env: { ...process.env, CI: '1', ...withDataDir(env) },
@@ -85,7 +98,8 @@ export async function startDev(args: string[], env: Record<string, string> = {})
     for (;;) {
       const found = events.filter(match);
       if (found.length >= count) return found;
-      if (child.exitCode !== null) throw new Error(`dev exited (${child.exitCode}) early:\n${stderr}`);
+      if (child.exitCode !== null)
+        throw new Error(`${command[0]} exited (${child.exitCode}) early:\n${stderr}`);
       if (Date.now() > end) {
         throw new Error(`timed out waiting for ${count} events (got ${found.length}); stderr:\n${stderr}`);
       }
@@ -109,6 +123,7 @@ export async function startDev(args: string[], env: Record<string, string> = {})
 
 export interface Sent {
   status: number;
+  headers: IncomingHttpHeaders;
   id?: string;
   body: string;
 }
@@ -132,7 +147,7 @@ export function post(
         } catch {
           /* not JSON */
         }
-        resolve({ status: res.statusCode ?? 0, ...(id ? { id } : {}), body: text });
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, ...(id ? { id } : {}), body: text });
       });
       res.on('error', reject);
     });

@@ -3,7 +3,7 @@
  * a real process, its exit codes, stdout for results and stderr for progress. Against moto.
  */
 import { describe, expect, it } from 'vitest';
-import { runBinAsync } from '../helpers/bin.js';
+import { runBinAsync, spawnBin } from '../helpers/bin.js';
 import { motoEnv, TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import { counts, createProxyFixture, fillQueue } from '../helpers/proxy-fixture.js';
 
@@ -42,5 +42,31 @@ describe('built binary: runbook', () => {
 
     const watch = await bin('status', name, '--help');
     expect(watch.stdout).toContain('--watch');
+  });
+
+  it('status --watch with no name watches every proxy in the region (the README promises all of them)', async () => {
+    const a = uniqueName('wa');
+    const b = uniqueName('wb');
+    await createProxyFixture(a, { enabled: false });
+    await createProxyFixture(b, { enabled: false });
+    const child = spawnBin(['status', '--watch', '--json', '--interval', '0.5'], motoEnv());
+    const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    let out = '';
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const names = new Set<string>();
+    await new Promise<void>((resolve) =>
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        for (const line of out.split('\n').slice(0, -1)) {
+          const r = JSON.parse(line) as { name?: string; error?: unknown };
+          if (r.name && !r.error) names.add(r.name);
+        }
+        if (names.has(a) && names.has(b)) resolve();
+      }),
+    );
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(143);
+    expect([...names]).toEqual(expect.arrayContaining([a, b]));
   });
 });

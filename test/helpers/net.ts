@@ -39,3 +39,27 @@ export async function silentServer(): Promise<{
       }),
   };
 }
+
+/**
+ * A server on 127.0.0.1 that takes every connection and resets it at once (an upstream whose process
+ * is gone behind a listener, or a port refusing): `arrivals` stamps each connection attempt
+ * (performance.now()), so a test can count what the proxy tries during an outage at the TCP level.
+ */
+export async function resettingServer(port = 0): Promise<{
+  port: number;
+  arrivals: number[];
+  close(): Promise<void>;
+}> {
+  const arrivals: number[] = [];
+  const srv = createServer((socket) => {
+    arrivals.push(performance.now());
+    socket.on('error', () => {});
+    socket.resetAndDestroy();
+  });
+  await new Promise<void>((r) => srv.listen(port, '127.0.0.1', r));
+  return {
+    port: (srv.address() as { port: number }).port,
+    arrivals,
+    close: () => new Promise<void>((r) => srv.close(() => r())),
+  };
+}

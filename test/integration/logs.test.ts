@@ -30,7 +30,7 @@ useMoto();
 const name = uniqueName('logs');
 const n = resourceNames(name);
 const REQ = '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0';
-let good = ''; // 503 once, then delivered
+let good = ''; // 429 once, then delivered (a 503 first thing on a fresh container would be held, uncounted)
 let doomed = ''; // 500 on both attempts: dead-lettered
 let stuck = ''; // failed once, retry pending
 let up: Awaited<ReturnType<typeof startUpstream>>;
@@ -63,7 +63,7 @@ beforeAll(async () => {
     const id = String(r.headers['x-webhook-proxy-id']);
     const k = (seen.get(id) ?? 0) + 1;
     seen.set(id, k);
-    res.statusCode = id === doomed ? 500 : id === good && k === 1 ? 503 : id === stuck ? 502 : 200;
+    res.statusCode = id === doomed ? 500 : id === good && k === 1 ? 429 : id === stuck ? 502 : 200;
     res.end();
   });
   const q = recordingPort();
@@ -184,7 +184,7 @@ describe('webhook-proxy logs', () => {
     const lines = res.stdout.trim().split('\n');
     expect(lines).toHaveLength(8);
     expect(lines[3]).toMatch(
-      new RegExp(`^\\S+Z\\s+failed\\s+${good}\\s+attempt 1\\s+503\\s+\\d+ ms\\s+retry in [\\d.]+ s`),
+      new RegExp(`^\\S+Z\\s+failed\\s+${good}\\s+attempt 1\\s+429\\s+\\d+ ms\\s+retry in [\\d.]+ s`),
     );
     expect(lines[0]).toMatch(/received .* 202 .* 7 bytes, from 198\.51\.100\.9/);
     expect(lines[7]).toMatch(/dead-lettered .* attempt 2\s+500 .*last attempt: to the dead-letter queue/);
@@ -206,7 +206,7 @@ describe('webhook-proxy logs', () => {
     expect(res.stdout).toMatch(
       /received .* POST \/, 7 bytes from 198\.51\.100\.9, no signature check, answered 202/,
     );
-    expect(res.stdout).toMatch(/attempt 1 .* failed, HTTP 503/);
+    expect(res.stdout).toMatch(/attempt 1 .* failed, HTTP 429/);
     expect(res.stdout).toMatch(/attempt 2 .* delivered, HTTP 200/);
     expect(res.stdout).toMatch(/now {8}delivered on attempt 2/);
 

@@ -8,6 +8,7 @@ import { uniqueName, useMoto } from '../helpers/moto.js';
 import { counts, createProxyFixture, fillQueue, runCli, testEnvelope } from '../helpers/proxy-fixture.js';
 import { encodeEnvelope } from '../../src/envelope.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { recordCalls, undoAll, type Restore } from '../helpers/provision.js';
 
 useMoto();
 const sqs = new SQSClient({});
@@ -77,6 +78,53 @@ describe('peek', () => {
   });
 });
 
+describe('peek and the last attempt', () => {
+  // The fixture's redrive policy: maxReceiveCount 10 (= --max-attempts). SQS (and moto) moves a
+  // message whose receive count is already 10 to the DLQ on the next receive, instead of returning it.
+  const MAX = 10;
+  const receiveOnce = async (queueUrl: string) =>
+    (
+      await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 0,
+          MessageSystemAttributeNames: ['All'],
+        }),
+      )
+    ).Messages ?? [];
+
+  it('a webhook waiting for its last attempt still gets it after a peek (not dead-lettered untried)', async () => {
+    const name = uniqueName('pklast');
+    const f = await createProxyFixture(name, { enabled: false });
+    const [id] = await fillQueue(f.queueUrl, 1);
+    // Nine failed attempts, as deliver's receives (handed back at once).
+    for (let i = 0; i < MAX - 1; i++) expect(await receiveOnce(f.queueUrl)).toHaveLength(1);
+
+    const r = await runCli('peek', name);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(id);
+    expect(r.stderr).toMatch(/1 webhook waiting for its last attempt was queued again/);
+
+    // deliver's next receive gets it, and counts it as attempt 10 (envelope attempts + receive count).
+    const got = await receiveOnce(f.queueUrl);
+    expect(got, 'moved to the DLQ by the peek').toHaveLength(1);
+    const e = decodeEnvelope(got[0]!.Body!);
+    expect(e.id).toBe(id);
+    expect((e.attempts ?? 0) + Number(got[0]!.Attributes!.ApproximateReceiveCount)).toBe(MAX);
+    expect((await counts(f.dlqUrl)).visible).toBe(0);
+  });
+
+  it('an empty queue is peeked without the warning about receives', async () => {
+    const name = uniqueName('pkempty');
+    await createProxyFixture(name, { enabled: false });
+    const r = await runCli('peek', name);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('No messages visible in the queue.');
+    expect(r.stderr).not.toMatch(/receive/);
+  });
+});
+
 describe('purge', () => {
   it('empties the queue with --yes and reports the count', async () => {
     const name = uniqueName('pg');
@@ -139,6 +187,25 @@ describe('drain', () => {
 });
 
 describe('redrive', () => {
+  it('of an empty DLQ says so at once, without a move task or a copy', async () => {
+    const name = uniqueName('rdempty');
+    await createProxyFixture(name, { enabled: false });
+    const restore: Restore = [];
+    try {
+      const sent = await recordCalls(restore);
+      const r = await runCli('redrive', name, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ name, moved: 0, path: 'none' });
+      expect(sent).not.toContain('StartMessageMoveTaskCommand');
+      expect(sent).not.toContain('ReceiveMessageCommand');
+      expect(r.stderr).not.toMatch(/Copying/);
+      const plain = await runCli('redrive', name);
+      expect(plain.stdout).toContain(`${name}: the dead-letter queue is empty; nothing to redrive.`);
+    } finally {
+      await undoAll(restore);
+    }
+  });
+
   it('moves the DLQ back into the queue with ids preserved (copy path on moto)', async () => {
     const name = uniqueName('rd');
     const f = await createProxyFixture(name, { enabled: false });

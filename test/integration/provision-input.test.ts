@@ -43,6 +43,12 @@ const BAD: [string, string[], RegExp, boolean?][] = [
     READS,
   ],
   [
+    'ordered with a concurrency',
+    ['--upstream', U, '--ordered', '--concurrency', '4'],
+    /--concurrency 4 does not go with --ordered[\s\S]*one webhook at a time/,
+    READS,
+  ],
+  [
     'ordered, explicit batch of 10',
     ['--upstream', U, '--ordered', '--batch-size', '10'],
     /one webhook per batch/,
@@ -144,6 +150,28 @@ describe('bad input', () => {
       expect(res.code, argv.join(' ')).toBe(2);
       expect(res.stderr).toContain(`"${name}" is not a valid proxy name`);
     }
+  });
+});
+
+describe('an upstream on this machine', () => {
+  it('create warns (stderr, and --json warnings) that Lambda cannot reach localhost; a public upstream is not warned', async () => {
+    for (const local of ['http://localhost:3000/x', 'http://127.0.0.1:8080/', 'http://[::1]:3000/']) {
+      const name = uniqueName('local');
+      const json = await runCli('create', name, '--upstream', local, '--dry-run', '--json');
+      expect(json.code, json.stderr).toBe(0);
+      expect(json.stderr).toMatch(/^warning: the upstream .* cannot reach/m);
+      expect(json.stderr).toContain(`webhook-proxy dev --upstream ${local}`);
+      const out = JSON.parse(json.stdout) as { warnings: string[] };
+      expect(out.warnings).toHaveLength(1);
+      expect(out.warnings[0]).toMatch(/AWS Lambda cannot reach/);
+      const plain = await runCli('create', name, '--upstream', local, '--dry-run');
+      expect(plain.stderr).toMatch(/^warning: .*AWS Lambda cannot reach/m);
+    }
+    const name = uniqueName('public');
+    const ok = await runCli('create', name, '--upstream', U, '--dry-run', '--json');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).not.toMatch(/warning/);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ warnings: [] });
   });
 });
 

@@ -13,6 +13,7 @@ import { GetFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../src/handlers/ports.js';
 import { handlerZip } from '../../src/proxy/provision/bundle.js';
+import { orderedOutageWarning } from '../../src/proxy/provision/run.js';
 import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import {
   describeProxy,
@@ -77,6 +78,8 @@ describe('create with every delivery flag → describe → converge → destroy'
   it('makes every resource with the settings asked for, least privilege and tags', async () => {
     const res = await runCli('create', name, ...flags, '--json');
     expect(res.code, res.stderr).toBe(0);
+    // A standard queue holds webhooks through an outage uncounted: nothing to warn about.
+    expect(res.stderr).not.toContain('an ordered proxy counts every receive');
     const d = await describeProxy(name);
     const queueArn = d.queue.attributes.QueueArn!;
     const account = queueArn.split(':')[4];
@@ -313,6 +316,9 @@ describe('create --ordered', () => {
       '--json',
     );
     expect(res.code, res.stderr).toBe(0);
+    // It says what it cannot promise: an outage's receives count (an ordered proxy holds by hiding).
+    expect(res.stderr).toContain('warning: an ordered proxy counts every receive during an outage');
+    expect(json(res).warnings).toEqual([orderedOutageWarning(10)]);
     const d = await describeProxy(name, { ordered: true });
     expect(d.queue.url).toMatch(/\.fifo$/);
     expect(d.dlq.url).toMatch(/-dlq\.fifo$/);

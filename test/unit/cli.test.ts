@@ -27,4 +27,83 @@ describe('cli', () => {
     expect(r.stderr).toMatch(/unknown option/);
     expect((await runCli('frobnicate')).code).toBe(2);
   });
+
+  it('tells an --upstream without a scheme which URL to write (http for this machine, https otherwise)', async () => {
+    for (const cmd of ['create', 'dev']) {
+      const local = await runCli(cmd, '--upstream', 'localhost:3000/x');
+      expect(local.code).toBe(2);
+      expect(local.stderr).toContain('--upstream http://localhost:3000/x');
+      const loop = await runCli(cmd, '--upstream', '127.0.0.1:8080');
+      expect(loop.code).toBe(2);
+      expect(loop.stderr).toContain('--upstream http://127.0.0.1:8080/');
+    }
+    const remote = await runCli('create', '--upstream', 'app.example.com/hooks');
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toContain('--upstream https://app.example.com/hooks');
+    // A scheme that is there but wrong is named as such, not "add http://".
+    const ftp = await runCli('create', '--upstream', 'ftp://app.example.com/');
+    expect(ftp.code).toBe(2);
+    expect(ftp.stderr).toMatch(/must use http or https \(got "ftp:"\)/);
+    expect(ftp.stderr).not.toContain('Add the scheme');
+  });
+
+  it('offers a command only within two edits: `deploy` is not offered `destroy`', async () => {
+    const deploy = await runCli('deploy');
+    expect(deploy.code).toBe(2);
+    expect(deploy.stderr).toMatch(/unknown command 'deploy'/);
+    expect(deploy.stderr).not.toMatch(/destroy/);
+    const depoy = await runCli('depoy');
+    expect(depoy.stderr).not.toMatch(/Did you mean/);
+    const stauts = await runCli('stauts');
+    expect(stauts.code).toBe(2);
+    expect(stauts.stderr).toContain('(Did you mean status?)');
+    // An alias is a name too; a global flag misspelt before the command is still helped.
+    expect((await runCli('set-concurency')).stderr).toContain('(Did you mean set-concurrency?)');
+    expect((await runCli('--regoin', 'x', 'list')).stderr).toContain('(Did you mean --region?)');
+  });
+
+  it('with --json, a usage error is one line of JSON on stderr and nothing on stdout', async () => {
+    const cases: [string[], string, RegExp][] = [
+      [['--json', 'deploy'], 'unknown_command', /unknown command 'deploy'/],
+      [['--json', 'status', '--wach'], 'unknown_option', /unknown option '--wach'/],
+      [['--json', 'create', '--upstream', 'localhost:3000/x'], 'usage', /--upstream must start with http/],
+      [['--json'], 'missing_command', /No command given/],
+    ];
+    for (const [args, code, message] of cases) {
+      const r = await runCli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      const parsed = JSON.parse(lines[0]!) as {
+        error: { code: string; message: string; hint: string | null };
+      };
+      expect(parsed.error.code).toBe(code);
+      expect(parsed.error.message).toMatch(message);
+      expect(parsed.error).toHaveProperty('hint');
+    }
+    const scheme = await runCli('--json', 'create', '--upstream', 'localhost:3000/x');
+    expect(JSON.parse(scheme.stderr).error.hint).toContain('http://localhost:3000/x');
+  });
+
+  it('a bare webhook-proxy shows the help on stderr and exits 2 (a command is missing); `help` exits 0', async () => {
+    const bare = await runCli();
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe('');
+    expect(bare.stderr).toContain('Usage: webhook-proxy');
+    const help = await runCli('help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: webhook-proxy');
+  });
+
+  it('every --interval takes the same range (status --watch, drain, logs --follow)', async () => {
+    for (const cmd of ['status', 'drain', 'logs']) {
+      for (const bad of ['0.1', '3601']) {
+        const r = await runCli(cmd, '--interval', bad);
+        expect(r.code, `${cmd} --interval ${bad}`).toBe(2);
+        expect(r.stderr).toContain(`--interval must be a number from 0.2 to 3600 (got "${bad}")`);
+      }
+      expect((await runCli(cmd, '--help')).stdout).toMatch(/--interval <s>[\s\S]*\(0\.2–3600\)/);
+    }
+  });
 });

@@ -144,6 +144,30 @@ describe('outage breaker', () => {
     expect(b.record('never', true)).toBe('closed'); // a 404 is an answer: someone serves
     expect(b.isOpen).toBe(false);
   });
+  it('a streak of quick 503s between slow successes (an overloaded upstream) is not an outage', () => {
+    let t = 0;
+    const b = new OutageBreaker(
+      { tripAfter: 3, probeIntervalMs: 1000, maxHoldSeconds: 5, quietMs: 1000 },
+      () => t,
+    );
+    b.record('delivered', false);
+    t += 50;
+    for (let i = 0; i < 10; i++) expect(b.record('outage', false, true)).toBeUndefined();
+    t += 950; // a second without any other answer: nobody serves
+    expect(b.record('outage', false, true)).toBe('opened');
+  });
+  it('refused connections trip it on the streak alone, right after a success', () => {
+    let t = 0;
+    const b = new OutageBreaker(
+      { tripAfter: 3, probeIntervalMs: 1000, maxHoldSeconds: 5, quietMs: 1000 },
+      () => t,
+    );
+    b.record('delivered', false);
+    t += 5;
+    b.record('outage', false);
+    b.record('outage', false);
+    expect(b.record('outage', false)).toBe('opened');
+  });
   it('a 429 or a 500 is not an outage', () => {
     const b = new OutageBreaker({ tripAfter: 2, probeIntervalMs: 1000, maxHoldSeconds: 5 });
     for (const c of ['throttled', 'failed', 'throttled'] as const) b.record(c, false);
@@ -205,6 +229,38 @@ describe('exact rate cap', () => {
     const pacers = [0, 1, 2, 3].map(() => createIntervalPacer(1000 / 7.5, Infinity, clock.now, clock.sleep));
     const starts = await paced(pacers, clock, 20_000);
     expect(busiestSecond(starts)).toBeGreaterThan(30);
+  });
+  it("Lambda: deliver's own control per container (createDeliveryControl, container mode) holds the cap with the plan's containers", async () => {
+    const clock = virtualClock();
+    const plan = pacingPlan(30, 4);
+    // What createDeliverHandler builds for each container from WP_RATE=30, WP_CONCURRENCY=4.
+    const controls = Array.from({ length: plan.containers }, () =>
+      createDeliveryControl({
+        concurrency: 4,
+        rate: 30,
+        adaptive: false,
+        mode: 'container',
+        now: clock.now,
+        sleep: clock.sleep,
+      }),
+    );
+    const starts: number[] = [];
+    let stop = false;
+    const loops = controls.map(async (c) => {
+      while (!stop) {
+        const ticket = await c.beforeSend(60_000);
+        if (stop || ticket.kind !== 'send') break;
+        starts.push(clock.now());
+        await clock.sleep(7);
+        c.afterSend({ ok: true, status: 200 }, 7, ticket);
+      }
+    });
+    await clock.run(20_000);
+    stop = true;
+    void loops;
+    const seen = starts.filter((x) => x < 20_000);
+    expect(busiestSecond(seen)).toBeLessThanOrEqual(30);
+    expect(seen.length / 20).toBeGreaterThanOrEqual(28.5);
   });
   it('Lambda: C simulated containers, each with its own pacer under the plan: no second above 30, average ≥ 28.5', async () => {
     const clock = virtualClock();

@@ -93,6 +93,39 @@ describe('deliver: retry classes', () => {
       expect(s.events.at(-1)).toMatchObject({ event: 'dead-lettered', attempts: 3 });
     });
   }
+  for (const status of [429, 500, 502, 503, 504]) {
+    it(`HTTP ${status} is retried past the third attempt, dead-lettered only at --max-attempts`, async () => {
+      // The upstream serves other webhooks meanwhile: it is this one it refuses, not an outage (a
+      // 502/503/504 streak with nothing else is one, and is held instead: the outage tests).
+      const u = await upstreamWith(
+        (r, res) => ((res.statusCode = r.body.toString() === 'x' ? status : 200), res.end()),
+      );
+      const s = await setup(u.url, { maxAttempts: 5 });
+      const body = encodeEnvelope(webhook('x'));
+      const other = encodeEnvelope(webhook('other'));
+      for (const attempt of [3, 4]) {
+        const r = await s.handler(
+          sqsEvent([sqsRecord(other), sqsRecord(body, { attempt, messageId: `m${attempt}` })]),
+        );
+        expect(r.batchItemFailures).toEqual([{ itemIdentifier: `m${attempt}` }]); // back off, retry
+      }
+      expect(s.dead).toEqual([]);
+      expect(s.hidden.length).toBe(2);
+      expect(s.hidden.every((h) => h.seconds > 0)).toBe(true);
+      await s.handler(sqsEvent([sqsRecord(other), sqsRecord(body, { attempt: 5 })]));
+      expect(s.dead).toEqual([body]);
+    });
+  }
+  it('a timeout is retried past the third attempt, dead-lettered only at --max-attempts', async () => {
+    const u = await upstreamWith(() => {}); // never answers: deliver gives up after --timeout (2 s here)
+    const s = await setup(u.url, { maxAttempts: 4 });
+    const body = encodeEnvelope(webhook('x'));
+    const r = await s.handler(sqsEvent([sqsRecord(body, { attempt: 3, messageId: 'm3' })]));
+    expect(r.batchItemFailures).toEqual([{ itemIdentifier: 'm3' }]);
+    expect(s.dead).toEqual([]);
+    await s.handler(sqsEvent([sqsRecord(body, { attempt: 4 })]));
+    expect(s.dead).toEqual([body]);
+  }, 20_000);
   it('a 500 or a 429 is retried up to --max-attempts', async () => {
     const u = await upstreamWith((_r, res) => ((res.statusCode = 500), res.end()));
     const s = await setup(u.url, { maxAttempts: 5 });
@@ -124,13 +157,14 @@ describe('deliver: an outage counts nothing', () => {
     );
     expect(s.control.snapshot().state).toBe('outage');
     expect(s.dead).toEqual([]);
-    // Two counted failures open it (hidden with backoff); the third answer, that opened it, and the
-    // rest are held: copies queued with a delay, originals left to be deleted.
-    expect(res.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['m0', 'm1']);
-    expect(s.sent).toHaveLength(4);
+    // A fresh control has no evidence that the upstream serves, so the answers before the breaker
+    // opens count nothing either (outage.ts); then the one that opened it and the rest: all held,
+    // copies queued with a delay, originals left to be deleted.
+    expect(res.batchItemFailures).toEqual([]);
+    expect(s.sent).toHaveLength(6);
     for (const [i, copy] of s.sent.entries()) {
       const e = decodeEnvelope(copy.body);
-      const original = decodeEnvelope(bodies[i + 2]!);
+      const original = decodeEnvelope(bodies[i]!);
       expect(e.attempts).toBe(0);
       expect({ ...e, attempts: undefined }).toEqual({ ...original, attempts: undefined });
       expect(copy.options?.delaySeconds).toBeGreaterThanOrEqual(1);

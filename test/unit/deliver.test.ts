@@ -63,6 +63,9 @@ async function setup(
   return { upstream, handler, events, ...rec };
 }
 
+/** A webhook the upstream answers 200: evidence for the container that the upstream serves. */
+const warm = () => sqsRecord(encodeEnvelope(envelope('warm')));
+
 describe('deliver handler', () => {
   it('replays each webhook exactly: method, body, headers less hop-by-hop, proxy headers', async () => {
     const { upstream, handler, events } = await setup();
@@ -151,17 +154,19 @@ describe('deliver handler', () => {
 
   it('fails a request that exceeds the per-request timeout', async () => {
     const { handler, events } = await setup(
-      (_r, res) => {
-        setTimeout(() => res.end('late'), 3000);
+      (r, res) => {
+        if (r.body.toString() === 'warm') res.end('ok');
+        else setTimeout(() => res.end('late'), 3000);
       },
       { timeoutSeconds: 0.3 },
     );
-    const res = await handler(sqsEvent([sqsRecord(encodeEnvelope(envelope('x')))]));
+    // A success first: with no evidence that the upstream serves, a timeout would be held, uncounted.
+    const res = await handler(sqsEvent([warm(), sqsRecord(encodeEnvelope(envelope('x')))]));
     expect(res.batchItemFailures).toHaveLength(1);
-    expect(events[0]).toMatchObject({ event: 'failed', error: expect.stringContaining('timed out') });
+    expect(events[1]).toMatchObject({ event: 'failed', error: expect.stringContaining('timed out') });
   });
 
-  it('fails on a refused connection', async () => {
+  it('holds, uncounted, a webhook refused on a fresh container (no evidence the upstream serves)', async () => {
     // A port that was free a moment ago: nothing listens there.
     const port = await closedPort();
     const rec = recordingPort();
@@ -172,8 +177,10 @@ describe('deliver handler', () => {
       log: (e) => events.push(e),
     });
     const res = await handler(sqsEvent([sqsRecord(encodeEnvelope(envelope('x')))]));
-    expect(res.batchItemFailures).toHaveLength(1);
+    expect(res.batchItemFailures).toHaveLength(0);
     expect(events[0]).toMatchObject({ event: 'failed', error: expect.stringContaining('ECONNREFUSED') });
+    expect(events[1]).toMatchObject({ event: 'held', attempt: 1, reason: 'upstream down' });
+    expect(rec.sent).toHaveLength(1); // the copy, queued before the original is deleted
   });
 
   it('delivers the rest of a batch around failures, one request at a time', async () => {
@@ -192,19 +199,20 @@ describe('deliver handler', () => {
   });
 
   it('keeps a long Retry-After within 12 h of the receive (first receive: its timestamp is exact)', async () => {
-    const { handler, visibility, events } = await setup((_r, res) => {
+    const { handler, visibility, events } = await setup((r, res) => {
+      if (r.body.toString() === 'warm') return res.end('ok');
       res.statusCode = 503;
       res.setHeader('retry-after', '43200');
       res.end();
     });
     const rec = sqsRecord(encodeEnvelope(envelope('x')), { attempt: 1 });
     rec.attributes.ApproximateFirstReceiveTimestamp = String(Date.now() - 3 * 3600_000);
-    await handler(sqsEvent([rec]));
+    await handler(sqsEvent([warm(), rec]));
     // 12 h − the 3 h since the receive − the 5-minute clock margin; asking for 43,200 would be refused.
     const allowed = 43_200 - 3 * 3600 - 300;
     expect(visibility[0]!.seconds).toBeLessThanOrEqual(allowed);
     expect(visibility[0]!.seconds).toBeGreaterThan(allowed - 30);
-    expect(events[0]).toMatchObject({ event: 'failed', retryInSeconds: visibility[0]!.seconds });
+    expect(events[1]).toMatchObject({ event: 'failed', retryInSeconds: visibility[0]!.seconds });
   });
 
   it('on a later receive, allows for the time the batch may have waited before this invocation', async () => {
@@ -247,13 +255,14 @@ describe('deliver handler', () => {
   });
 
   it('on the last attempt hands the message straight to the DLQ (visibility 0)', async () => {
-    const { handler, visibility, events } = await setup((_r, res) => {
+    const { handler, visibility, events } = await setup((r, res) => {
+      if (r.body.toString() === 'warm') return res.end('ok');
       res.statusCode = 503;
       res.end();
     });
-    await handler(sqsEvent([sqsRecord(encodeEnvelope(envelope('x')), { attempt: 10 })]));
+    await handler(sqsEvent([warm(), sqsRecord(encodeEnvelope(envelope('x')), { attempt: 10 })]));
     expect(visibility[0]!.seconds).toBe(0);
-    expect(events[0]).toMatchObject({ event: 'failed', final: true });
+    expect(events[1]).toMatchObject({ event: 'failed', final: true });
   });
 
   it('does not crash or loop on a message that is not an envelope', async () => {

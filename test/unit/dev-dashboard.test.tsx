@@ -68,18 +68,89 @@ describe('DevDashboard', () => {
   });
 });
 
+describe('DevDashboard at 80 × 24', () => {
+  // ink-testing-library's terminal is 100 columns; the dashboard is told the size, as mountDevDashboard
+  // tells it the stream's. A frame taller than the terminal scrolls, and the counters would go first.
+  const busy: DevSnapshot = {
+    ...snapshot,
+    received: 1_234_567,
+    queued: 1_000_000,
+    delivered: 234_560,
+    ratePerSecond: 412.5,
+    control: {
+      adaptive: true,
+      limit: 3,
+      ceiling: 50,
+      baselineMs: 41,
+      state: 'outage',
+      outageSince: '2026-11-25T09:00:00.000Z',
+    } as DevSnapshot['control'],
+    lastErrors: Array.from({ length: 5 }, (_x, i) => ({
+      at: Date.UTC(2026, 10, 25, 9, 0, i),
+      id: `wh_${'x'.repeat(24)}${i}`,
+      attempt: i + 1,
+      problem: `connect ECONNREFUSED 127.0.0.1:3000 while sending a very long request number ${i}`,
+    })),
+  };
+  const notes = Array.from(
+    { length: 12 },
+    (_x, i) => `warning ${i}: the upstream http://localhost:3000/a/rather/long/path/to/webhooks answered 503`,
+  );
+
+  it('keeps every counter visible, no line wider than 80 and no more than 24 lines', () => {
+    const { lastFrame } = render(
+      <DevDashboard
+        info={{ ...info, upstream: `http://localhost:3000/${'very-long-path/'.repeat(8)}` }}
+        snapshot={busy}
+        notes={notes}
+        size={{ columns: 80, rows: 24 }}
+      />,
+    );
+    const frame = lastFrame()!;
+    const lines = frame.split('\n');
+    expect(lines.length, frame).toBeLessThanOrEqual(23);
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+    for (const label of [
+      'received',
+      'queued',
+      'in flight',
+      'delivered',
+      'retrying',
+      'dead-lettered',
+      'rate',
+    ]) {
+      expect(frame).toContain(label);
+    }
+    for (const value of ['1234567', '1000000', '234560', '413/s']) expect(frame).toContain(value);
+    expect(frame).toContain('Ctrl-C to stop');
+    // What did not fit is counted, newest first.
+    expect(frame).toContain('warning 0:');
+    expect(frame).toMatch(/… \d+ more/);
+  });
+});
+
 describe('DeliveryStats', () => {
-  it('counts in flight per batch, retries until settled, and the rate over the last 5 s', () => {
+  it('counts in flight on the wire (the rest of a batch is queued), retries until settled, and the rate over the last 5 s', () => {
     let now = 1_000_000;
     const s = new DeliveryStats(() => now);
     s.received();
     s.received();
     s.received();
     s.invoked(0, 3);
+    // Handed out but not yet sent: waiting, so queued, not in flight.
+    expect(s.snapshot({ visible: 5, inFlight: 3, delayed: 0, dlq: 0 })).toMatchObject({
+      inFlight: 0,
+      queued: 8,
+    });
+    s.wire(1);
+    s.wire(-1);
     s.settled(0);
     s.delivered('a');
+    s.wire(1);
+    s.wire(-1);
     s.settled(0);
     s.failed('b', 1, 'HTTP 503');
+    s.wire(1);
     let snap = s.snapshot({ visible: 5, inFlight: 3, delayed: 0, dlq: 0 });
     expect(snap).toMatchObject({
       received: 3,
@@ -89,6 +160,7 @@ describe('DeliveryStats', () => {
       queued: 5,
       ratePerSecond: 0.2,
     });
+    s.wire(-1);
     s.invocationDone(0);
     s.delivered('b');
     now += 6000;

@@ -12,7 +12,12 @@ import {
   isTextContentType,
   queryParameters,
 } from '../../src/local/api-event.js';
-import { API_GATEWAY_MAX_PAYLOAD, startIngress, type Ingress } from '../../src/local/http-server.js';
+import {
+  API_GATEWAY_MAX_PAYLOAD,
+  MAX_BODY_BYTES,
+  startIngress,
+  type Ingress,
+} from '../../src/local/http-server.js';
 
 const base = {
   method: 'POST',
@@ -208,7 +213,7 @@ describe('the HTTP front', () => {
     expect(seen!.headers['x-forwarded-port']).toBe(String(port));
   });
 
-  it('answers 413 for a payload over 10 MB without calling the handler', async () => {
+  it('answers 413 for a payload over 10 MB as API Gateway does, and over 1 MiB as ingest does', async () => {
     let calls = 0;
     const { port } = await start(async () => (calls++, { statusCode: 200, body: '' }));
     const declared = await raw(
@@ -225,10 +230,11 @@ describe('the HTTP front', () => {
     parts.push(Buffer.from('0\r\n\r\n'));
     const chunked = await raw(port, Buffer.concat(parts)).catch((e) => String(e));
     expect(chunked).toMatch(/^HTTP\/1\.1 413/);
-    // Exactly at the limit is still accepted.
+    expect(chunked).toContain('"error":"payload_too_large"');
+    // Exactly at the queue's limit is still read and handed over.
     const ok = await fetch(`http://127.0.0.1:${port}/`, {
       method: 'POST',
-      body: Buffer.alloc(API_GATEWAY_MAX_PAYLOAD),
+      body: Buffer.alloc(MAX_BODY_BYTES),
     });
     expect(ok.status).toBe(200);
     expect(calls).toBe(1);

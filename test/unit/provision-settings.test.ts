@@ -98,6 +98,21 @@ describe('mergeSettings', () => {
     const ordered = existing({ concurrency: 2, batchSize: 1 }, { ordered: true });
     expect(mergeSettings(ordered, { tags: {} }).spec).toMatchObject({ ordered: true, batchSize: 1 });
     expect(() => mergeSettings(ordered, { batchSize: 5, tags: {} })).toThrow(/one webhook per batch/);
+    // --concurrency is refused as --batch-size is: one message group is delivered one at a time.
+    expect(() => mergeSettings(ordered, { concurrency: 4, tags: {} })).toThrow(UsageError);
+    expect(() => mergeSettings(ordered, { concurrency: 4, tags: {} })).toThrow(
+      /--concurrency 4 does not go with --ordered: an ordered proxy delivers one webhook at a time/,
+    );
+    expect(() => mergeSettings(nothing(), { upstream: U, ordered: true, concurrency: 2, tags: {} })).toThrow(
+      /does not go with --ordered/,
+    );
+    expect(
+      mergeSettings(nothing(), { upstream: U, ordered: true, concurrency: 1, tags: {} }).spec,
+    ).toMatchObject({
+      ordered: true,
+      concurrency: 2,
+      batchSize: 1,
+    });
     expect(() => mergeSettings(existing({}), { ordered: true, tags: {} })).toThrow(CliError);
   });
 

@@ -1,14 +1,14 @@
 /**
  * The adaptive concurrency law: AIMD (additive increase, multiplicative decrease), the law TCP's
  * congestion control and Netflix concurrency-limits' AIMDLimit use, with the latency signal of Vector's
- * adaptive request concurrency: a window of responses whose mean latency has risen past its own
+ * adaptive request concurrency: a window of responses whose median latency has risen past its own
  * baseline is read as overload, like an explicit 429/503/504, a timeout or a refused connection.
  *
  * Pure and clock-injected: `deliver` on Lambda, the `dev` poller and the unit tests run this same code.
  *
  * Per window (about one round trip: at least `ceil(limit)` responses):
  * - back-pressure seen (429, 502–504, timeout, connection error): limit × `backoff` (0.75);
- * - mean latency of the successes > `tolerance` × baseline: limit × `latencyBackoff` (0.9);
+ * - median latency of the successes > `tolerance` × baseline: limit × `latencyBackoff` (0.9);
  * - else, when the limit was actually used (in flight reached half of it, as AIMDLimit checks, so an
  *   idle proxy does not grow a limit it never tested): slow start doubles it until the first overload,
  *   then it grows by `increase` per window.
@@ -30,6 +30,8 @@ export interface AimdSettings {
   backoff: number;
   latencyBackoff: number;
   tolerance: number;
+  /** The fewest responses a window holds: a Lambda container's window of one answer is all noise. */
+  minWindow: number;
 }
 
 export function aimdSettings(max: number, overrides: Partial<AimdSettings> = {}): AimdSettings {
@@ -41,6 +43,7 @@ export function aimdSettings(max: number, overrides: Partial<AimdSettings> = {})
     backoff: 0.75,
     latencyBackoff: 0.9,
     tolerance: 1.5,
+    minWindow: 1,
     ...overrides,
   };
 }
@@ -63,7 +66,15 @@ export class AimdLimit {
   private limitValue: number;
   private baseline: number | undefined;
   private slowStart = true;
-  private window = { count: 0, okCount: 0, latencySum: 0, overload: false, maxInFlight: 0 };
+  private window = {
+    count: 0,
+    okCount: 0,
+    latencySum: 0,
+    oks: [] as number[],
+    minOk: Infinity,
+    overload: false,
+    maxInFlight: 0,
+  };
 
   constructor(private readonly s: AimdSettings) {
     this.limitValue = clamp(s.initial, s.min, s.max);
@@ -94,16 +105,20 @@ export class AimdLimit {
     else {
       w.okCount++;
       w.latencySum += x.latencyMs;
+      w.oks.push(x.latencyMs);
+      w.minOk = Math.min(w.minOk, x.latencyMs);
     }
     // An explicit overload closes the window at once: waiting for more responses only sends more load.
-    if (w.count < Math.max(1, Math.ceil(this.limitValue)) && !w.overload) return false;
+    if (w.count < Math.max(this.s.minWindow, Math.ceil(this.limitValue)) && !w.overload) return false;
     this.closeWindow();
     return true;
   }
 
   private closeWindow(): void {
     const w = this.window;
-    const mean = w.okCount ? w.latencySum / w.okCount : undefined;
+    // The window's median, not its mean: a queue at the upstream slows every answer, while one answer
+    // late because this host was busy (a GC, a loaded VM) must not read as overload on its own.
+    const mean = w.okCount ? median(w.oks) : undefined;
     const slow = mean !== undefined && this.baseline !== undefined && mean > this.baseline * this.s.tolerance;
     if (w.overload || slow) {
       this.limitValue = clamp(
@@ -117,10 +132,12 @@ export class AimdLimit {
       this.limitValue = clamp(next, this.s.min, this.s.max);
     }
     if (mean !== undefined) {
-      // Quick to follow a faster upstream, slow to accept a slower one as its new normal (else the
-      // baseline would climb with the queue the proxy itself builds at the upstream).
-      if (this.baseline === undefined) this.baseline = mean;
-      else if (mean < this.baseline) this.baseline = (this.baseline + mean) / 2;
+      // The baseline is the fastest round trip seen (as TCP Vegas and BBR take the minimum RTT): a
+      // request cannot come back faster than the upstream serves it unloaded, while a window's mean
+      // is raised by the queue the proxy builds and by its own busy moments (a burst of ingest at
+      // start-up measured a 44 ms "baseline" on a 20 ms upstream, and the latency signal never fired).
+      // Slow to accept a slower upstream as its new normal, for the same reason.
+      if (this.baseline === undefined || w.minOk < this.baseline) this.baseline = w.minOk;
       else if (!slow) this.baseline += (mean - this.baseline) * 0.02;
       // Still slow at the floor: not a queue of ours, the upstream itself got slower. Accept it step by
       // step, or the limit would stay at the floor for good.
@@ -130,8 +147,22 @@ export class AimdLimit {
   }
 
   private resetWindow(): void {
-    this.window = { count: 0, okCount: 0, latencySum: 0, overload: false, maxInFlight: 0 };
+    this.window = {
+      count: 0,
+      okCount: 0,
+      latencySum: 0,
+      oks: [] as number[],
+      minOk: Infinity,
+      overload: false,
+      maxInFlight: 0,
+    };
   }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 const clamp = (n: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, n));

@@ -23,10 +23,14 @@ export interface ControlSettings {
   mode: 'shared' | 'container';
   /** container mode: the lowest MaximumConcurrency the pacing plan may pick (1: ordered). */
   minContainers?: number;
-  /** Outage answers in a row that open the breaker. */
+  /** Outage answers in a row that open the breaker… */
   tripAfter?: number;
+  /** …and, for 502/503/504 answers, this long since any other answer (outage.ts). */
+  quietMs?: number;
   probeIntervalMs?: number;
   maxHoldSeconds?: number;
+  /** An outage answer counts against its webhook only this soon after another answer (outage.ts). */
+  evidenceMs?: number;
   /** The longest a Retry-After pauses all sending (the webhook's own retry honours all of it). */
   maxPauseMs?: number;
   now?: () => number;
@@ -62,6 +66,11 @@ export interface DeliveryControl {
   snapshot(): ControlSnapshot;
   /** How long to hold a webhook the breaker keeps from the upstream. */
   holdSeconds(): number;
+  /**
+   * Whether the answer afterSend has just recorded counts against its webhook: false for an outage
+   * answer without evidence that the upstream otherwise serves (outage.ts). Ask it right after afterSend.
+   */
+  lastCounts(): boolean;
   /** Told when the breaker opens or closes (the runtime reports it). */
   onChange?: (change: Exclude<BreakerChange, undefined>, snapshot: ControlSnapshot) => void;
 }
@@ -80,6 +89,9 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
               min: Math.min(1, 1 / s.concurrency),
               initial: 1 / s.concurrency,
               increase: 1 / s.concurrency,
+              // One container sends one request at a time: a window of one answer would cut its share
+              // on every scheduling hiccup of a busy host. Three answers per window.
+              minWindow: 3,
             })
           : aimdSettings(s.concurrency),
       )
@@ -87,9 +99,11 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
   const breaker = new OutageBreaker(
     {
       tripAfter: s.tripAfter ?? 5,
+      quietMs: s.quietMs ?? 1000,
       // One probe a second in all: on Lambda each of C containers probes every C seconds.
       probeIntervalMs: (s.probeIntervalMs ?? 1000) * (container ? s.concurrency : 1),
       maxHoldSeconds: s.maxHoldSeconds ?? (container ? 900 : 5),
+      evidenceMs: s.evidenceMs ?? 300_000,
     },
     now,
   );
@@ -100,6 +114,8 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
     : undefined;
   const maxPauseMs = s.maxPauseMs ?? 60_000;
   let inFlight = 0;
+  /** shared mode: requests waiting for the adaptive limit; each answer wakes one. */
+  const waiters: (() => void)[] = [];
   let pausedUntil = 0;
   /** container mode: no request before this (the share's pause after the last one). */
   let restUntil = 0;
@@ -128,13 +144,22 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
         }
         await pacer.acquire();
       }
+      // shared mode: the limit also holds per request, not only per batch. A slot that took its batch
+      // while the limit was higher would otherwise send all of it (10 requests, a few hundred ms at a
+      // loaded upstream) after the law has cut: the overshoot raised the upstream's p99 past 2× its
+      // unloaded latency in bench/adaptive.mjs.
+      while (law && !container && !probe && inFlight >= Math.max(1, Math.floor(law.limit))) {
+        if (now() >= deadline) return { kind: 'hold', seconds: 1, reason: 'concurrency' };
+        await Promise.race([new Promise<void>((r) => waiters.push(r)), sleep(SLOT_WAIT_MS)]);
+      }
       inFlight++;
       return { kind: 'send', probe, inFlight };
     },
     afterSend(outcome, latencyMs, ticket) {
       inFlight = Math.max(0, inFlight - 1);
+      waiters.shift()?.();
       const c = classify(outcome);
-      const change = breaker.record(c, ticket.probe);
+      const change = breaker.record(c, ticket.probe, outcome.status !== undefined);
       if (!outcome.ok && outcome.retryAfterSeconds !== undefined && (c === 'throttled' || c === 'outage')) {
         pausedUntil = Math.max(pausedUntil, now() + Math.min(maxPauseMs, outcome.retryAfterSeconds * 1000));
       }
@@ -153,6 +178,7 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
       return law ? Math.max(1, Math.floor(law.limit)) : ceiling;
     },
     holdSeconds: () => breaker.holdSeconds(),
+    lastCounts: () => breaker.lastCounts,
     batchSize(wanted) {
       return breaker.isOpen ? 1 : wanted;
     },
@@ -171,4 +197,6 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
   return control;
 }
 
+/** How often a request waiting for the limit looks again (a cut limit wakes nobody). */
+const SLOT_WAIT_MS = 50;
 const round = (n: number) => Math.round(n * 100) / 100;

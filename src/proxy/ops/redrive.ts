@@ -12,13 +12,14 @@
  */
 import type { Aws } from '../../aws/clients.js';
 import { CliError } from '../../errors.js';
-import { need, type Proxy, type QueueRef } from '../locate.js';
+import { need, queueCounts, totalOf, type Proxy, type QueueRef } from '../locate.js';
 import { copyMessages } from './redrive-copy.js';
 import { plural } from '../suggest.js';
 
 export { fifoIdsFor } from './redrive-copy.js';
 
-export type RedrivePath = 'move-task' | 'copy';
+/** local: rows moved in a local proxy's store (`redrive --local`); 'none': the DLQ was empty, so nothing was started. */
+export type RedrivePath = 'move-task' | 'copy' | 'local' | 'none';
 
 export interface RedriveProgress {
   path: RedrivePath;
@@ -71,6 +72,13 @@ export function isUnsupported(err: unknown): boolean {
 export async function redriveProxy(aws: Aws, proxy: Proxy, o: RedriveOptions = {}): Promise<RedriveResult> {
   const queue = need(proxy, 'queue');
   const dlq = need(proxy, 'dlq');
+  // An empty DLQ is said at once: no move task (which would run, find nothing and still take its
+  // polls to report it), no copy loop. The counts are the ones just read to locate the proxy; visible,
+  // in flight and delayed all count, so a DLQ that is being peeked is not taken for empty.
+  const counted = dlq.attributes.ApproximateNumberOfMessages !== undefined; // unknown is not empty
+  if (counted && totalOf(queueCounts(dlq.attributes)) === 0) {
+    return { name: proxy.name, moved: 0, path: 'none' };
+  }
   let reason: string | undefined;
   if (o.limit !== undefined) reason = 'StartMessageMoveTask cannot stop after --limit messages';
   else if (o.rate !== undefined && o.rate < 1)

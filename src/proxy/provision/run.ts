@@ -4,9 +4,9 @@
  */
 import { awsFor, type Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
-import type { GlobalOptions } from '../../options.js';
+import { isLocalHost, type GlobalOptions } from '../../options.js';
 import { confirmOrThrow } from '../../ui/confirm.js';
-import { printResult } from '../../ui/output.js';
+import { note, printResult } from '../../ui/output.js';
 import { createStepRenderer } from '../../ui/step-renderer.js';
 import { notOursError } from '../names.js';
 import { alarmChanges, planAlarms, readAlarms, type AlarmRequest } from './alarms.js';
@@ -31,6 +31,28 @@ async function checkVpc(aws: Aws, subnets: string[], groups: string[]) {
   }
 }
 
+/**
+ * What is worth saying about the upstream before the proxy is made: a host that means "this machine"
+ * is, to the deliver function, the Lambda execution environment itself, never the operator's laptop,
+ * so every delivery would fail and end in the DLQ. A warning, not a refusal: an emulator that runs
+ * the functions on this machine can reach it, and nothing is lost meanwhile (redrive moves them back).
+ */
+export function upstreamWarnings(upstream: string): string[] {
+  let host: string;
+  try {
+    host = new URL(upstream).hostname;
+  } catch {
+    return [];
+  }
+  if (!isLocalHost(host)) return [];
+  return [
+    `the upstream ${upstream} is on "${host}", which the deliver function in AWS Lambda cannot reach: ` +
+      'it runs in AWS, not on this machine, so every delivery would fail and end in the dead-letter queue. ' +
+      'Give a URL the internet (or, with --vpc-subnets, your VPC) can reach, or try it locally with ' +
+      `"webhook-proxy dev --upstream ${upstream}".`,
+  ];
+}
+
 /** The settings a run changes, one per line; `!` marks a security change (a check or limit removed). */
 export function formatSettingChanges(changes: SettingChange[], dryRun: boolean): string {
   if (!changes.length) return '';
@@ -41,6 +63,25 @@ export function formatSettingChanges(changes: SettingChange[], dryRun: boolean):
       (c.security ? `   SECURITY: ${c.why}` : ''),
   );
   return `${dryRun ? 'Settings that would change' : 'Settings changed'} (before → after):\n${lines.join('\n')}\n`;
+}
+
+/**
+ * What an ordered proxy cannot promise, said on every create of one (README, "An outage is not
+ * counted"). deliver holds a standard queue's webhook through an outage by queueing a copy that
+ * carries its count; a FIFO copy would go behind everything queued since (and is refused as a
+ * duplicate within SQS's 5-minute deduplication interval), so it holds by hiding, every receive counts
+ * in ApproximateReceiveCount, which deliver cannot tell apart from an attempt, and the redrive policy
+ * moves the webhook at --max-attempts receives. A larger maxReceiveCount would not help: deliver still
+ * could not say which receives were attempts.
+ */
+export function orderedOutageWarning(maxAttempts: number): string {
+  return (
+    `an ordered proxy counts every receive during an outage of your application as an attempt: ` +
+    `after ${maxAttempts} (--max-attempts) the webhook at the head of the queue goes to the DLQ, and ` +
+    '"redrive" puts it back behind the others, out of order. A standard queue holds webhooks through an ' +
+    'outage uncounted; an ordered one cannot (see the README, "An outage is not counted"). Raise ' +
+    '--max-attempts for an application that may be down longer than a few minutes.'
+  );
 }
 
 export async function runCreate(
@@ -62,6 +103,12 @@ export async function runCreate(
     throw notOursError(foreign, name, 'create stopped before changing anything');
   }
   const { settings, spec } = mergeSettings(current, request, { force: options.force });
+  // Said before the first change, so it can be stopped, and kept in the result (--json's `warnings`).
+  const warnings = [
+    ...upstreamWarnings(spec.upstream),
+    ...(spec.ordered ? [orderedOutageWarning(settings.maxAttempts)] : []),
+  ];
+  for (const w of warnings) note(`warning: ${w}`);
   spec.alarms = await planAlarms(aws, name, currentAlarms, options.alarms ?? {});
   const changedSettings = [
     ...settingChanges(current, settings),
@@ -82,7 +129,7 @@ export async function runCreate(
             renderer.done(id, action === 'unchanged' ? action : `would be ${action}`),
         }
       : renderer;
-    result = { ...(await createProxy(aws, spec, events, { dryRun })), settings: changedSettings };
+    result = { ...(await createProxy(aws, spec, events, { dryRun })), settings: changedSettings, warnings };
   } finally {
     await renderer.close();
   }

@@ -186,6 +186,16 @@ export function mergeSettings(
         'and every hand-back counts as an attempt, so they could reach the DLQ without ever being delivered.',
     );
   }
+  // Ordered: one delivery at a time, whatever the mapping's cap (AWS's minimum of 2 is what it keeps).
+  // A --concurrency above 1 would promise parallel deliveries a single message group never makes, so
+  // it is refused as --batch-size is, never silently kept.
+  if (ordered && req.concurrency !== undefined && req.concurrency !== 1) {
+    throw new UsageError(
+      `--concurrency ${req.concurrency} does not go with --ordered: an ordered proxy delivers one webhook at a time.`,
+      'Drop --concurrency (or give 1). Its queue is FIFO with one message group, which SQS hands out one ' +
+        'message at a time, in order; "webhook-proxy scale NAME --rate R" still sets how fast.',
+    );
+  }
   const requested = pick('concurrency');
   const concurrency = ordered ? Math.max(2, requested) : requested;
   if (concurrency < 2) {

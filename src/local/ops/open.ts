@@ -1,0 +1,121 @@
+/**
+ * What every `--local` runbook command does first: find the proxy's data directory (by name, or
+ * --data-dir), open its queue.db directly (no server needed: WAL lets this process and a running
+ * dev/serve write the same file), and see whether a server is running on it (server.json, pid alive).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CliError } from '../../errors.js';
+import { validateName } from '../../proxy/names.js';
+import { dataDirFor, readServerInfo, SERVER_FILE, type ServerInfo } from '../store/data-dir.js';
+import { DLQ, MAIN } from '../store/schema.js';
+import type { Database } from '../store/sqlite.js';
+import { STORE_FILE } from '../store/open.js';
+
+export const LOCAL_REGION = 'local';
+
+export interface LocalServer extends ServerInfo {
+  /** When the server writes it into server.json (not part of the contract's minimum). */
+  upstream?: string;
+}
+
+export interface LocalProxy {
+  name: string;
+  /** Where-shaped (proxy/suggest.ts): suggested commands say --local or --data-dir, not --region. */
+  region: typeof LOCAL_REGION;
+  local: { dataDir: string };
+  dataDir: string;
+  db: Database;
+  /** The dev/serve running on this directory, if any. */
+  server: LocalServer | undefined;
+  close(): void;
+}
+
+export interface LocalCounts {
+  visible: number;
+  inFlight: number;
+  delayed: number;
+}
+
+/** The flags that make a runbook command act on a local proxy (`--local`, or `--data-dir DIR`). */
+export interface LocalFlags {
+  local?: boolean;
+  dataDir?: string;
+}
+
+export const isLocal = (o: LocalFlags): boolean => Boolean(o.local || o.dataDir);
+
+export async function openLocalProxy(name: string | undefined, flags: LocalFlags): Promise<LocalProxy> {
+  const checked = validateName(name ?? 'default');
+  const dataDir = dataDirFor(checked, flags.dataDir);
+  if (!existsSync(join(dataDir, STORE_FILE))) {
+    const named = flags.dataDir ? `--data-dir ${dataDir}` : checked === 'default' ? '' : `--name ${checked}`;
+    throw new CliError(
+      `No local proxy "${checked}": there is no ${STORE_FILE} in ${dataDir}.`,
+      `Start one with "webhook-proxy dev ${named ? `${named} ` : ''}--upstream URL" (it creates the store there), ` +
+        'or point at the directory a running one uses with --data-dir DIR.',
+    );
+  }
+  const { openStoreDb } = await import('../store/open.js');
+  const db = await openStoreDb({ dataDir });
+  return {
+    name: checked,
+    region: LOCAL_REGION,
+    local: { dataDir },
+    dataDir,
+    db,
+    server: readServer(dataDir),
+    close: () => db.close(),
+  };
+}
+
+/** Open, run, close (also on errors): the store is never left open by a command. */
+export async function withLocalProxy<T>(
+  name: string | undefined,
+  flags: LocalFlags,
+  fn: (p: LocalProxy) => Promise<T> | T,
+): Promise<T> {
+  const p = await openLocalProxy(name, flags);
+  try {
+    return await fn(p);
+  } finally {
+    p.close();
+  }
+}
+
+function readServer(dataDir: string): LocalServer | undefined {
+  const info = readServerInfo(dataDir);
+  if (!info) return undefined;
+  // readServerInfo gives the contract's fields; an upstream, when the server wrote one, is shown too.
+  try {
+    const raw = JSON.parse(readFileSync(join(dataDir, SERVER_FILE), 'utf8')) as { upstream?: unknown };
+    return typeof raw.upstream === 'string' ? { ...info, upstream: raw.upstream } : info;
+  } catch {
+    return info;
+  }
+}
+
+/** Queue counts as SQS reports them: the totals from the trigger-kept counts table, the hidden ones by index. */
+export function localCounts(db: Database, now = Date.now()): LocalCounts & { dlq: number } {
+  const totals = new Map(
+    (db.prepare('SELECT queue, messages FROM counts').all() as { queue: number; messages: number }[]).map(
+      (r) => [r.queue, r.messages],
+    ),
+  );
+  // Hidden with a receive behind it: in flight or backing off (SQS counts both as not visible);
+  // hidden and never received: a delayed send.
+  const hidden = db
+    .prepare(
+      'SELECT count(*) FILTER (WHERE receive_count > 0 OR leased = 1) AS inFlight, ' +
+        'count(*) FILTER (WHERE receive_count = 0 AND leased = 0) AS delayed ' +
+        'FROM messages WHERE queue = ? AND visible_at > ?',
+    )
+    .get(MAIN, now) as { inFlight: number; delayed: number };
+  const total = totals.get(MAIN) ?? 0;
+  return {
+    visible: Math.max(0, total - hidden.inFlight - hidden.delayed),
+    inFlight: hidden.inFlight,
+    delayed: hidden.delayed,
+    dlq: totals.get(DLQ) ?? 0,
+  };
+}
