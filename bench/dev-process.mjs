@@ -50,6 +50,8 @@ export async function startDevProcess(args, { startTimeoutMs = 20_000 } = {}) {
   }
   return {
     url: url.replace(/\/$/, ''),
+    pid: child.pid,
+    dataRoot,
     counts,
     stderr: () => stderr,
     /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code. */

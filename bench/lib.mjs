@@ -1,6 +1,6 @@
 // Shared helpers for the benchmark: timing child processes, statistics, loopback servers, the CLI.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -124,6 +124,7 @@ export function startNodeServer(script, args = []) {
       const exited = new Promise((r) => child.once('exit', r));
       resolve({
         port,
+        pid: child.pid,
         url: `http://127.0.0.1:${port}`,
         stop: async () => {
           if (child.exitCode === null) child.kill('SIGTERM');
@@ -161,3 +162,22 @@ export const SAMPLE_WEBHOOK_BODY = JSON.stringify({
   category: ['newsletter', 'bench'],
   response: '250 OK',
 });
+
+/** A process's CPU time so far (user + system, µs) and resident memory (bytes), from /proc (Linux). */
+export function procUsage(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are the 14th and 15th.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]);
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+    return { cpuUs: (ticks * 1e6) / CLOCK_TICKS, rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  return Number(r.stdout?.trim()) || 100;
+})();

@@ -27,13 +27,13 @@ const config = quick
   ? {
       runs: 5,
       spike: { webhooks: 2000, senders: 50, concurrency: 8, rate: 500 },
-      ingest: { seconds: 3, connections: 50, warmupSeconds: 1, concurrency: 8 },
+      ingest: { seconds: 3, connections: 50, warmupSeconds: 1, concurrency: 8, queued: 8000 },
       costN: 50,
     }
   : {
       runs: 15,
       spike: { webhooks: 10_000, senders: 100, concurrency: 8, rate: 500 },
-      ingest: { seconds: 10, connections: 50, warmupSeconds: 2, concurrency: 8 },
+      ingest: { seconds: 10, connections: 50, warmupSeconds: 2, concurrency: 8, queued: 100_000 },
       costN: 300,
     };
 const UPSTREAM = 'https://app.example.com/hooks';

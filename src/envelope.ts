@@ -12,6 +12,7 @@
  * and we escape U+FFFE/U+FFFF, the only XML-unsafe characters JSON leaves alone), otherwise as base64.
  * When both are possible the smaller wins, so a quote-heavy text body never wastes the limit.
  */
+import { isAscii } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 
 export const ENVELOPE_VERSION = 1;
@@ -55,6 +56,12 @@ export type EnvelopeInput = Omit<Envelope, 'v' | 'id' | 'bodyEncoding' | 'body' 
   id?: string;
   receivedAt?: string;
   body: Uint8Array;
+  /**
+   * The body's bytes decoded as UTF-8, when the caller already holds that string (API Gateway hands
+   * a text body over as one): it must be exactly `body` decoded, well-formed (no lone surrogate), so
+   * `body` is its UTF-8 encoding byte for byte. Saves decoding the bytes again.
+   */
+  text?: string;
 };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -71,33 +78,94 @@ function asUtf8(bytes: Uint8Array): string | undefined {
 // JSON.stringify already escapes U+0000–U+001F and lone surrogates; these two are the XML-unsafe rest.
 const XML_UNSAFE_LEFT_BY_JSON = /[\uFFFE\uFFFF]/g;
 
+function xmlSafe(json: string): string {
+  return json.replace(XML_UNSAFE_LEFT_BY_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** JSON that is also a valid SQS message body (XML 1.0 characters only). */
 export function xmlSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(
-    XML_UNSAFE_LEFT_BY_JSON,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return xmlSafe(JSON.stringify(value));
 }
 
 export function newWebhookId(): string {
   return `wh_${randomUUID().replaceAll('-', '')}`;
 }
 
-export function createEnvelope(input: EnvelopeInput): Envelope {
-  const { body: bytes, id, receivedAt, ...rest } = input;
-  const text = asUtf8(bytes);
+/** An envelope with its SQS message body, stringified once (`encodeEnvelope(envelope)`, byte for byte). */
+export interface EncodedEnvelope {
+  envelope: Envelope;
+  messageBody: string;
+  /** `encodedSize(messageBody)`. */
+  size: number;
+}
+
+/**
+ * Build the envelope and its message body in one pass. The body's JSON string is made once: its
+ * length decides text or base64, and it is spliced in as the last member of the envelope's JSON,
+ * which is what JSON.stringify of the whole envelope gives (`body` is its last key). The XML-safety
+ * pass runs only where a U+FFFE/U+FFFF can be: never on base64 or ASCII, and on the short rest.
+ */
+export function createEncodedEnvelope(input: EnvelopeInput): EncodedEnvelope {
+  const bytes = input.body;
+  const ascii = isAscii(bytes);
+  const text = input.text ?? (ascii ? latin1(bytes) : asUtf8(bytes));
   const base64Length = 4 * Math.ceil(bytes.length / 3);
-  // Bytes the text would take inside the JSON string (escapes included), without the quotes.
-  const textLength = text === undefined ? Infinity : Buffer.byteLength(xmlSafeJson(text)) - 2;
-  const useText = textLength <= base64Length;
-  return {
+  let bodyJson = '';
+  let bodyJsonBytes = Infinity;
+  if (text !== undefined) {
+    bodyJson = JSON.stringify(text);
+    if (!ascii) bodyJson = xmlSafe(bodyJson);
+    // ASCII in, ASCII out: the length is the byte count (escapes are ASCII either way).
+    bodyJsonBytes = ascii ? bodyJson.length : Buffer.byteLength(bodyJson);
+  }
+  // Bytes the text takes inside the JSON string (escapes included), without the quotes.
+  const useText = bodyJsonBytes - 2 <= base64Length;
+  // The fields one by one, in one object literal: a rest or spread copy costs more than the rest of
+  // this function, and leaves an object JSON.stringify walks on its slow path.
+  const envelope: Envelope = {
     v: ENVELOPE_VERSION,
-    id: id ?? newWebhookId(),
-    receivedAt: receivedAt ?? new Date().toISOString(),
-    ...rest,
+    id: input.id ?? newWebhookId(),
+    receivedAt: input.receivedAt ?? new Date().toISOString(),
+    method: input.method,
+    rawPath: input.rawPath,
+    rawQueryString: input.rawQueryString,
+    headers: input.headers,
+    cookies: input.cookies,
+    sourceIp: input.sourceIp,
+    host: input.host,
+    protocol: input.protocol,
     bodyEncoding: useText ? 'utf8' : 'base64',
-    body: useText ? text! : Buffer.from(bytes).toString('base64'),
+    body: '',
   };
+  if (input.attempts !== undefined) {
+    // Rare (a copy that carries its count): `body` must stay the last key, so it is added again.
+    const e = envelope as Partial<Envelope>;
+    delete e.body;
+    e.attempts = input.attempts;
+    e.body = '';
+  }
+  // Stringified with an empty body, whose `""}` the body's own JSON then replaces.
+  const headJson = xmlSafeJson(envelope).slice(0, -3);
+  if (useText) {
+    envelope.body = text!;
+  } else {
+    envelope.body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64');
+    bodyJson = `"${envelope.body}"`;
+    bodyJsonBytes = bodyJson.length;
+  }
+  return {
+    envelope,
+    messageBody: `${headJson}${bodyJson}}`,
+    size: Buffer.byteLength(headJson) + bodyJsonBytes + 1,
+  };
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+}
+
+export function createEnvelope(input: EnvelopeInput): Envelope {
+  return createEncodedEnvelope(input).envelope;
 }
 
 /** The SQS message body for an envelope. */

@@ -9,7 +9,7 @@
  * another path on the application's host.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { createEnvelope, encodeEnvelope, encodedSize, SQS_MAX_MESSAGE_BYTES } from '../envelope.js';
+import { createEncodedEnvelope, SQS_MAX_MESSAGE_BYTES } from '../envelope.js';
 import { createEdge, edgeLogFields, type Clock } from './edge/index.js';
 import { json } from './edge/util.js';
 import type { Methods } from './edge/methods.js';
@@ -65,6 +65,17 @@ type Result = APIGatewayProxyStructuredResultV2;
 function bodyBytes(event: APIGatewayProxyEventV2): Buffer {
   if (event.body === undefined || event.body === null) return Buffer.alloc(0);
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+/**
+ * A text body as API Gateway handed it over, when that string is exactly what its UTF-8 bytes decode
+ * to (no lone surrogate, which UTF-8 cannot carry): the envelope then takes it as it is instead of
+ * decoding the bytes again.
+ */
+function bodyText(event: APIGatewayProxyEventV2): string | undefined {
+  const body = event.body;
+  if (event.isBase64Encoded || typeof body !== 'string') return undefined;
+  return (body as unknown as { isWellFormed(): boolean }).isWellFormed() ? body : undefined;
 }
 
 function headersOf(event: APIGatewayProxyEventV2): Record<string, string> {
@@ -153,7 +164,8 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
         bytes: body.length,
       });
     }
-    const envelope = createEnvelope({
+    const text = bodyText(event);
+    const { envelope, messageBody, size } = createEncodedEnvelope({
       method: ctx.http.method,
       // Sendable as it is (request-path.ts): what API Gateway decoded, re-encoded.
       rawPath: path,
@@ -165,9 +177,8 @@ export function createIngestHandler(deps: IngestDeps): (event: APIGatewayProxyEv
       protocol,
       receivedAt: new Date(ctx.timeEpoch || Date.now()).toISOString(),
       body,
+      ...(text !== undefined ? { text } : {}),
     });
-    const messageBody = encodeEnvelope(envelope);
-    const size = encodedSize(messageBody);
     const line = {
       msg: 'ingest',
       id: envelope.id,

@@ -19,7 +19,7 @@
  */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { isUtf8 } from 'node:buffer';
-import { randomBytes } from 'node:crypto';
+import { randomBase64, randomHex } from '../random-pool.js';
 
 /**
  * HTTP APIs have no binaryMediaTypes setting: the request body arrives as text only for text/* and
@@ -57,12 +57,12 @@ export interface IncomingRequest {
 
 /** API Gateway's request ids look like "JKJaXmPLvHcESHA=": 10 random bytes in base64. */
 export function newRequestId(): string {
-  return randomBytes(10).toString('base64');
+  return randomBase64(10);
 }
 
 /** X-Ray's trace id format: Root=1-<8 hex digits of epoch seconds>-<24 hex digits>. */
 function traceId(epochMs: number): string {
-  return `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+  return `Root=1-${Math.floor(epochMs / 1000).toString(16)}-${randomHex(12)}`;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -14,7 +14,8 @@
  * Not modelled: FIFO ordering and deduplication (dev runs a standard queue), per-message attributes.
  * Everything lives in this process: stopping `dev` loses what is still queued.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { randomHex } from '../random-pool.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../envelope.js';
 import type { SendOptions } from '../handlers/ports.js';
 import {
@@ -38,7 +39,10 @@ export interface MemoryQueueOptions {
 interface StoredMessage {
   messageId: string;
   body: string;
-  md5: string;
+  /** MD5 of the body, made at the first receive (most messages are received once, some never). */
+  md5?: string;
+  /** Deleted, expired or moved: left in `order` until the scan passes it. */
+  gone?: boolean;
   sentAt: number;
   visibleAt: number;
   receiveCount: number;
@@ -63,6 +67,12 @@ export class MemoryQueue implements LocalQueue {
   onDeadLetter?: (message: DeadLetter) => void;
 
   private readonly messages = new Map<string, StoredMessage>();
+  /**
+   * The messages in send order, for receives: a scan starts at `head`, past the ones already gone, so
+   * it does not walk every delivered message again (a Map iterates from its start, tombstones included).
+   */
+  private order: StoredMessage[] = [];
+  private head = 0;
   private readonly waiters = new Set<() => void>();
   private readonly visibilityMs: number;
   private readonly retentionMs: number;
@@ -102,14 +112,16 @@ export class MemoryQueue implements LocalQueue {
     const message: StoredMessage = {
       messageId: options.messageId ?? randomUUID(),
       body: messageBody,
-      md5: createHash('md5').update(messageBody).digest('hex'),
       sentAt: now,
       visibleAt: now + (options.delaySeconds ?? 0) * 1000,
       receiveCount: 0,
       firstReceiveAt: 0,
       receiptHandle: undefined,
     };
+    const replaced = this.messages.get(message.messageId);
+    if (replaced) replaced.gone = true;
     this.messages.set(message.messageId, message);
+    this.order.push(message);
     this.wake();
     return message.messageId;
   }
@@ -161,7 +173,7 @@ export class MemoryQueue implements LocalQueue {
       }
       const message = this.byHandle(handle);
       // Already gone (deleted, expired, moved) or a stale handle: SQS answers success either way.
-      if (message && message.receiptHandle === handle) this.messages.delete(message.messageId);
+      if (message && message.receiptHandle === handle) this.remove(message);
     }
     return failed;
   }
@@ -190,13 +202,26 @@ export class MemoryQueue implements LocalQueue {
     return parsed ? this.messages.get(parsed.messageId) : undefined;
   }
 
+  private remove(m: StoredMessage): void {
+    m.gone = true;
+    this.messages.delete(m.messageId);
+  }
+
   private take(max: number): ReceivedMessage[] {
     const now = Date.now();
     const got: ReceivedMessage[] = [];
-    for (const m of this.messages.values()) {
-      if (got.length >= max) break;
+    const order = this.order;
+    while (this.head < order.length && order[this.head]!.gone) this.head++;
+    // Drop the passed prefix once it is most of the array, so memory follows the queue's depth.
+    if (this.head > 1024 && this.head * 2 > order.length) {
+      this.order = order.slice(this.head);
+      this.head = 0;
+    }
+    for (let i = this.head; i < this.order.length && got.length < max; i++) {
+      const m = this.order[i]!;
+      if (m.gone) continue;
       if (now - m.sentAt > this.retentionMs) {
-        this.messages.delete(m.messageId);
+        this.remove(m);
         continue;
       }
       if (m.visibleAt > now) continue;
@@ -212,7 +237,7 @@ export class MemoryQueue implements LocalQueue {
         messageId: m.messageId,
         receiptHandle: m.receiptHandle,
         body: m.body,
-        md5OfBody: m.md5,
+        md5OfBody: (m.md5 ??= createHash('md5').update(m.body).digest('hex')),
         attributes: {
           ApproximateReceiveCount: String(m.receiveCount),
           SentTimestamp: String(m.sentAt),
@@ -225,7 +250,7 @@ export class MemoryQueue implements LocalQueue {
   }
 
   private moveToDlq(m: StoredMessage): void {
-    this.messages.delete(m.messageId);
+    this.remove(m);
     // SQS keeps the message id (and body) when it moves a message; the DLQ counts receives afresh.
     this.dlq?.sendNow(m.body, { messageId: m.messageId });
     this.onDeadLetter?.({ messageId: m.messageId, body: m.body, receiveCount: m.receiveCount });
@@ -254,7 +279,7 @@ export class MemoryQueue implements LocalQueue {
 }
 
 function newHandle(messageId: string, receiveCount: number): string {
-  return `${messageId}.${receiveCount}.${randomBytes(8).toString('hex')}`;
+  return `${messageId}.${receiveCount}.${randomHex(8)}`;
 }
 
 function parseHandle(handle: string): { messageId: string } | undefined {

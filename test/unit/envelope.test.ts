@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import {
+  createEncodedEnvelope,
   createEnvelope,
   decodeEnvelope,
   encodeEnvelope,
@@ -115,5 +116,40 @@ describe('envelope', () => {
     ],
   ])('refuses %s with an EnvelopeError', (_label, body) => {
     expect(() => decodeEnvelope(body)).toThrow(EnvelopeError);
+  });
+});
+
+describe('createEncodedEnvelope (one stringify)', () => {
+  const bodies: [string, Buffer][] = [
+    ['ASCII JSON', Buffer.from('{"a":1,"b":"x\\"y","c":[true,null]}')],
+    ['empty', Buffer.alloc(0)],
+    ['quote-heavy text (base64 wins)', Buffer.from('"'.repeat(300))],
+    ['control characters', Buffer.from('a\u0000b\u001fc\td\n')],
+    ['non-ASCII UTF-8 with emoji', Buffer.from('{"name":"Zoë ✓ 😀"}')],
+    ['U+FFFE and U+FFFF (escaped for XML)', Buffer.from('x\uFFFEy\uFFFFz')],
+    ['UTF-8 BOM', Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d])],
+    ['bytes that are not UTF-8', Buffer.from([0xff, 0xfe, 0x00, 0x80, 0x41])],
+    ['random bytes', randomBytes(999)],
+  ];
+  it.each(bodies)('%s: the same message body and size as encodeEnvelope(createEnvelope(…))', (_n, body) => {
+    const fixed = { ...base, id: 'wh_fixed', receivedAt: '2026-12-04T00:00:00.000Z', attempts: 2 };
+    const expected = encodeEnvelope(createEnvelope({ ...fixed, body }));
+    const got = createEncodedEnvelope({ ...fixed, body });
+    expect(got.messageBody).toBe(expected);
+    expect(got.size).toBe(encodedSize(expected));
+    expect(decodeEnvelope(got.messageBody)).toEqual(got.envelope);
+    expect(Buffer.compare(envelopeBody(decodeEnvelope(got.messageBody)), body)).toBe(0);
+    // The caller's text (what API Gateway hands over) changes nothing when it is the bytes decoded.
+    const text = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(body);
+    if (Buffer.from(text).equals(body)) {
+      expect(createEncodedEnvelope({ ...fixed, body, text }).messageBody).toBe(expected);
+    }
+  });
+
+  it('a header with U+FFFF is escaped in the rest of the envelope too', () => {
+    const got = createEncodedEnvelope({ ...base, headers: { 'x-odd': 'a\uFFFFb' }, body: Buffer.from('{}') });
+    expect(got.messageBody).not.toMatch(XML_UNSAFE);
+    expect(got.messageBody).toContain('a\\uffffb');
+    expect(decodeEnvelope(got.messageBody).headers['x-odd']).toBe('a\uFFFFb');
   });
 });
