@@ -118,7 +118,16 @@ async function measure(
   }
 }
 
-describe('deliver on Lambda-like containers: --adaptive', () => {
+// Like test/e2e/dev-adaptive.test.ts: its p99 and goodput ratios miss on a loaded 2-core machine (the p99
+// bar failed once while other suites ran), so it runs with `npm run test:adaptive`, not in `npm test`.
+const adaptiveEnabled = process.env.WP_TEST_ADAPTIVE === '1';
+if (!adaptiveEnabled) {
+  console.warn(
+    'deliver-lambda-control --adaptive: skipped (set WP_TEST_ADAPTIVE=1 or run "npm run test:adaptive")',
+  );
+}
+
+describe.runIf(adaptiveEnabled)('deliver on Lambda-like containers: --adaptive', () => {
   it('16 containers, each adapting its own share, find the capacity: ≥ 90 % of the best static count, < 2 % 503s, p99 < 2× unloaded p99', async () => {
     const upstream = await startCapacityUpstream();
     closers.push(upstream.close);
