@@ -104,9 +104,7 @@ export class OutageBreaker {
         this.servingAt !== undefined && this.now() - this.servingAt <= (this.s.evidenceMs ?? 300_000);
       this.streak++;
       const quiet =
-        !answered ||
-        this.servingAt === undefined ||
-        this.now() - this.servingAt >= (this.s.quietMs ?? 0);
+        !answered || this.servingAt === undefined || this.now() - this.servingAt >= (this.s.quietMs ?? 0);
       if (!this.isOpen && this.streak >= this.s.tripAfter && quiet) {
         this.openedAt = this.now();
         this.nextProbeAt = this.openedAt + this.s.probeIntervalMs;
