@@ -173,7 +173,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
 
   const onEmbeddedDeadLetter = (m: DeadLetter) => {
     const id = webhookId(m.body, m.messageId);
-    stats.deadLettered(id);
+    stats.deadLettered();
     emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
   };
   let disk: { dataDir: string; name: string; lock: DataDirLock } | undefined;
@@ -272,19 +272,19 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     record({ msg: 'deliver', ...e });
     stats.settled(slot);
     if (e.event === 'dead-lettered') {
-      stats.deadLettered(e.id);
+      stats.deadLettered();
       emit({ event: 'dead-lettered', id: e.id, attempts: e.attempts, reason: e.reason });
-    } else if (e.event === 'held') {
-      stats.held(e.id);
     } else if (e.event === 'delivered') {
-      stats.delivered(e.id);
+      stats.delivered();
       emit({ event: 'delivered', id: e.id, status: e.status, attempt: e.attempt, ms: e.ms });
     } else if (e.event === 'failed') {
       const problem = e.status !== undefined ? `HTTP ${e.status}` : (e.error ?? 'failed');
       stats.failed(e.id, e.attempt, problem);
+      // An outage answer is followed by its hold (retryInSeconds 0): a delayed copy, not a backoff.
+      if (!e.final && e.retryInSeconds > 0) stats.backingOff(slot);
       if (e.final && !deliverPort.deadLetter) {
         // SQS moves it to the DLQ by itself on its next receive; this is the last we see of it.
-        stats.deadLettered(e.id);
+        stats.deadLettered();
         emit({ event: 'dead-lettered', id: e.id, attempts: e.attempt });
       } else if (!e.final) {
         emit({
@@ -298,6 +298,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       }
     } else if (e.event === 'undecodable') {
       stats.failed(e.messageId, e.attempt, e.error);
+      if (e.attempt < maxAttempts) stats.backingOff(slot);
       warn(`message ${e.messageId} is not a webhook-proxy envelope (${e.error}); it will end in the DLQ`);
     }
   };

@@ -17,10 +17,15 @@ export interface DevSnapshot {
   received: number;
   /** Waiting: in the queue, or in a batch handed out, behind the record being delivered. */
   queued: number;
+  /**
+   * Held (an outage, a Retry-After, the rate: attempts not counted) and queued again with a delay
+   * that has not passed yet. Apart from `queued`: they cannot be received before their time.
+   */
+  delayed: number;
   /** Requests to the upstream on the wire now (at most the concurrency). */
   inFlight: number;
   delivered: number;
-  /** Failed at least once and waiting for their next attempt. */
+  /** Failed and hidden until their next attempt (the backoff), read from the queue. */
   retrying: number;
   deadLettered: number;
   /** Deliveries per second over the last few seconds. */
@@ -35,10 +40,25 @@ export interface DevSnapshot {
 const RATE_WINDOW_MS = 5000;
 const KEEP_ERRORS = 5;
 
+/** One deliver invocation's batch, while it runs. */
+interface Batch {
+  records: number;
+  /** Not settled yet: waiting their turn, or on the wire. */
+  pending: number;
+  /** Failed and hidden for their backoff (still received, not deleted: in the queue's in-flight count). */
+  backingOff: number;
+}
+
+/**
+ * Nothing here grows with the queue or with the number of webhooks: counters, one entry per slot (at
+ * most --concurrency), the last few errors and the delivery times of the rate window. Which webhooks
+ * wait for a retry is the queue's to know (it holds them, and still does after a restart): `retrying`
+ * is read from its in-flight count, less the batches being delivered (issue 13: a Set of the failed
+ * ids grew with every failing webhook, a million in an outage).
+ */
 export class DeliveryStats {
   private counts = { received: 0, delivered: 0, deadLettered: 0 };
-  private readonly retrying = new Set<string>();
-  private readonly pendingBySlot = new Map<number, number>();
+  private readonly batches = new Map<number, Batch>();
   /** Delivery times; entries before `head` have left the rate window. */
   private recent: number[] = [];
   private head = 0;
@@ -57,59 +77,68 @@ export class DeliveryStats {
   }
 
   invoked(slot: number, records: number): void {
-    this.pendingBySlot.set(slot, records);
+    this.batches.set(slot, { records, pending: records, backingOff: 0 });
   }
 
   /** One record of the slot's batch has an outcome. */
   settled(slot: number): void {
-    const n = this.pendingBySlot.get(slot) ?? 0;
-    if (n > 0) this.pendingBySlot.set(slot, n - 1);
+    const b = this.batches.get(slot);
+    if (b && b.pending > 0) b.pending--;
+  }
+
+  /** One record of the slot's batch failed and is hidden until its next attempt. */
+  backingOff(slot: number): void {
+    const b = this.batches.get(slot);
+    if (b) b.backingOff++;
   }
 
   invocationDone(slot: number): void {
-    this.pendingBySlot.delete(slot);
+    this.batches.delete(slot);
   }
 
-  delivered(id: string): void {
+  delivered(): void {
     this.counts.delivered++;
-    this.retrying.delete(id);
     const t = this.now();
     this.recent.push(t);
     this.trim(t);
   }
 
   failed(id: string, attempt: number, problem: string): void {
-    this.retrying.add(id);
     this.errors.unshift({ at: this.now(), id, attempt, problem });
     this.errors.length = Math.min(this.errors.length, KEEP_ERRORS);
   }
 
-  /** Held through an outage: still waiting for its next attempt, which this one did not count as. */
-  held(id: string): void {
-    this.retrying.add(id);
-  }
-
-  deadLettered(id: string): void {
+  deadLettered(): void {
     this.counts.deadLettered++;
-    this.retrying.delete(id);
   }
 
   snapshot(queue: QueueStats | undefined): DevSnapshot {
     const t = this.now();
     this.trim(t);
     let handedOut = 0;
-    for (const n of this.pendingBySlot.values()) handedOut += n;
+    let batchRecords = 0;
+    let backingOff = 0;
+    for (const b of this.batches.values()) {
+      handedOut += b.pending;
+      batchRecords += b.records;
+      backingOff += b.backingOff;
+    }
     // A deliver invocation sends its batch one record after another: only those on the wire are in
     // flight; the rest of its batch waits, as queued as the ones still in the queue.
     const inFlight = this.onWire;
-    const retrying = this.retrying.size;
-    // Waiting to be received, or in a batch behind the one being sent. (SQS's "not visible" count
-    // mixes batches being delivered, their already delivered records not yet deleted, and retries in
-    // backoff: in flight and retrying say those.)
-    const queued = (queue ? queue.visible + queue.delayed : 0) + Math.max(0, handedOut - inFlight);
+    // The queue's in-flight count holds every record of the batches being delivered (until the batch
+    // ends and its delivered records are deleted) and every record hidden for its backoff: the
+    // difference is what waits for a retry, plus the records of running batches already backing off.
+    // (A last attempt handed back to SQS at once, no DLQ port, is counted in the batch until it ends;
+    // SQS's counts are approximate anyway.)
+    const retrying = Math.max(0, (queue?.inFlight ?? 0) - batchRecords) + backingOff;
+    // Waiting to be received, or in a batch behind the one being sent. Delayed (held) messages are
+    // apart: they cannot be received before their delay has passed.
+    const queued = (queue?.visible ?? 0) + Math.max(0, handedOut - inFlight);
     return {
       ...this.counts,
       queued,
+      delayed: queue?.delayed ?? 0,
       inFlight,
       retrying,
       ratePerSecond: (this.recent.length - this.head) / (RATE_WINDOW_MS / 1000),

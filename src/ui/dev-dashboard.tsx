@@ -86,6 +86,7 @@ export function DevDashboard({
       <Box marginTop={1} flexWrap="wrap">
         <Stat label="received" value={snapshot.received} />
         <Stat label="queued" value={snapshot.queued} />
+        <Stat label="delayed" value={snapshot.delayed} />
         <Stat label="in flight" value={snapshot.inFlight} color="cyan" />
         <Stat label="delivered" value={snapshot.delivered} color="green" />
         <Stat label="retrying" value={snapshot.retrying} color={snapshot.retrying ? 'yellow' : undefined} />
@@ -145,9 +146,16 @@ export function DevDashboard({
 }
 
 /** Widths of the counters (label or a 7-digit value, whichever is wider, plus the margin). */
-const STAT_WIDTHS = ['received', 'queued', 'in flight', 'delivered', 'retrying', 'dead-lettered', 'rate'].map(
-  (label) => Math.max(label.length, 7) + 3,
-);
+const STAT_WIDTHS = [
+  'received',
+  'queued',
+  'delayed',
+  'in flight',
+  'delivered',
+  'retrying',
+  'dead-lettered',
+  'rate',
+].map((label) => Math.max(label.length, 7) + 3);
 
 /**
  * How many of `count` one-line items fit in `room` lines, with a margin line and a heading or a
@@ -173,6 +181,7 @@ export function mountDevDashboard(
   const empty: DevSnapshot = {
     received: 0,
     queued: 0,
+    delayed: 0,
     inFlight: 0,
     delivered: 0,
     retrying: 0,

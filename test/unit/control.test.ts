@@ -207,6 +207,32 @@ describe('outage breaker', () => {
   });
 });
 
+describe('waiting for the adaptive limit', () => {
+  it('an answer wakes the request that waits, however often it looked meanwhile', async () => {
+    const clock = virtualClock();
+    const control = createDeliveryControl({
+      concurrency: 4,
+      adaptive: true,
+      mode: 'shared',
+      now: clock.now,
+      sleep: clock.sleep,
+    });
+    // Slow start: one request at a time. A is on the wire, B waits for its answer.
+    const a = await control.beforeSend(60_000);
+    expect(a.kind).toBe('send');
+    let b: string | undefined;
+    void control.beforeSend(60_000).then((t) => (b = t.kind));
+    // B looks again every 50 ms for a slow upstream's 200 ms; its next look is never due after that.
+    await clock.run(200);
+    expect(b).toBeUndefined();
+    // Each look used to leave an entry behind (unbounded while the upstream is slow), and this
+    // answer woke the oldest, stale one instead of B.
+    control.afterSend({ ok: true, status: 200 }, 200, a as Extract<typeof a, { kind: 'send' }>);
+    await new Promise((r) => setImmediate(r));
+    expect(b).toBe('send');
+  });
+});
+
 describe('exact rate cap', () => {
   it('pacing plan: c containers of ⌊R/c⌋ each, as much of R as identical containers can take', () => {
     expect(pacingPlan(30, 4)).toEqual({ containers: 3, perContainer: 10 });

@@ -19,6 +19,7 @@ const info = {
 const snapshot: DevSnapshot = {
   received: 1234,
   queued: 800,
+  delayed: 61,
   inFlight: 4,
   delivered: 420,
   retrying: 7,
@@ -37,6 +38,7 @@ describe('DevDashboard', () => {
     for (const label of [
       'received',
       'queued',
+      'delayed',
       'in flight',
       'delivered',
       'retrying',
@@ -45,7 +47,7 @@ describe('DevDashboard', () => {
     ]) {
       expect(frame).toContain(label);
     }
-    for (const value of ['1234', '800', '420']) expect(frame).toContain(value);
+    for (const value of ['1234', '800', '61', '420']) expect(frame).toContain(value);
     expect(frame).toContain('7.3/s');
     expect(frame).toContain('queue in memory (lost on exit)');
     expect(frame).toContain('concurrency 4, at most 50/s, DLQ after 10 attempts');
@@ -113,6 +115,7 @@ describe('DevDashboard at 80 × 24', () => {
     for (const label of [
       'received',
       'queued',
+      'delayed',
       'in flight',
       'delivered',
       'retrying',
@@ -130,7 +133,7 @@ describe('DevDashboard at 80 × 24', () => {
 });
 
 describe('DeliveryStats', () => {
-  it('counts in flight on the wire (the rest of a batch is queued), retries until settled, and the rate over the last 5 s', () => {
+  it('counts in flight on the wire (the rest of a batch is queued), retries as the queue holds them, and the rate over the last 5 s', () => {
     let now = 1_000_000;
     const s = new DeliveryStats(() => now);
     s.received();
@@ -141,16 +144,20 @@ describe('DeliveryStats', () => {
     expect(s.snapshot({ visible: 5, inFlight: 3, delayed: 0, dlq: 0 })).toMatchObject({
       inFlight: 0,
       queued: 8,
+      retrying: 0,
     });
     s.wire(1);
     s.wire(-1);
     s.settled(0);
-    s.delivered('a');
+    s.delivered();
     s.wire(1);
     s.wire(-1);
     s.settled(0);
     s.failed('b', 1, 'HTTP 503');
+    s.backingOff(0);
     s.wire(1);
+    // The batch's 3 records are all still received in the queue (the delivered one until the batch
+    // ends): the one backing off is retrying already.
     let snap = s.snapshot({ visible: 5, inFlight: 3, delayed: 0, dlq: 0 });
     expect(snap).toMatchObject({
       received: 3,
@@ -161,12 +168,30 @@ describe('DeliveryStats', () => {
       ratePerSecond: 0.2,
     });
     s.wire(-1);
+    s.settled(0);
+    s.delivered();
     s.invocationDone(0);
-    s.delivered('b');
+    // The batch ended: its delivered records are deleted, the failed one waits hidden in the queue.
+    expect(s.snapshot({ visible: 5, inFlight: 1, delayed: 0, dlq: 0 })).toMatchObject({
+      inFlight: 0,
+      retrying: 1,
+      queued: 5,
+    });
     now += 6000;
     snap = s.snapshot({ visible: 0, inFlight: 0, delayed: 0, dlq: 0 });
     expect(snap).toMatchObject({ inFlight: 0, retrying: 0, delivered: 2, ratePerSecond: 0 });
     expect(snap.lastErrors).toEqual([{ at: 1_000_000, id: 'b', attempt: 1, problem: 'HTTP 503' }]);
+  });
+
+  it('shows held (delayed) webhooks apart from queued, and retries a restart found in the store', () => {
+    const s = new DeliveryStats(() => 0);
+    // A fresh process: nothing reported yet, the store holds 4 backing off and 7 held copies.
+    expect(s.snapshot({ visible: 2, inFlight: 4, delayed: 7, dlq: 1 })).toMatchObject({
+      queued: 2,
+      delayed: 7,
+      retrying: 4,
+      dlq: 1,
+    });
   });
 });
 

@@ -114,8 +114,24 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
     : undefined;
   const maxPauseMs = s.maxPauseMs ?? 60_000;
   let inFlight = 0;
-  /** shared mode: requests waiting for the adaptive limit; each answer wakes one. */
-  const waiters: (() => void)[] = [];
+  /**
+   * shared mode: requests waiting for the adaptive limit, oldest first; each answer wakes one. A
+   * waiter leaves however it wakes (an answer or its SLOT_WAIT_MS look), so there are never more than
+   * the requests waiting (at most the concurrency): an array pushed on every look and shifted once per
+   * answer grew without end while a slow upstream answered less often than the waiters looked, and its
+   * answers woke stale entries instead of a waiting request.
+   */
+  const waiters = new Set<() => void>();
+  const waitForAnswer = async () => {
+    let wake!: () => void;
+    const answered = new Promise<void>((r) => (wake = r));
+    waiters.add(wake);
+    try {
+      await Promise.race([answered, sleep(SLOT_WAIT_MS)]);
+    } finally {
+      waiters.delete(wake);
+    }
+  };
   let pausedUntil = 0;
   /** container mode: no request before this (the share's pause after the last one). */
   let restUntil = 0;
@@ -150,14 +166,18 @@ export function createDeliveryControl(s: ControlSettings): DeliveryControl {
       // unloaded latency in bench/adaptive.mjs.
       while (law && !container && !probe && inFlight >= Math.max(1, Math.floor(law.limit))) {
         if (now() >= deadline) return { kind: 'hold', seconds: 1, reason: 'concurrency' };
-        await Promise.race([new Promise<void>((r) => waiters.push(r)), sleep(SLOT_WAIT_MS)]);
+        await waitForAnswer();
       }
       inFlight++;
       return { kind: 'send', probe, inFlight };
     },
     afterSend(outcome, latencyMs, ticket) {
       inFlight = Math.max(0, inFlight - 1);
-      waiters.shift()?.();
+      const oldest = waiters.values().next();
+      if (!oldest.done) {
+        waiters.delete(oldest.value);
+        oldest.value();
+      }
       const c = classify(outcome);
       const change = breaker.record(c, ticket.probe, outcome.status !== undefined);
       if (!outcome.ok && outcome.retryAfterSeconds !== undefined && (c === 'throttled' || c === 'outage')) {
