@@ -1,7 +1,8 @@
 // `npm run bench`: every figure next to a baseline measured in the same run, as a ratio. Prints a
 // table, writes bench/results.json, and (a full run) refreshes the table in bench/README.md.
 // Flags: --quick (smaller counts, for trying it out; README untouched), --only a,b (sections:
-// startup, handlers, spike, ingest, adaptive, cost, control). All traffic stays on 127.0.0.1.
+// startup, handlers, spike, ingest, depth, adaptive, cost, control; `--only depth` is the million-webhook
+// memory fill alone). All traffic stays on 127.0.0.1.
 import { execSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -10,6 +11,7 @@ import { adaptiveBench } from './adaptive.mjs';
 import { startCountingProxy } from './aws-proxy.mjs';
 import { controlPlane } from './control-plane.mjs';
 import { costModel } from './cost.mjs';
+import { queueDepth } from './depth.mjs';
 import { ingestThroughput } from './ingest.mjs';
 import { CLI, hasCommand, ROOT } from './lib.mjs';
 import { motoInstalled, startMoto } from './moto.mjs';
@@ -27,13 +29,16 @@ const config = quick
   ? {
       runs: 5,
       spike: { webhooks: 2000, senders: 50, concurrency: 8, rate: 500 },
-      ingest: { seconds: 3, connections: 50, warmupSeconds: 1, concurrency: 8, queued: 8000 },
+      ingest: { seconds: 3, connections: 50, warmupSeconds: 1, concurrency: 8 },
+      // Past the warm-up (the first 10,000 or so), so the growth per 100,000 already says something.
+      depth: { webhooks: 100_000, connections: 50, concurrency: 8 },
       costN: 50,
     }
   : {
       runs: 15,
       spike: { webhooks: 10_000, senders: 100, concurrency: 8, rate: 500 },
-      ingest: { seconds: 10, connections: 50, warmupSeconds: 2, concurrency: 8, queued: 100_000 },
+      ingest: { seconds: 10, connections: 50, warmupSeconds: 2, concurrency: 8 },
+      depth: { webhooks: 1_000_000, connections: 50, concurrency: 8 },
       costN: 300,
     };
 const UPSTREAM = 'https://app.example.com/hooks';
@@ -119,9 +124,10 @@ const haveDev = hasCommand('dev');
 if (haveDev) {
   await step('spike', () => spike(config.spike));
   await step('ingest', () => ingestThroughput(config.ingest));
+  await step('depth', () => queueDepth(config.depth));
   await step('adaptive', () => adaptiveBench({ quick }));
-} else if (want('spike') || want('ingest') || want('adaptive'))
-  results.skipped.push('spike, ingest throughput: the dev command does not exist yet');
+} else if (want('spike') || want('ingest') || want('depth') || want('adaptive'))
+  results.skipped.push('spike, ingest throughput, queue depth: the dev command does not exist yet');
 
 if (want('cost') || want('control')) {
   if (!motoInstalled()) {

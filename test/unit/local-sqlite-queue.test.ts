@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SQS_MAX_MESSAGE_BYTES } from '../../src/envelope.js';
 import type { DeadLetter } from '../../src/local/queue.js';
 import { openStoreDb } from '../../src/local/store/open.js';
+import { CACHE_KIB, JOURNAL_LIMIT_BYTES } from '../../src/local/store/schema.js';
 import { SqliteQueue, type SqliteQueueOptions } from '../../src/local/store/sqlite-queue.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -228,11 +229,16 @@ describe('SqliteQueue: durability', () => {
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected']);
   });
 
-  it('writes a file the sqlite3 schema documents: WAL, and rows readable from another connection', async () => {
+  it('writes a file the sqlite3 schema documents: WAL, bounded memory pragmas, and rows readable from another connection', async () => {
     const q = await queue({ visibilityTimeout: 30 });
     await q.send('{"a":1}');
     const other = await openStoreDb({ dataDir: dir });
     expect(other.pragma('journal_mode', { simple: true })).toBe('wal');
+    // Memory that does not grow with the file (schema.ts, issue 13), whatever SQLite's build defaults.
+    expect(other.pragma('cache_size', { simple: true })).toBe(-CACHE_KIB);
+    expect(other.pragma('mmap_size', { simple: true })).toBe(0);
+    expect(other.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(other.pragma('journal_size_limit', { simple: true })).toBe(JOURNAL_LIMIT_BYTES);
     expect(other.prepare('SELECT queue, body, bytes, receive_count FROM messages').all()).toEqual([
       { queue: 0, body: '{"a":1}', bytes: 7, receive_count: 0 },
     ]);
