@@ -93,10 +93,17 @@ export function startPoller(options: PollerOptions): Poller {
   const report = (where: Parameters<NonNullable<PollerOptions['onError']>>[0], err: unknown) =>
     options.onError?.(where, err);
 
+  // The abort listener goes when the pause ends either way: an idle slot pauses 40 times a second
+  // (through an outage, for hours), and listeners left behind on the one signal grew without end.
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      abort.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      const done = () => {
+        clearTimeout(t);
+        abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      abort.signal.addEventListener('abort', done, { once: true });
     });
 
   // Received after stop was asked: give them straight back instead of leaving them hidden.

@@ -3,6 +3,7 @@
  * they get: concurrency cap, batch size, record shape, partial batch failures, whole-batch failures.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliverHandler } from '../../src/handlers/deliver.js';
 import { MemoryQueue } from '../../src/local/memory-queue.js';
@@ -139,6 +140,26 @@ describe('startPoller', () => {
     expect(await q2.stats()).toMatchObject({ visible: 0, inFlight: 2 });
     expect(calls).toBe(1);
     expect(errors).toEqual(['invoke']);
+  });
+
+  it('an idle slot leaves nothing behind each time it looks again (an outage can last hours)', async () => {
+    const q = new MemoryQueue({ visibilityTimeout: 30 });
+    let signal: AbortSignal | undefined;
+    const receive = q.receive.bind(q);
+    q.receive = (options) => ((signal = options.signal), receive(options));
+    // One slot of two may run (an outage's probe, a cut adaptive limit): the other looks every 25 ms.
+    poller = startPoller({
+      queue: q,
+      handlers: [async () => ({ batchItemFailures: [] }), async () => ({ batchItemFailures: [] })],
+      control: { slots: () => 1, batchSize: (wanted) => wanted },
+      batchSize: 10,
+      functionTimeoutSeconds: 60,
+      waitSeconds: 1,
+    });
+    await until(() => signal !== undefined);
+    await sleep(400);
+    // The running slot's long poll, and the idle slot's current pause: not one per look (16 by now).
+    expect(getEventListeners(signal!, 'abort').length).toBeLessThanOrEqual(2);
   });
 
   it('on stop tells the running handler its time is up, and waits for it', async () => {
