@@ -12,6 +12,7 @@
  *            a `--local` runbook command, changes the file).
  * settings   key → JSON value: what runbook commands write for a running server (paused, concurrency…).
  */
+import { CliError } from '../../errors.js';
 import type { Database } from './sqlite.js';
 
 export const SCHEMA_VERSION = 1;
@@ -65,17 +66,24 @@ export type SyncMode = 'normal' | 'full';
  * committed since the last checkpoint may roll back after a power loss or an OS crash; the file is never
  * corrupted. FULL syncs the WAL on every commit (one fsync per group commit, not per webhook).
  */
-export function applySchema(db: Database, sync: SyncMode): void {
+export function applySchema(db: Database, sync: SyncMode, file = 'the local store'): void {
+  // Read before anything writes: journal_mode = WAL and the CREATEs below would change a newer store.
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) throw storeTooNew(file, version);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
   // A runbook command writing while the server commits waits for the lock instead of failing at once.
   db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(
-      `the store was written by a newer webhook-proxy (schema ${version}, this one knows ${SCHEMA_VERSION})`,
-    );
-  }
   db.exec(SCHEMA);
   if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}
+
+/** A store a newer webhook-proxy wrote: left exactly as it is (its schema may mean things this one does not know). */
+function storeTooNew(file: string, version: number): CliError {
+  return new CliError(
+    `${file} was written by a newer webhook-proxy (store schema version ${version}; this one knows up to ${SCHEMA_VERSION}). Nothing in it was changed.`,
+    'Upgrade webhook-proxy to the version that wrote it (npm install -g webhook-proxy@latest), ' +
+      'or point this one at another directory with --data-dir DIR.',
+    { code: 'store_too_new' },
+  );
 }
