@@ -197,7 +197,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
     const deadLetter = async (record: SQSRecord, id: string, attempts: number, reason: string) => {
       if (queue.deadLetter) {
         try {
-          await queue.deadLetter(record.body);
+          await queue.deadLetter(record.body, { attempts });
           log({ event: 'dead-lettered', id, attempts, reason });
           return;
         } catch (err) {

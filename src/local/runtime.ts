@@ -205,7 +205,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     deliverPort = {
       send: (body, options) => sqlite.sendDelayed(body, options?.delaySeconds ?? 0),
       changeVisibility: (handle, seconds) => sqlite.changeVisibility(handle, seconds),
-      deadLetter: (body) => sqlite.deadLetter(body),
+      deadLetter: (body, meta) => sqlite.deadLetter(body, meta),
     };
   } else {
     maxAttempts = settings.maxAttempts;

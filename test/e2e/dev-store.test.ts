@@ -129,6 +129,26 @@ describe('dev: the store survives a stop', () => {
   });
 });
 
+describe('dev: the attempts a dead letter was given', () => {
+  it('are what peek --local --dlq shows, after a restart too (not 0)', async () => {
+    const upstream = await startUpstream((_r, res) => {
+      res.statusCode = 500;
+      res.end('broken');
+    });
+    upstreams.push(upstream);
+    const base = tempDataDir();
+    const dataDir = join(base, 'default');
+    const first = await dev(['--upstream', upstream.url, '--data-dir', dataDir, '--max-attempts', '3']);
+    const sent = await post(first.url, '{"dead":true}');
+    const [dead] = await first.waitFor((e) => e.event === 'dead-lettered', 1, 30_000);
+    expect(dead).toMatchObject({ id: sent.id, attempts: 3 });
+    expect(await first.stop('SIGTERM')).toBe(0);
+    const r = await runBinAsync(['peek', '--local', '--dlq', '--json'], { WEBHOOK_PROXY_DATA_DIR: base });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject([{ id: sent.id, attempts: 3 }]);
+  });
+});
+
 describe('dev: killed with deliveries in flight', () => {
   it('hands them out again at once on the next start (kill -9), as the next attempt, same id', async () => {
     const hanging = await startUpstream(() => undefined); // never answers

@@ -206,6 +206,8 @@ describe('a running local proxy (dev --data-dir)', () => {
     await dev.waitFor((e) => e.event === 'dead-lettered', 2);
     const dlq = (await cli(base, ['peek', ...local, '--dlq', '--json'])).json;
     expect(dlq.map((m: { id: string }) => m.id).sort()).toEqual(sent.map((s) => s.id).sort());
+    // --max-attempts 1: each was tried once before it was dead-lettered.
+    expect(dlq.map((m: { attempts: number }) => m.attempts)).toEqual([1, 1]);
     failing = false;
     const r = await cli(base, ['redrive', ...local, '--json']);
     expect(r.json.moved).toBe(2);

@@ -6,7 +6,8 @@
  *            is when it may be received again: > now means in flight, backing off, or delayed.
  *            leased = 1 while a receive holds it (not yet deleted, released or backed off): what a
  *            restart hands out again. receipt is the latest receipt handle's token; body is the
- *            envelope JSON, stored as received.
+ *            envelope JSON, stored as received. In the DLQ (never received from: redrive moves
+ *            rows back with receive_count 0) receive_count is the attempts the webhook was given.
  * counts     per queue: how many messages and their body bytes, kept by triggers, so stats and the
  *            --max-queue-bytes check never scan the table (and stay right when another process,
  *            a `--local` runbook command, changes the file).

@@ -48,6 +48,7 @@ interface Pending {
   body: string;
   bytes: number;
   visibleAt: number;
+  receiveCount: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -92,7 +93,7 @@ export class SqliteQueue implements LocalQueue {
     this.maxQueueBytes = options.maxQueueBytes ?? Infinity;
     this.sql = {
       insert: db.prepare(
-        'INSERT INTO messages (id, queue, body, bytes, sent_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO messages (id, queue, body, bytes, sent_at, visible_at, receive_count) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       candidates: db.prepare<[number, number, number], Row>(
         'SELECT seq, id, body, sent_at, receive_count, first_receive_at FROM messages ' +
@@ -102,7 +103,7 @@ export class SqliteQueue implements LocalQueue {
         'UPDATE messages SET receive_count = ?, first_receive_at = ?, visible_at = ?, receipt = ?, leased = 1 WHERE seq = ?',
       ),
       toDlq: db.prepare(
-        `UPDATE messages SET queue = ${DLQ}, receive_count = 0, first_receive_at = 0, visible_at = ?, receipt = NULL, leased = 0 WHERE seq = ?`,
+        `UPDATE messages SET queue = ${DLQ}, first_receive_at = 0, visible_at = ?, receipt = NULL, leased = 0 WHERE seq = ?`,
       ),
       expire: db.prepare('DELETE FROM messages WHERE seq = ?'),
       change: db.prepare(
@@ -153,12 +154,21 @@ export class SqliteQueue implements LocalQueue {
     return this.enqueue(messageBody, delaySeconds, MAIN, false);
   }
 
-  /** `deliver`'s own DLQ move (QueuePort.deadLetter): the body into the DLQ, the original deleted next. */
-  deadLetter(messageBody: string): Promise<void> {
-    return this.enqueue(messageBody, 0, DLQ, false);
+  /**
+   * `deliver`'s own DLQ move (QueuePort.deadLetter): the body into the DLQ, the original deleted next.
+   * A DLQ row's receive_count is the attempts it was given (what `peek --local --dlq` shows).
+   */
+  deadLetter(messageBody: string, meta?: { attempts: number }): Promise<void> {
+    return this.enqueue(messageBody, 0, DLQ, false, meta?.attempts ?? 0);
   }
 
-  private enqueue(messageBody: string, delaySeconds: number, queue: number, bounded: boolean): Promise<void> {
+  private enqueue(
+    messageBody: string,
+    delaySeconds: number,
+    queue: number,
+    bounded: boolean,
+    receiveCount = 0,
+  ): Promise<void> {
     if (this.closed)
       return Promise.reject(new QueueError('QueueDoesNotExist', 'The queue has been shut down.'));
     const bytes = Buffer.byteLength(messageBody, 'utf8');
@@ -189,6 +199,7 @@ export class SqliteQueue implements LocalQueue {
         body: messageBody,
         bytes,
         visibleAt: Date.now() + delaySeconds * 1000,
+        receiveCount,
         resolve,
         reject,
       });
@@ -210,7 +221,8 @@ export class SqliteQueue implements LocalQueue {
     const now = Date.now();
     try {
       this.db.transaction(() => {
-        for (const p of batch) this.sql.insert.run(p.id, p.queue, p.body, p.bytes, now, p.visibleAt);
+        for (const p of batch)
+          this.sql.insert.run(p.id, p.queue, p.body, p.bytes, now, p.visibleAt, p.receiveCount);
       })();
     } catch (err) {
       const e = new QueueError('StoreWriteFailed', `The local store could not commit: ${String(err)}`);
@@ -328,7 +340,8 @@ export class SqliteQueue implements LocalQueue {
           if (now - r.sent_at > this.retentionMs) {
             this.sql.expire.run(r.seq);
           } else if (this.maxReceiveCount !== undefined && r.receive_count >= this.maxReceiveCount) {
-            // SQS keeps the message id (and body) when it moves a message; the DLQ counts receives afresh.
+            // SQS keeps the message id (and body) when it moves a message. The local DLQ is never received
+            // from, so its receive_count keeps the receives made: the attempts peek --local --dlq shows.
             this.sql.toDlq.run(now, r.seq);
             dead.push({ messageId: r.id, body: r.body, receiveCount: r.receive_count });
           } else {
