@@ -26,6 +26,12 @@ export interface QueuePort {
    * local store, so `peek --local --dlq` shows it); an SQS DLQ counts its own receives instead.
    */
   deadLetter?(messageBody: string, meta?: { attempts: number }): Promise<void>;
+  /**
+   * Give back a message received but not attempted (a stop cut the batch short): visible again at
+   * once, and this receive not counted against --max-attempts. Only the local store can undo a
+   * receive; absent (SQS), deliver makes it visible with changeVisibility 0 and the receive counts.
+   */
+  handBack?(receiptHandle: string): Promise<void>;
 }
 
 /** Environment variable names: the contract between provisioning (`create`), `dev` and the handlers. */

@@ -206,6 +206,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       send: (body, options) => sqlite.sendDelayed(body, options?.delaySeconds ?? 0),
       changeVisibility: (handle, seconds) => sqlite.changeVisibility(handle, seconds),
       deadLetter: (body, meta) => sqlite.deadLetter(body, meta),
+      handBack: (handle) => sqlite.handBack(handle),
     };
   } else {
     maxAttempts = settings.maxAttempts;

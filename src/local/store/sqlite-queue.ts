@@ -106,6 +106,12 @@ export class SqliteQueue implements LocalQueue {
         `UPDATE messages SET queue = ${DLQ}, first_receive_at = 0, visible_at = ?, receipt = NULL, leased = 0 WHERE seq = ?`,
       ),
       expire: db.prepare('DELETE FROM messages WHERE seq = ?'),
+      // The receive undone: what it set (count, first receive, lease) goes back as it was before it.
+      handBack: db.prepare(
+        'UPDATE messages SET visible_at = ?, leased = 0, receipt = NULL, receive_count = max(0, receive_count - 1), ' +
+          'first_receive_at = CASE WHEN receive_count <= 1 THEN 0 ELSE first_receive_at END ' +
+          'WHERE seq = ? AND queue = ? AND receipt = ?',
+      ),
       change: db.prepare(
         'UPDATE messages SET visible_at = ?, leased = 0 WHERE seq = ? AND queue = ? AND receipt = ?',
       ),
@@ -261,6 +267,17 @@ export class SqliteQueue implements LocalQueue {
       );
     }
     this.wake();
+  }
+
+  /**
+   * QueuePort.handBack: a message received and not attempted (a stop cut its batch short) is visible
+   * again at once with its receive undone, so the next start neither waits out the visibility timeout
+   * nor counts an attempt that was never made. A stale handle (received again since) changes nothing.
+   */
+  async handBack(receiptHandle: string): Promise<void> {
+    const parsed = parseHandle(receiptHandle);
+    if (!parsed || this.closed) return;
+    if (this.sql.handBack.run(Date.now(), parsed.seq, MAIN, receiptHandle).changes) this.wake();
   }
 
   async receive(options: {
