@@ -184,7 +184,9 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   let maxAttempts: number;
   if (settings.sqs) {
     const { createSqsLocalQueue } = await import('./sqs-queue.js');
-    const sqsQueue = await createSqsLocalQueue(settings.sqs.client, settings.sqs.queueUrl);
+    const sqsQueue = await createSqsLocalQueue(settings.sqs.client, settings.sqs.queueUrl, {
+      visibilityTimeout: queueVisibilityTimeout(limits),
+    });
     queue = sqsQueue;
     deliverPort = sqsQueue;
     maxAttempts = sqsQueue.maxReceiveCount ?? NO_DLQ_ATTEMPTS;
