@@ -3,6 +3,7 @@
  * --local` (or --data-dir) with the built binary, against a stopped proxy (a queue.db filled through
  * SqliteQueue itself) and a running `dev --data-dir`.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, encodeEnvelope } from '../../src/envelope.js';
@@ -164,6 +165,92 @@ describe('a stopped local proxy', () => {
     expect(r.json).toEqual({ name: 'default', queue: 'queue', purged: 7 });
     const st = (await cli(base, ['status', '--local', '--json'])).json;
     expect(st.queue).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
+  });
+});
+
+describe('several local proxies under the data root', () => {
+  const base = tempDataDir();
+
+  beforeAll(async () => {
+    // alpha: 2 queued; beta: 1 queued, 1 in the DLQ; beside them what is not a proxy's directory.
+    for (const [name, queued, dead] of [
+      ['alpha', 2, 0],
+      ['beta', 1, 1],
+      ['Not_A_Name', 1, 0],
+    ] as const) {
+      const q = new SqliteQueue(await openStoreDb({ dataDir: join(base, name) }), {
+        visibilityTimeout: 600,
+        maxReceiveCount: 5,
+      });
+      for (let n = 0; n < queued; n++) await q.send(encodeEnvelope(envelope(n)));
+      for (let n = 0; n < dead; n++) await q.deadLetter(encodeEnvelope(envelope(n)));
+      await q.close();
+    }
+    mkdirSync(join(base, 'gamma')); // no store in it
+  });
+
+  it('status --local without a name shows each of them (text and --json)', async () => {
+    const r = await cli(base, ['status', '--local', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject([
+      { name: 'alpha', region: 'local', queue: { visible: 2 }, dlq: { visible: 0 } },
+      { name: 'beta', region: 'local', queue: { visible: 1 }, dlq: { visible: 1 } },
+    ]);
+    expect(r.json).toHaveLength(2);
+    const text = await cli(base, ['status', '--local']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('alpha');
+    expect(text.stdout).toContain('beta');
+    // A name still picks one.
+    expect((await cli(base, ['status', 'beta', '--local', '--json'])).json).toMatchObject({ name: 'beta' });
+  });
+
+  it('list --local has a row each, stopped, with its data directory', async () => {
+    const r = await cli(base, ['list', '--local', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toEqual([
+      {
+        name: 'alpha',
+        endpoint: null,
+        customUrl: null,
+        upstream: null,
+        queued: 2,
+        dlq: 0,
+        state: 'stopped',
+        dataDir: join(base, 'alpha'),
+      },
+      {
+        name: 'beta',
+        endpoint: null,
+        customUrl: null,
+        upstream: null,
+        queued: 1,
+        dlq: 1,
+        state: 'stopped',
+        dataDir: join(base, 'beta'),
+      },
+    ]);
+    const text = await cli(base, ['list', '--local']);
+    expect(text.stdout.split('\n')[0]).toMatch(/^NAME\s+STATE\s+QUEUED\s+DLQ/);
+    expect(text.stdout).toMatch(/beta\s+stopped\s+1\s+1/);
+  });
+
+  it('with none there: list --local says so, status --local says how to start one', async () => {
+    const empty = tempDataDir();
+    const l = await cli(empty, ['list', '--local']);
+    expect(l.code).toBe(0);
+    expect(l.stdout).toContain(`No webhook proxies in the local data root ${empty}.`);
+    const s = await cli(empty, ['status', '--local']);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain('No local proxy "default"');
+  });
+
+  it('with just one, status --local shows that one, whatever its name', async () => {
+    const one = tempDataDir();
+    (await openStoreDb({ dataDir: join(one, 'stripe') })).close();
+    const r = await cli(one, ['status', '--local', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ name: 'stripe', local: { dataDir: join(one, 'stripe') } });
   });
 });
 
