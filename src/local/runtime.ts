@@ -314,14 +314,19 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     const control = createDeliveryControl({
       concurrency: live.concurrency,
       ...(rate ? { rate } : {}),
-      adaptive: Boolean(settings.adaptive),
+      adaptive: live.adaptive,
       mode: 'shared',
     });
     control.onChange = (change, snap) => {
       if (change === 'opened') emit({ event: 'outage', since: snap.outageSince ?? new Date().toISOString() });
       else emit({ event: 'recovered', limit: snap.limit });
     };
-    const config = { ...base, concurrency: live.concurrency, ...(rate ? { rate } : {}) };
+    const config = {
+      ...base,
+      concurrency: live.concurrency,
+      adaptive: live.adaptive,
+      ...(rate ? { rate } : {}),
+    };
     const handlers = Array.from({ length: live.concurrency }, (_x, slot) =>
       createDeliverHandler({
         queue: deliverPort,
@@ -394,6 +399,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     paused: false,
     concurrency: settings.concurrency,
     rate: settings.rate ?? null,
+    adaptive: Boolean(settings.adaptive),
   };
   let delivery: ReturnType<typeof startDelivery>;
   // On the disk store the runbook commands (`pause|resume|scale --local`) change these live.
@@ -403,9 +409,8 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       const { watchSettings } = await import('./settings-watch.js');
       watch = await watchSettings({
         dataDir: disk.dataDir,
-        start: { concurrency: startLive.concurrency, rate: startLive.rate },
+        start: { concurrency: startLive.concurrency, rate: startLive.rate, adaptive: startLive.adaptive },
         upstream: settings.upstream,
-        adaptive: Boolean(settings.adaptive),
         apply: async (next) => {
           await delivery.poller?.stop({ finishBatches: true });
           delivery = startDelivery(next);
@@ -432,7 +437,10 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     ...(disk ? { dataDir: disk.dataDir } : {}),
     ...(resumed ? { resumed } : {}),
   });
-  if (watch?.current.paused) emit({ event: 'settings', ...watch.current });
+  // Said at once when the store, not the flags, decides how it delivers (a pause, a `scale --local --adaptive`).
+  if (watch && (watch.current.paused || watch.current.adaptive !== startLive.adaptive)) {
+    emit({ event: 'settings', ...watch.current });
+  }
   void probeUpstream(settings.upstream).then((problem) => {
     if (problem) {
       warn(

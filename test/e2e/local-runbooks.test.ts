@@ -126,7 +126,7 @@ describe('a stopped local proxy', () => {
     const s = await cli(base, ['scale', '--local', '--concurrency', '3', '--rate', '7', '--json']);
     expect(s.json).toMatchObject({ delivery: { concurrency: 3, rate: 7 }, changed: ['settings'] });
     const kept = await cli(base, ['scale', '--local', '--rate', 'none', '--json']);
-    expect(kept.json.delivery).toEqual({ concurrency: 3, rate: null });
+    expect(kept.json.delivery).toEqual({ concurrency: 3, rate: null, adaptive: false });
     const r = await cli(base, ['resume', '--local', '--json']);
     expect(r.json.delivery.state).toBe('stopped');
     const st = (await cli(base, ['status', '--local', '--json'])).json;
@@ -252,6 +252,73 @@ describe('several local proxies under the data root', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ name: 'stripe', local: { dataDir: join(one, 'stripe') } });
   });
+});
+
+describe('scale --local --adaptive', () => {
+  it('on a stopped proxy is kept for the next start; on a running one it applies live, --no-adaptive too', async () => {
+    const base = tempDataDir();
+    const dataDir = join(base, 'default');
+    (await openStoreDb({ dataDir })).close();
+    const saved = await cli(base, ['scale', '--local', '--adaptive', '--json']);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.json).toMatchObject({ delivery: { adaptive: true }, applied: 'no-server' });
+    expect((await cli(base, ['status', '--local', '--json'])).json.delivery.adaptive).toBe(true);
+
+    const upstream = await startUpstream((_r, res) => res.end('ok'));
+    // Started without --adaptive: the stored setting decides, and the server says so at start.
+    const dev = await startDev(['--data-dir', dataDir, '--upstream', upstream.url], {
+      WEBHOOK_PROXY_DATA_DIR: base,
+    });
+    try {
+      await dev.waitFor((e) => e.event === 'settings' && e.adaptive === true, 1, 10_000);
+      const running = (await cli(base, ['status', '--local', '--json'])).json;
+      expect(running).toMatchObject({
+        delivery: { adaptive: true },
+        local: { server: { pid: dev.child.pid } },
+      });
+
+      const off = await cli(base, ['scale', '--local', '--no-adaptive', '--json']);
+      expect(off.json).toMatchObject({
+        delivery: { adaptive: false },
+        changed: ['settings'],
+        applied: 'applied',
+      });
+      await dev.waitFor((e) => e.event === 'settings' && e.adaptive === false, 1, 10_000);
+      expect((await cli(base, ['status', '--local', '--json'])).json.delivery.adaptive).toBe(false);
+      const on = await cli(base, ['scale', '--local', '--adaptive']);
+      expect(on.code, on.stderr).toBe(0);
+      expect(on.stdout).toContain('adaptive');
+      expect(on.stdout).toContain(`applied by the running server (pid ${dev.child.pid})`);
+      // Still delivers, adaptive.
+      expect((await post(dev.url, '{"a":1}')).status).toBe(200);
+      await dev.waitFor((e) => e.event === 'delivered', 1, 10_000);
+    } finally {
+      expect(await dev.stop('SIGTERM')).toBe(0);
+      await upstream.close();
+    }
+  }, 60_000);
+
+  it('--no-adaptive undoes a start with --adaptive, even when the store said false before', async () => {
+    const base = tempDataDir();
+    const dataDir = join(base, 'default');
+    (await openStoreDb({ dataDir })).close();
+    expect((await cli(base, ['scale', '--local', '--no-adaptive', '--json'])).json.delivery.adaptive).toBe(
+      false,
+    );
+    const upstream = await startUpstream((_r, res) => res.end('ok'));
+    const dev = await startDev(['--data-dir', dataDir, '--upstream', upstream.url, '--adaptive'], {
+      WEBHOOK_PROXY_DATA_DIR: base,
+    });
+    try {
+      // The flag wins over the old stored false.
+      expect((await cli(base, ['status', '--local', '--json'])).json.delivery.adaptive).toBe(true);
+      const off = await cli(base, ['scale', '--local', '--no-adaptive', '--json']);
+      expect(off.json).toMatchObject({ delivery: { adaptive: false }, applied: 'applied' });
+    } finally {
+      expect(await dev.stop('SIGTERM')).toBe(0);
+      await upstream.close();
+    }
+  }, 60_000);
 });
 
 describe('a running local proxy (dev --data-dir)', () => {
