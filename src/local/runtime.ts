@@ -224,6 +224,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         memory.sendNow(body, options?.delaySeconds ? { delaySeconds: options.delaySeconds } : {});
       },
       changeVisibility: (handle, seconds) => memory.changeVisibility(handle, seconds),
+      handBack: (handle) => memory.handBack(handle),
       deadLetter: async (body) => {
         dlq.sendNow(body);
       },
