@@ -74,7 +74,10 @@ async function localStatusCommand(ctx: CommandContext<StatusOptions>): Promise<n
   const { localStatus } = await import('../local/ops/status.js');
   if (opts.watch) {
     const { watchStatus } = await import('../ui/status-watch.js');
-    const name = ctx.args[0] ?? 'default';
+    // No name: the only local proxy under the data root, if there is just one (else "default").
+    const { listLocalProxies } = await import('../local/ops/open.js');
+    const found = opts.dataDir ? [] : listLocalProxies().names;
+    const name = ctx.args[0] ?? (found.length === 1 ? found[0]! : 'default');
     // Each refresh opens and closes the store: a server started or stopped meanwhile is seen.
     return watchStatus(undefined, ctx.global, name, opts.interval, {
       read: async () => {

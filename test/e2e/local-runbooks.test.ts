@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, encodeEnvelope } from '../../src/envelope.js';
 import { openStoreDb } from '../../src/local/store/open.js';
 import { SqliteQueue } from '../../src/local/store/sqlite-queue.js';
-import { runBinAsync } from '../helpers/bin.js';
+import { runBinAsync, spawnBin } from '../helpers/bin.js';
 import { tempDataDir } from '../helpers/data-dir.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { ensureBuilt, post, startDev, type DevProcess } from './dev-harness.js';
@@ -251,6 +251,16 @@ describe('several local proxies under the data root', () => {
     const r = await cli(one, ['status', '--local', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({ name: 'stripe', local: { dataDir: join(one, 'stripe') } });
+    // --watch too (one line per refresh without a terminal): stopped at its first line.
+    const watch = spawnBin(['status', '--local', '--watch', '--interval', '0.5'], {
+      WEBHOOK_PROXY_DATA_DIR: one,
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      watch.stdout.once('data', (d: Buffer) => resolve(d.toString()));
+      watch.once('exit', (code) => reject(new Error(`status --watch exited (${code}) before a line`)));
+    });
+    watch.kill('SIGINT');
+    expect(line).toMatch(/ stripe stopped waiting=0/);
   });
 });
 
