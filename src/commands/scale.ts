@@ -44,15 +44,6 @@ export const scale: CommandSpec<ScaleOptions> = {
     }
     const { isLocal } = await import('../local/ops/open.js');
     if (isLocal(opts)) {
-      if (opts.adaptive !== undefined) {
-        throw new UsageError(
-          '--adaptive cannot be changed live on a local proxy.',
-          'Start dev or serve with --adaptive instead; scale --local changes --concurrency and --rate.',
-        );
-      }
-      if (opts.concurrency === undefined && opts.rate === undefined) {
-        throw new UsageError('scale --local needs --concurrency, --rate, or both.');
-      }
       return scaleLocalCommand(ctx);
     }
     const { openProxy } = await import('../proxy/ops/open.js');
@@ -101,15 +92,23 @@ async function scaleLocalCommand(ctx: CommandContext<ScaleOptions>): Promise<voi
   const { printResult } = await import('../ui/output.js');
   const { suggest } = await import('../proxy/suggest.js');
   await withLocalProxy(ctx.args[0], opts, async (p) => {
-    const r = await scaleLocal(p, { concurrency: opts.concurrency, rate: noneToNull(opts.rate) });
+    const r = await scaleLocal(p, {
+      concurrency: opts.concurrency,
+      rate: noneToNull(opts.rate),
+      ...(opts.adaptive !== undefined ? { adaptive: opts.adaptive } : {}),
+    });
     const server =
       r.applied === 'applied'
         ? `\n  applied by the running server (pid ${p.server!.pid})`
         : r.applied === 'pending'
           ? `\n  the running server (pid ${p.server!.pid}) has not confirmed it yet; check with "${suggest('status', p)}"`
-          : `\n  no server is running on ${p.dataDir}: saved; a dev or serve started there with --concurrency/--rate uses those instead`;
+          : `\n  no server is running on ${p.dataDir}: saved; a dev or serve started there with --concurrency/--rate uses those instead` +
+            (opts.adaptive !== undefined
+              ? `, and ${opts.adaptive ? 'adaptive delivery' : 'fixed delivery unless started with --adaptive'} from its start`
+              : '');
     const human =
       `${p.name}: concurrency ${r.delivery.concurrency}, ${r.delivery.rate === null ? 'unpaced' : `at most ${r.delivery.rate}/s`}` +
+      (r.delivery.adaptive ? ', adaptive (ceilings; delivery finds what the upstream takes)' : '') +
       (r.changed.length ? '' : ' (unchanged)') +
       server;
     printResult(

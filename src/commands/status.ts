@@ -74,7 +74,10 @@ async function localStatusCommand(ctx: CommandContext<StatusOptions>): Promise<n
   const { localStatus } = await import('../local/ops/status.js');
   if (opts.watch) {
     const { watchStatus } = await import('../ui/status-watch.js');
-    const name = ctx.args[0] ?? 'default';
+    // No name: the only local proxy under the data root, if there is just one (else "default").
+    const { listLocalProxies } = await import('../local/ops/open.js');
+    const found = opts.dataDir ? [] : listLocalProxies().names;
+    const name = ctx.args[0] ?? (found.length === 1 ? found[0]! : 'default');
     // Each refresh opens and closes the store: a server started or stopped meanwhile is seen.
     return watchStatus(undefined, ctx.global, name, opts.interval, {
       read: async () => {
@@ -89,6 +92,21 @@ async function localStatusCommand(ctx: CommandContext<StatusOptions>): Promise<n
   }
   const { printResult } = await import('../ui/output.js');
   const { formatStatus } = await import('../ui/status-text.js');
+  if (ctx.args[0] === undefined && !opts.dataDir) {
+    // No name: every local proxy under the data root, as status shows every proxy of a region.
+    const { listLocalProxies } = await import('../local/ops/open.js');
+    const { names } = listLocalProxies();
+    if (names.length > 1) {
+      const all = [];
+      for (const name of names) all.push(await withLocalProxy(name, opts, localStatus));
+      printResult(ctx.global, all, all.map(formatStatus).join('\n\n'));
+      return;
+    }
+    // One (or none: then "default" is not found, with how to start it).
+    const s = await withLocalProxy(names[0], opts, localStatus);
+    printResult(ctx.global, s, formatStatus(s));
+    return;
+  }
   const s = await withLocalProxy(ctx.args[0], opts, localStatus);
   printResult(ctx.global, s, formatStatus(s));
 }

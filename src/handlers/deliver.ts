@@ -197,7 +197,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
     const deadLetter = async (record: SQSRecord, id: string, attempts: number, reason: string) => {
       if (queue.deadLetter) {
         try {
-          await queue.deadLetter(record.body);
+          await queue.deadLetter(record.body, { attempts });
           log({ event: 'dead-lettered', id, attempts, reason });
           return;
         } catch (err) {
@@ -239,6 +239,17 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       }
       await fail(record, retryIn(record, seconds));
     };
+    /** Not attempted at all: undo the receive where the queue can, else visible again at once. */
+    const handBack = async (record: SQSRecord) => {
+      if (!queue.handBack) return fail(record, 0);
+      failures.push({ itemIdentifier: record.messageId });
+      await queue.handBack(record.receiptHandle).catch((err) => {
+        // Still reported as failed: it is received again after the visibility timeout (or at the next start).
+        console.error(
+          JSON.stringify({ msg: 'hand-back failed', messageId: record.messageId, err: String(err) }),
+        );
+      });
+    };
     const records = event.Records ?? [];
     let stopRest = false;
 
@@ -256,7 +267,7 @@ export function createDeliverHandler(deps: DeliverDeps): DeliverHandler {
       if (remaining < timeoutMs + END_MARGIN_MS) {
         // Not enough time left to deliver it properly: hand it back untouched, to be picked up again at once.
         log({ event: 'skipped', messageId: record.messageId, reason: 'function time nearly up' });
-        await fail(record, 0);
+        await handBack(record);
         continue;
       }
 

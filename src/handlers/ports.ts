@@ -22,8 +22,16 @@ export interface QueuePort {
    * `deliver` only: store this message body, unchanged, in the dead-letter queue. `deliver` decides
    * when a webhook is dead (classify.ts, --retry-window, attempts it counts itself), then lets the
    * event source mapping delete the original. Absent: the queue's redrive policy decides instead.
+   * `attempts` (the attempts made, as deliver counts them) is kept by a queue that can store it (the
+   * local store, so `peek --local --dlq` shows it); an SQS DLQ counts its own receives instead.
    */
-  deadLetter?(messageBody: string): Promise<void>;
+  deadLetter?(messageBody: string, meta?: { attempts: number }): Promise<void>;
+  /**
+   * Give back a message received but not attempted (a stop cut the batch short): visible again at
+   * once, and this receive not counted against --max-attempts. Only the local store can undo a
+   * receive; absent (SQS), deliver makes it visible with changeVisibility 0 and the receive counts.
+   */
+  handBack?(receiptHandle: string): Promise<void>;
 }
 
 /** Environment variable names: the contract between provisioning (`create`), `dev` and the handlers. */

@@ -150,6 +150,17 @@ export class MemoryQueue implements LocalQueue {
     this.wake();
   }
 
+  /** QueuePort.handBack: a receive undone (not attempted), visible at once; a stale handle changes nothing. */
+  async handBack(receiptHandle: string): Promise<void> {
+    const message = this.byHandle(receiptHandle);
+    if (!message || message.receiptHandle !== receiptHandle) return;
+    message.receiveCount = Math.max(0, message.receiveCount - 1);
+    if (message.receiveCount === 0) message.firstReceiveAt = 0;
+    message.receiptHandle = undefined;
+    message.visibleAt = Date.now();
+    this.wake();
+  }
+
   async receive(options: {
     max: number;
     waitSeconds: number;

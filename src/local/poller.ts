@@ -109,7 +109,11 @@ export function startPoller(options: PollerOptions): Poller {
   // Received after stop was asked: give them straight back instead of leaving them hidden.
   const release = async (messages: ReceivedMessage[]) => {
     for (const m of messages) {
-      await queue.changeVisibility(m.receiptHandle, 0).catch((err) => report('release', err));
+      // Not attempted: the local store undoes the receive (it must not count against --max-attempts).
+      const back = queue.handBack
+        ? queue.handBack(m.receiptHandle)
+        : queue.changeVisibility(m.receiptHandle, 0);
+      await back.catch((err) => report('release', err));
     }
   };
 

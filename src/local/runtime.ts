@@ -184,7 +184,9 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   let maxAttempts: number;
   if (settings.sqs) {
     const { createSqsLocalQueue } = await import('./sqs-queue.js');
-    const sqsQueue = await createSqsLocalQueue(settings.sqs.client, settings.sqs.queueUrl);
+    const sqsQueue = await createSqsLocalQueue(settings.sqs.client, settings.sqs.queueUrl, {
+      visibilityTimeout: queueVisibilityTimeout(limits),
+    });
     queue = sqsQueue;
     deliverPort = sqsQueue;
     maxAttempts = sqsQueue.maxReceiveCount ?? NO_DLQ_ATTEMPTS;
@@ -205,7 +207,8 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     deliverPort = {
       send: (body, options) => sqlite.sendDelayed(body, options?.delaySeconds ?? 0),
       changeVisibility: (handle, seconds) => sqlite.changeVisibility(handle, seconds),
-      deadLetter: (body) => sqlite.deadLetter(body),
+      deadLetter: (body, meta) => sqlite.deadLetter(body, meta),
+      handBack: (handle) => sqlite.handBack(handle),
     };
   } else {
     maxAttempts = settings.maxAttempts;
@@ -221,6 +224,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         memory.sendNow(body, options?.delaySeconds ? { delaySeconds: options.delaySeconds } : {});
       },
       changeVisibility: (handle, seconds) => memory.changeVisibility(handle, seconds),
+      handBack: (handle) => memory.handBack(handle),
       deadLetter: async (body) => {
         dlq.sendNow(body);
       },
@@ -312,14 +316,19 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     const control = createDeliveryControl({
       concurrency: live.concurrency,
       ...(rate ? { rate } : {}),
-      adaptive: Boolean(settings.adaptive),
+      adaptive: live.adaptive,
       mode: 'shared',
     });
     control.onChange = (change, snap) => {
       if (change === 'opened') emit({ event: 'outage', since: snap.outageSince ?? new Date().toISOString() });
       else emit({ event: 'recovered', limit: snap.limit });
     };
-    const config = { ...base, concurrency: live.concurrency, ...(rate ? { rate } : {}) };
+    const config = {
+      ...base,
+      concurrency: live.concurrency,
+      adaptive: live.adaptive,
+      ...(rate ? { rate } : {}),
+    };
     const handlers = Array.from({ length: live.concurrency }, (_x, slot) =>
       createDeliverHandler({
         queue: deliverPort,
@@ -392,6 +401,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     paused: false,
     concurrency: settings.concurrency,
     rate: settings.rate ?? null,
+    adaptive: Boolean(settings.adaptive),
   };
   let delivery: ReturnType<typeof startDelivery>;
   // On the disk store the runbook commands (`pause|resume|scale --local`) change these live.
@@ -401,9 +411,8 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       const { watchSettings } = await import('./settings-watch.js');
       watch = await watchSettings({
         dataDir: disk.dataDir,
-        start: { concurrency: startLive.concurrency, rate: startLive.rate },
+        start: { concurrency: startLive.concurrency, rate: startLive.rate, adaptive: startLive.adaptive },
         upstream: settings.upstream,
-        adaptive: Boolean(settings.adaptive),
         apply: async (next) => {
           await delivery.poller?.stop({ finishBatches: true });
           delivery = startDelivery(next);
@@ -430,7 +439,10 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     ...(disk ? { dataDir: disk.dataDir } : {}),
     ...(resumed ? { resumed } : {}),
   });
-  if (watch?.current.paused) emit({ event: 'settings', ...watch.current });
+  // Said at once when the store, not the flags, decides how it delivers (a pause, a `scale --local --adaptive`).
+  if (watch && (watch.current.paused || watch.current.adaptive !== startLive.adaptive)) {
+    emit({ event: 'settings', ...watch.current });
+  }
   void probeUpstream(settings.upstream).then((problem) => {
     if (problem) {
       warn(

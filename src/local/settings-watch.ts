@@ -8,13 +8,15 @@
  * disabled: a pause survives a restart until `resume`. A second SQLite connection of its own (WAL: the
  * queue's writes and these never block each other for long), closed on stop.
  */
-import { readSettings, writeSettings } from './store/settings.js';
+import { readSettings, writeSettings, writtenAt } from './store/settings.js';
 import type { Database } from './store/sqlite.js';
 
 export interface LiveDelivery {
   paused: boolean;
   concurrency: number;
   rate: number | null;
+  /** Adaptive delivery: concurrency and rate are ceilings, the control law finds what the upstream takes. */
+  adaptive: boolean;
 }
 
 export interface SettingsWatch {
@@ -30,8 +32,6 @@ export interface WatchOptions {
   start: Omit<LiveDelivery, 'paused'>;
   /** The upstream, recorded with what was applied (status --local shows it). */
   upstream: string;
-  /** --adaptive, recorded with the rest (status --local shows it). */
-  adaptive?: boolean;
   /** Apply a change; the next poll waits for it. */
   apply: (next: LiveDelivery, previous: LiveDelivery) => Promise<void>;
   onError?: (err: unknown) => void;
@@ -43,7 +43,17 @@ export const SETTINGS_POLL_MS = 500;
 export async function watchSettings(o: WatchOptions): Promise<SettingsWatch> {
   const { openStoreDb } = await import('./store/open.js');
   const db: Database = await openStoreDb({ dataDir: o.dataDir });
-  let current: LiveDelivery = { paused: readSettings(db).paused, ...o.start };
+  const stored = readSettings(db);
+  // Adaptive: --adaptive at start, else what `scale --local` last set (kept across restarts, as on
+  // AWS). Never written here: a plain start after a `dev --adaptive` is not adaptive. Only a write
+  // since the start is applied live (by its time: the same value written again counts), so
+  // --adaptive is not undone by an old false, and `scale --local --no-adaptive` still undoes it.
+  let adaptiveWrittenAt = writtenAt(db, 'adaptive');
+  let current: LiveDelivery = {
+    paused: stored.paused,
+    ...o.start,
+    adaptive: o.start.adaptive || stored.adaptive === true,
+  };
   // Only `applied` after this: writing the limits back would undo a command's write racing an apply.
   const report = () =>
     writeSettings(db, {
@@ -52,7 +62,6 @@ export async function watchSettings(o: WatchOptions): Promise<SettingsWatch> {
         pid: process.pid,
         at: Date.now(),
         upstream: o.upstream,
-        adaptive: Boolean(o.adaptive),
       },
     });
   writeSettings(db, { concurrency: current.concurrency, rate: current.rate });
@@ -66,11 +75,16 @@ export async function watchSettings(o: WatchOptions): Promise<SettingsWatch> {
       paused: s.paused,
       concurrency: s.concurrency ?? current.concurrency,
       rate: s.rate === undefined ? current.rate : s.rate,
+      adaptive: current.adaptive,
     };
+    const stamp = writtenAt(db, 'adaptive');
+    if (stamp !== adaptiveWrittenAt && s.adaptive !== undefined) next.adaptive = s.adaptive;
+    adaptiveWrittenAt = stamp;
     if (
       next.paused === current.paused &&
       next.concurrency === current.concurrency &&
-      next.rate === current.rate
+      next.rate === current.rate &&
+      next.adaptive === current.adaptive
     ) {
       return;
     }

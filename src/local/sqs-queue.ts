@@ -69,9 +69,17 @@ export async function describeSqsQueue(client: SQSClient, queueUrl: string): Pro
   };
 }
 
+/**
+ * `visibilityTimeout`: seconds each ReceiveMessage hides what it returns, as the delivery limits need
+ * (limits.ts queueVisibilityTimeout: what `create` sets on a proxy's queue). The queue's own default
+ * is whatever its owner chose, often SQS's 30 s: shorter than a batch may take at these limits, it
+ * would hand a message still being delivered to another slot, which then delivers it twice.
+ * Omitted: the queue's default.
+ */
 export async function createSqsLocalQueue(
   client: SQSClient,
   queueUrl: string,
+  options: { visibilityTimeout?: number } = {},
 ): Promise<LocalQueue & { info: SqsQueueInfo }> {
   const sqs = await import('@aws-sdk/client-sqs');
   const info = await describeSqsQueue(client, queueUrl);
@@ -149,6 +157,9 @@ export async function createSqsLocalQueue(
             QueueUrl: queueUrl,
             MaxNumberOfMessages: Math.min(SQS_MAX_BATCH, max - got.length),
             WaitTimeSeconds: wait,
+            ...(options.visibilityTimeout !== undefined
+              ? { VisibilityTimeout: options.visibilityTimeout }
+              : {}),
             MessageSystemAttributeNames: ['All'],
           }),
           // The client's request timeout (src/aws/timeouts.ts) counts from the request: a long poll

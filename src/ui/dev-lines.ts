@@ -41,7 +41,8 @@ export function devEventLine(e: DevEvent): string {
     case 'settings':
       return e.paused
         ? 'delivery paused (webhook-proxy pause --local): webhooks are accepted and wait in the queue'
-        : `delivering at concurrency ${e.concurrency}, ${e.rate === null ? 'unpaced' : `at most ${e.rate}/s`} (settings changed live)`;
+        : `delivering at concurrency ${e.concurrency}, ${e.rate === null ? 'unpaced' : `at most ${e.rate}/s`}` +
+            `${e.adaptive ? ', adaptive (ceilings)' : ''} (settings changed live)`;
     case 'stopped':
       return stoppedLine(e);
   }

@@ -77,3 +77,43 @@ describe('dev --queue-url (moto SQS)', () => {
     expect(await counts(queueUrl)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
   });
 });
+
+describe('dev --queue-url on a queue whose visibility timeout is shorter than a delivery', () => {
+  it('hides each message for what the limits need on every receive: a slow delivery is not made twice', async () => {
+    // 1 s by the queue's own setting; the upstream takes 3 s. Without VisibilityTimeout on
+    // ReceiveMessage the second slot would receive the webhook again while the first still delivers it.
+    const q = await sqs.send(
+      new CreateQueueCommand({ QueueName: uniqueName('dev-short'), Attributes: { VisibilityTimeout: '1' } }),
+    );
+    const slow = await startUpstream((_r, res) => {
+      setTimeout(() => res.end('ok'), 3000);
+    });
+    try {
+      const dev = await startDev(
+        [
+          '--upstream',
+          slow.url,
+          '--queue-url',
+          q.QueueUrl!,
+          '--endpoint-url',
+          endpoint,
+          '--concurrency',
+          '2',
+        ],
+        motoEnv(),
+      );
+      const sent = await blast(
+        dev.url,
+        [{ body: '{"slow":true}', headers: { 'content-type': 'application/json' } }],
+        1,
+      );
+      expect(sent[0]!.status).toBe(200);
+      await dev.waitFor((e) => e.event === 'delivered', 1, 20_000);
+      expect(await dev.stop('SIGTERM')).toBe(0);
+      expect(slow.received.map((r) => r.headers['x-webhook-proxy-id'])).toEqual([sent[0]!.id]);
+      expect(await counts(q.QueueUrl!)).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    } finally {
+      await slow.close();
+    }
+  });
+});

@@ -10,8 +10,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeEnvelope } from '../../src/envelope.js';
+import { createEnvelope, decodeEnvelope, encodeEnvelope } from '../../src/envelope.js';
 import { openStoreDb } from '../../src/local/store/open.js';
+import { SqliteQueue } from '../../src/local/store/sqlite-queue.js';
 import { runBinAsync } from '../helpers/bin.js';
 import { tempDataDir } from '../helpers/data-dir.js';
 import { closedPort } from '../helpers/net.js';
@@ -129,6 +130,26 @@ describe('dev: the store survives a stop', () => {
   });
 });
 
+describe('dev: the attempts a dead letter was given', () => {
+  it('are what peek --local --dlq shows, after a restart too (not 0)', async () => {
+    const upstream = await startUpstream((_r, res) => {
+      res.statusCode = 500;
+      res.end('broken');
+    });
+    upstreams.push(upstream);
+    const base = tempDataDir();
+    const dataDir = join(base, 'default');
+    const first = await dev(['--upstream', upstream.url, '--data-dir', dataDir, '--max-attempts', '3']);
+    const sent = await post(first.url, '{"dead":true}');
+    const [dead] = await first.waitFor((e) => e.event === 'dead-lettered', 1, 30_000);
+    expect(dead).toMatchObject({ id: sent.id, attempts: 3 });
+    expect(await first.stop('SIGTERM')).toBe(0);
+    const r = await runBinAsync(['peek', '--local', '--dlq', '--json'], { WEBHOOK_PROXY_DATA_DIR: base });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject([{ id: sent.id, attempts: 3 }]);
+  });
+});
+
 describe('dev: killed with deliveries in flight', () => {
   it('hands them out again at once on the next start (kill -9), as the next attempt, same id', async () => {
     const hanging = await startUpstream(() => undefined); // never answers
@@ -150,6 +171,72 @@ describe('dev: killed with deliveries in flight', () => {
     await second.waitFor((e) => e.event === 'delivered', 3, 10_000);
     expect(upstream.received.map((r) => r.headers['x-webhook-proxy-id']).sort()).toEqual([...ids].sort());
     expect(upstream.received.every((r) => r.headers['x-webhook-proxy-attempt'] === '2')).toBe(true);
+  });
+});
+
+describe('dev: a clean stop with a batch under way', () => {
+  it('hands back what it had not started: visible at once, the receive not counted, attempt 1 next time', async () => {
+    const dataDir = tempDataDir();
+    // Queued before the start, so the one slot's first receive takes all five as one batch.
+    const db = await openStoreDb({ dataDir });
+    const q = new SqliteQueue(db, { visibilityTimeout: 600, maxReceiveCount: 5 });
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n++) {
+      const e = createEnvelope({
+        method: 'POST',
+        rawPath: `/hook/${n}`,
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json' },
+        cookies: [],
+        sourceIp: '127.0.0.1',
+        host: 'example.test',
+        protocol: 'http',
+        body: Buffer.from(`{"n":${n}}`),
+      });
+      ids.push(e.id);
+      await q.send(encodeEnvelope(e));
+    }
+    await q.close();
+    let answer: (() => void) | undefined;
+    const slow = await startUpstream((_r, res) => {
+      // The first request waits for the test to stop dev, then is answered: it finishes, the rest wait.
+      answer = () => res.end('ok');
+    });
+    upstreams.push(slow);
+    const args = ['--upstream', slow.url, '--data-dir', dataDir, '--max-attempts', '5'];
+    const first = await startDev([...args, '--concurrency', '1', '--batch-size', '5']);
+    running.push(first);
+    while (!answer) await new Promise((r) => setTimeout(r, 20));
+    first.child.kill('SIGTERM');
+    // dev --json says nothing at stopping: give it a second to close intake and cut the batch short
+    // (milliseconds of work), then let the request on the wire finish.
+    await new Promise((r) => setTimeout(r, 1000));
+    answer();
+    expect(await first.stop()).toBe(0);
+    expect(first.events.at(-1)).toMatchObject({ event: 'stopped', queued: 4 });
+
+    // The file: the four not started are as if never received (in flight since is what takes time).
+    const after = await openStoreDb({ dataDir });
+    const rows = after
+      .prepare('SELECT receive_count, leased, visible_at, first_receive_at FROM messages WHERE queue = 0')
+      .all() as { receive_count: number; leased: number; visible_at: number; first_receive_at: number }[];
+    after.close();
+    expect(rows).toHaveLength(4);
+    for (const r of rows) {
+      expect(r).toMatchObject({ receive_count: 0, leased: 0, first_receive_at: 0 });
+      expect(r.visible_at).toBeLessThanOrEqual(Date.now());
+    }
+
+    const fast = await startUpstream((_r, res) => res.end('ok'));
+    upstreams.push(fast);
+    const second = await dev(['--upstream', fast.url, '--data-dir', dataDir, '--max-attempts', '5']);
+    expect(second.events[0]).toMatchObject({ resumed: { queued: 4, inFlight: 0 } });
+    const delivered = await second.waitFor((e) => e.event === 'delivered', 4, 20_000);
+    expect(delivered.map((e) => e.attempt)).toEqual([1, 1, 1, 1]);
+    expect(fast.received.map((r) => r.headers['x-webhook-proxy-attempt'])).toEqual(['1', '1', '1', '1']);
+    expect(
+      new Set([slow.received[0]!, ...fast.received].map((r) => r.headers['x-webhook-proxy-id'])),
+    ).toEqual(new Set(ids));
   });
 });
 

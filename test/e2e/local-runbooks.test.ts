@@ -3,12 +3,13 @@
  * --local` (or --data-dir) with the built binary, against a stopped proxy (a queue.db filled through
  * SqliteQueue itself) and a running `dev --data-dir`.
  */
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnvelope, encodeEnvelope } from '../../src/envelope.js';
 import { openStoreDb } from '../../src/local/store/open.js';
 import { SqliteQueue } from '../../src/local/store/sqlite-queue.js';
-import { runBinAsync } from '../helpers/bin.js';
+import { runBinAsync, spawnBin } from '../helpers/bin.js';
 import { tempDataDir } from '../helpers/data-dir.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { ensureBuilt, post, startDev, type DevProcess } from './dev-harness.js';
@@ -125,7 +126,7 @@ describe('a stopped local proxy', () => {
     const s = await cli(base, ['scale', '--local', '--concurrency', '3', '--rate', '7', '--json']);
     expect(s.json).toMatchObject({ delivery: { concurrency: 3, rate: 7 }, changed: ['settings'] });
     const kept = await cli(base, ['scale', '--local', '--rate', 'none', '--json']);
-    expect(kept.json.delivery).toEqual({ concurrency: 3, rate: null });
+    expect(kept.json.delivery).toEqual({ concurrency: 3, rate: null, adaptive: false });
     const r = await cli(base, ['resume', '--local', '--json']);
     expect(r.json.delivery.state).toBe('stopped');
     const st = (await cli(base, ['status', '--local', '--json'])).json;
@@ -167,6 +168,169 @@ describe('a stopped local proxy', () => {
   });
 });
 
+describe('several local proxies under the data root', () => {
+  const base = tempDataDir();
+
+  beforeAll(async () => {
+    // alpha: 2 queued; beta: 1 queued, 1 in the DLQ; beside them what is not a proxy's directory.
+    for (const [name, queued, dead] of [
+      ['alpha', 2, 0],
+      ['beta', 1, 1],
+      ['Not_A_Name', 1, 0],
+    ] as const) {
+      const q = new SqliteQueue(await openStoreDb({ dataDir: join(base, name) }), {
+        visibilityTimeout: 600,
+        maxReceiveCount: 5,
+      });
+      for (let n = 0; n < queued; n++) await q.send(encodeEnvelope(envelope(n)));
+      for (let n = 0; n < dead; n++) await q.deadLetter(encodeEnvelope(envelope(n)));
+      await q.close();
+    }
+    mkdirSync(join(base, 'gamma')); // no store in it
+  });
+
+  it('status --local without a name shows each of them (text and --json)', async () => {
+    const r = await cli(base, ['status', '--local', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject([
+      { name: 'alpha', region: 'local', queue: { visible: 2 }, dlq: { visible: 0 } },
+      { name: 'beta', region: 'local', queue: { visible: 1 }, dlq: { visible: 1 } },
+    ]);
+    expect(r.json).toHaveLength(2);
+    const text = await cli(base, ['status', '--local']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('alpha');
+    expect(text.stdout).toContain('beta');
+    // A name still picks one.
+    expect((await cli(base, ['status', 'beta', '--local', '--json'])).json).toMatchObject({ name: 'beta' });
+  });
+
+  it('list --local has a row each, stopped, with its data directory', async () => {
+    const r = await cli(base, ['list', '--local', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toEqual([
+      {
+        name: 'alpha',
+        endpoint: null,
+        customUrl: null,
+        upstream: null,
+        queued: 2,
+        dlq: 0,
+        state: 'stopped',
+        dataDir: join(base, 'alpha'),
+      },
+      {
+        name: 'beta',
+        endpoint: null,
+        customUrl: null,
+        upstream: null,
+        queued: 1,
+        dlq: 1,
+        state: 'stopped',
+        dataDir: join(base, 'beta'),
+      },
+    ]);
+    const text = await cli(base, ['list', '--local']);
+    expect(text.stdout.split('\n')[0]).toMatch(/^NAME\s+STATE\s+QUEUED\s+DLQ/);
+    expect(text.stdout).toMatch(/beta\s+stopped\s+1\s+1/);
+  });
+
+  it('with none there: list --local says so, status --local says how to start one', async () => {
+    const empty = tempDataDir();
+    const l = await cli(empty, ['list', '--local']);
+    expect(l.code).toBe(0);
+    expect(l.stdout).toContain(`No webhook proxies in the local data root ${empty}.`);
+    const s = await cli(empty, ['status', '--local']);
+    expect(s.code).toBe(1);
+    expect(s.stderr).toContain('No local proxy "default"');
+  });
+
+  it('with just one, status --local shows that one, whatever its name', async () => {
+    const one = tempDataDir();
+    (await openStoreDb({ dataDir: join(one, 'stripe') })).close();
+    const r = await cli(one, ['status', '--local', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json).toMatchObject({ name: 'stripe', local: { dataDir: join(one, 'stripe') } });
+    // --watch too (one line per refresh without a terminal): stopped at its first line.
+    const watch = spawnBin(['status', '--local', '--watch', '--interval', '0.5'], {
+      WEBHOOK_PROXY_DATA_DIR: one,
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      watch.stdout.once('data', (d: Buffer) => resolve(d.toString()));
+      watch.once('exit', (code) => reject(new Error(`status --watch exited (${code}) before a line`)));
+    });
+    watch.kill('SIGINT');
+    expect(line).toMatch(/ stripe stopped waiting=0/);
+  });
+});
+
+describe('scale --local --adaptive', () => {
+  it('on a stopped proxy is kept for the next start; on a running one it applies live, --no-adaptive too', async () => {
+    const base = tempDataDir();
+    const dataDir = join(base, 'default');
+    (await openStoreDb({ dataDir })).close();
+    const saved = await cli(base, ['scale', '--local', '--adaptive', '--json']);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.json).toMatchObject({ delivery: { adaptive: true }, applied: 'no-server' });
+    expect((await cli(base, ['status', '--local', '--json'])).json.delivery.adaptive).toBe(true);
+
+    const upstream = await startUpstream((_r, res) => res.end('ok'));
+    // Started without --adaptive: the stored setting decides, and the server says so at start.
+    const dev = await startDev(['--data-dir', dataDir, '--upstream', upstream.url], {
+      WEBHOOK_PROXY_DATA_DIR: base,
+    });
+    try {
+      await dev.waitFor((e) => e.event === 'settings' && e.adaptive === true, 1, 10_000);
+      const running = (await cli(base, ['status', '--local', '--json'])).json;
+      expect(running).toMatchObject({
+        delivery: { adaptive: true },
+        local: { server: { pid: dev.child.pid } },
+      });
+
+      const off = await cli(base, ['scale', '--local', '--no-adaptive', '--json']);
+      expect(off.json).toMatchObject({
+        delivery: { adaptive: false },
+        changed: ['settings'],
+        applied: 'applied',
+      });
+      await dev.waitFor((e) => e.event === 'settings' && e.adaptive === false, 1, 10_000);
+      expect((await cli(base, ['status', '--local', '--json'])).json.delivery.adaptive).toBe(false);
+      const on = await cli(base, ['scale', '--local', '--adaptive']);
+      expect(on.code, on.stderr).toBe(0);
+      expect(on.stdout).toContain('adaptive');
+      expect(on.stdout).toContain(`applied by the running server (pid ${dev.child.pid})`);
+      // Still delivers, adaptive.
+      expect((await post(dev.url, '{"a":1}')).status).toBe(200);
+      await dev.waitFor((e) => e.event === 'delivered', 1, 10_000);
+    } finally {
+      expect(await dev.stop('SIGTERM')).toBe(0);
+      await upstream.close();
+    }
+  }, 60_000);
+
+  it('--no-adaptive undoes a start with --adaptive, even when the store said false before', async () => {
+    const base = tempDataDir();
+    const dataDir = join(base, 'default');
+    (await openStoreDb({ dataDir })).close();
+    expect((await cli(base, ['scale', '--local', '--no-adaptive', '--json'])).json.delivery.adaptive).toBe(
+      false,
+    );
+    const upstream = await startUpstream((_r, res) => res.end('ok'));
+    const dev = await startDev(['--data-dir', dataDir, '--upstream', upstream.url, '--adaptive'], {
+      WEBHOOK_PROXY_DATA_DIR: base,
+    });
+    try {
+      // The flag wins over the old stored false.
+      expect((await cli(base, ['status', '--local', '--json'])).json.delivery.adaptive).toBe(true);
+      const off = await cli(base, ['scale', '--local', '--no-adaptive', '--json']);
+      expect(off.json).toMatchObject({ delivery: { adaptive: false }, applied: 'applied' });
+    } finally {
+      expect(await dev.stop('SIGTERM')).toBe(0);
+      await upstream.close();
+    }
+  }, 60_000);
+});
+
 describe('a running local proxy (dev --data-dir)', () => {
   const base = tempDataDir();
   const dataDir = join(base, 'runner');
@@ -206,6 +370,8 @@ describe('a running local proxy (dev --data-dir)', () => {
     await dev.waitFor((e) => e.event === 'dead-lettered', 2);
     const dlq = (await cli(base, ['peek', ...local, '--dlq', '--json'])).json;
     expect(dlq.map((m: { id: string }) => m.id).sort()).toEqual(sent.map((s) => s.id).sort());
+    // --max-attempts 1: each was tried once before it was dead-lettered.
+    expect(dlq.map((m: { attempts: number }) => m.attempts)).toEqual([1, 1]);
     failing = false;
     const r = await cli(base, ['redrive', ...local, '--json']);
     expect(r.json.moved).toBe(2);

@@ -78,6 +78,17 @@ describe('MemoryQueue', () => {
     expect(await receive(q)).toHaveLength(1);
   });
 
+  it('handBack undoes a receive (visible at once, count as before); a stale handle changes nothing', async () => {
+    const q = new MemoryQueue({ visibilityTimeout: 30 });
+    await q.send('not attempted');
+    const [first] = await receive(q);
+    await q.handBack(first!.receiptHandle);
+    await q.handBack(first!.receiptHandle);
+    const [again] = await receive(q);
+    expect(again!.attributes.ApproximateReceiveCount).toBe('1');
+    expect(await q.stats()).toMatchObject({ visible: 0, inFlight: 1 });
+  });
+
   it('deletes with the latest handle; a stale handle "succeeds" without deleting, as SQS documents', async () => {
     const q = new MemoryQueue({ visibilityTimeout: 30 });
     await q.send('m');

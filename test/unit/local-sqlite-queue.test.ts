@@ -137,6 +137,46 @@ describe('SqliteQueue: SQS semantics', () => {
     expect(await q.stats()).toEqual({ visible: 0, inFlight: 1, delayed: 0, dlq: 1 });
   });
 
+  it('a DLQ row keeps the attempts it was given: the receives of a redrive-policy move, or what deliver says', async () => {
+    const q = await queue({ visibilityTimeout: 30, maxReceiveCount: 2 });
+    await q.send('by-policy');
+    for (let i = 0; i < 2; i++) await q.changeVisibility((await receive(q, 1))[0]!.receiptHandle, 0);
+    expect(await receive(q, 1)).toEqual([]);
+    await q.deadLetter('by-deliver', { attempts: 7 });
+    await sleep(5);
+    const db = await openStoreDb({ dataDir: dir });
+    const rows = db.prepare('SELECT body, receive_count FROM messages WHERE queue = 1 ORDER BY seq').all();
+    db.close();
+    expect(rows).toEqual([
+      { body: 'by-policy', receive_count: 2 },
+      { body: 'by-deliver', receive_count: 7 },
+    ]);
+  });
+
+  it('handBack undoes a receive: visible at once, the count as before; a stale handle changes nothing', async () => {
+    const q = await queue({ visibilityTimeout: 30, maxReceiveCount: 5 });
+    await q.send('not attempted');
+    const [first] = await receive(q, 1);
+    await q.changeVisibility(first!.receiptHandle, 0);
+    const [second] = await receive(q, 1);
+    expect(second!.attributes.ApproximateReceiveCount).toBe('2');
+    await q.handBack(second!.receiptHandle);
+    await q.handBack(second!.receiptHandle); // already given back: no second undo
+    await q.handBack(first!.receiptHandle); // stale
+    const [third] = await receive(q, 1);
+    expect(third!.attributes).toMatchObject({
+      ApproximateReceiveCount: '2',
+      ApproximateFirstReceiveTimestamp: first!.attributes.ApproximateFirstReceiveTimestamp,
+    });
+    await q.handBack(third!.receiptHandle);
+    await q.changeVisibility((await receive(q, 1))[0]!.receiptHandle, 0);
+    const db = await openStoreDb({ dataDir: dir });
+    await q.handBack((await receive(q, 1))[0]!.receiptHandle);
+    const row = db.prepare('SELECT receive_count, leased, receipt FROM messages').get();
+    db.close();
+    expect(row).toEqual({ receive_count: 2, leased: 0, receipt: null });
+  });
+
   it('counts delayed messages apart, and hands them out once the delay has passed', async () => {
     const q = await queue({ visibilityTimeout: 30 });
     await q.sendDelayed('later', 0.05);

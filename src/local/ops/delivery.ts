@@ -28,23 +28,42 @@ export async function setLocalDelivery(
 
 export interface LocalScaleResult {
   name: string;
-  delivery: { concurrency: number; rate: number | null };
+  delivery: { concurrency: number; rate: number | null; adaptive: boolean };
   changed: string[];
   applied: Applied;
 }
 
-/** What it is not told it keeps (as scale on AWS): the stored concurrency and rate. */
+/**
+ * What it is not told it keeps (as scale on AWS): the stored concurrency and rate, and adaptive as the
+ * running server has it (else as stored). `adaptive` is written only when given: a server started
+ * with --adaptive stays adaptive until told --no-adaptive.
+ */
 export async function scaleLocal(
   p: LocalProxy,
-  req: { concurrency?: number; rate?: number | null },
+  req: { concurrency?: number; rate?: number | null; adaptive?: boolean },
 ): Promise<LocalScaleResult> {
   const before = readSettings(p.db);
   const concurrency = req.concurrency ?? before.concurrency ?? DEFAULTS.concurrency;
   const rate = req.rate === undefined ? (before.rate ?? null) : req.rate;
-  const changed = concurrency !== before.concurrency || rate !== (before.rate ?? null) ? ['settings'] : [];
-  if (changed.length) writeSettings(p.db, { concurrency, rate });
-  const applied = await waitApplied(p, { concurrency, rate });
-  return { name: p.name, delivery: { concurrency, rate }, changed, applied };
+  const wasAdaptive = localAdaptive(p);
+  const adaptive = req.adaptive ?? wasAdaptive;
+  const changed =
+    concurrency !== before.concurrency || rate !== (before.rate ?? null) || adaptive !== wasAdaptive
+      ? ['settings']
+      : [];
+  // adaptive is written whenever given, even unchanged for the server: it is what the next start follows.
+  if (changed.length || req.adaptive !== undefined) {
+    writeSettings(p.db, { concurrency, rate, ...(req.adaptive !== undefined ? { adaptive } : {}) });
+  }
+  const applied = await waitApplied(p, { concurrency, rate, adaptive });
+  return { name: p.name, delivery: { concurrency, rate, adaptive }, changed, applied };
+}
+
+/** Whether delivery is adaptive: as the running server applied it, else as the next start will have it. */
+export function localAdaptive(p: LocalProxy): boolean {
+  const s = readSettings(p.db);
+  if (p.server && s.applied?.pid === p.server.pid) return Boolean(s.applied.adaptive);
+  return s.adaptive ?? false;
 }
 
 /** Wait until the running server reports the wanted values as applied (it polls every ~500 ms). */
@@ -62,7 +81,8 @@ export async function waitApplied(
       a.pid === p.server.pid &&
       (want.paused === undefined || a.paused === want.paused) &&
       (want.concurrency === undefined || a.concurrency === want.concurrency) &&
-      (want.rate === undefined || a.rate === want.rate)
+      (want.rate === undefined || a.rate === want.rate) &&
+      (want.adaptive === undefined || Boolean(a.adaptive) === want.adaptive)
     ) {
       return 'applied';
     }

@@ -3,11 +3,11 @@
  * --data-dir), open its queue.db directly (no server needed: WAL lets this process and a running
  * dev/serve write the same file), and see whether a server is running on it (server.json, pid alive).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../../errors.js';
 import { validateName } from '../../proxy/names.js';
-import { dataDirFor, readServerInfo, SERVER_FILE, type ServerInfo } from '../store/data-dir.js';
+import { dataDirFor, dataRoot, readServerInfo, SERVER_FILE, type ServerInfo } from '../store/data-dir.js';
 import { DLQ, MAIN } from '../store/schema.js';
 import type { Database } from '../store/sqlite.js';
 import { STORE_FILE } from '../store/open.js';
@@ -67,6 +67,34 @@ export async function openLocalProxy(name: string | undefined, flags: LocalFlags
     server: readServer(dataDir),
     close: () => db.close(),
   };
+}
+
+/**
+ * Every local proxy under the default data root (`status --local` and `list --local` without a name):
+ * the directories there that hold a store and whose name is a proxy name, sorted by name. Those made
+ * with --data-dir elsewhere are not found (nothing records them); name them with --data-dir DIR.
+ */
+export function listLocalProxies(env: NodeJS.ProcessEnv = process.env): { root: string; names: string[] } {
+  const root = dataRoot(env);
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = readdirSync(root, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { root, names: [] };
+    throw err;
+  }
+  const names = entries
+    .filter((e) => e.isDirectory() && existsSync(join(root, e.name, STORE_FILE)))
+    .map((e) => e.name)
+    .filter((name) => {
+      try {
+        return validateName(name) === name;
+      } catch {
+        return false; // not a directory dev made (dev names it after a valid proxy name)
+      }
+    })
+    .sort();
+  return { root, names };
 }
 
 /** Open, run, close (also on errors): the store is never left open by a command. */

@@ -7,6 +7,7 @@
 import type { ProxyStatus } from '../../proxy/inspect.js';
 import { MAIN } from '../store/schema.js';
 import { readSettings } from '../store/settings.js';
+import { localAdaptive } from './delivery.js';
 import { localCounts, type LocalProxy } from './open.js';
 
 export function localStatus(p: LocalProxy, now = Date.now()): ProxyStatus {
@@ -29,7 +30,7 @@ export function localStatus(p: LocalProxy, now = Date.now()): ProxyStatus {
       mappingState: null,
       concurrency: settings.concurrency ?? null,
       rate: settings.rate ?? null,
-      adaptive: settings.applied?.adaptive ?? false,
+      adaptive: localAdaptive(p),
     },
     queue: {
       visible: counts.visible,

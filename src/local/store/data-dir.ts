@@ -27,9 +27,14 @@ export function dataDirFor(
   env: NodeJS.ProcessEnv = process.env,
 ): string {
   if (flagValue) return resolve(flagValue);
-  if (env[DATA_DIR_ENV]) return resolve(env[DATA_DIR_ENV], name);
+  return resolve(dataRoot(env), name);
+}
+
+/** Where the proxies' directories are by default: `$WEBHOOK_PROXY_DATA_DIR`, else the XDG data home's webhook-proxy. */
+export function dataRoot(env: NodeJS.ProcessEnv = process.env): string {
+  if (env[DATA_DIR_ENV]) return resolve(env[DATA_DIR_ENV]);
   const base = env.XDG_DATA_HOME ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share');
-  return resolve(base, 'webhook-proxy', name);
+  return resolve(base, 'webhook-proxy');
 }
 
 /** Created owner-only: the webhooks in it may carry secrets and personal data. */

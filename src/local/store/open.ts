@@ -3,11 +3,11 @@
  * SQLite file with its schema. The server (`dev`, `serve`) opens it with openServerQueue (lock, then
  * hand in-flight messages out again); a `--local` runbook command opens the file alone (openStoreDb).
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { localStoreFromOptions, type LocalStore } from '../../commands/local-options.js';
 import { CliError } from '../../errors.js';
-import { acquireDataDir, type DataDirLock } from './data-dir.js';
+import { acquireDataDir, ensureDataDir, type DataDirLock } from './data-dir.js';
 import { applySchema, type SyncMode } from './schema.js';
 import { SqliteQueue, type SqliteQueueOptions } from './sqlite-queue.js';
 import { loadSqlite, type Database } from './sqlite.js';
@@ -21,15 +21,36 @@ export interface OpenStoreOptions {
 
 export async function openStoreDb(options: OpenStoreOptions): Promise<Database> {
   const Sqlite = await loadSqlite();
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const db = new Sqlite(join(options.dataDir, STORE_FILE));
+  ensureDataDir(options.dataDir);
+  const file = join(options.dataDir, STORE_FILE);
+  ownerOnly(file);
+  const db = new Sqlite(file);
   try {
-    applySchema(db, options.sync ?? 'normal');
+    applySchema(db, options.sync ?? 'normal', file);
   } catch (err) {
     db.close();
     throw err;
   }
   return db;
+}
+
+/**
+ * The file (and its -wal and -shm) readable by its owner only, whatever the umask: the webhooks in it
+ * may carry secrets. SQLite creates a new database 0644 (less the umask) and gives -wal and -shm the
+ * mode of the database file, so creating the file 0600 before SQLite opens it is enough for all three.
+ * A store made before this (0644) is narrowed here too, with any -wal/-shm it left.
+ */
+function ownerOnly(file: string): void {
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    try {
+      chmodSync(path, 0o600);
+    } catch (err) {
+      // ENOENT: not there (yet). EPERM: not ours to change; opening it says what it can.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'EPERM') throw err;
+    }
+  }
 }
 
 export type DiskStore = Extract<LocalStore, { kind: 'disk' }>;

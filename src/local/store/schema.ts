@@ -6,12 +6,14 @@
  *            is when it may be received again: > now means in flight, backing off, or delayed.
  *            leased = 1 while a receive holds it (not yet deleted, released or backed off): what a
  *            restart hands out again. receipt is the latest receipt handle's token; body is the
- *            envelope JSON, stored as received.
+ *            envelope JSON, stored as received. In the DLQ (never received from: redrive moves
+ *            rows back with receive_count 0) receive_count is the attempts the webhook was given.
  * counts     per queue: how many messages and their body bytes, kept by triggers, so stats and the
  *            --max-queue-bytes check never scan the table (and stay right when another process,
  *            a `--local` runbook command, changes the file).
  * settings   key → JSON value: what runbook commands write for a running server (paused, concurrency…).
  */
+import { CliError } from '../../errors.js';
 import type { Database } from './sqlite.js';
 
 export const SCHEMA_VERSION = 1;
@@ -69,7 +71,10 @@ export const JOURNAL_LIMIT_BYTES = 64 * 1024 * 1024;
  * committed since the last checkpoint may roll back after a power loss or an OS crash; the file is never
  * corrupted. FULL syncs the WAL on every commit (one fsync per group commit, not per webhook).
  */
-export function applySchema(db: Database, sync: SyncMode): void {
+export function applySchema(db: Database, sync: SyncMode, file = 'the local store'): void {
+  // Read before anything writes: journal_mode = WAL and the CREATEs below would change a newer store.
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) throw storeTooNew(file, version);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
   // A runbook command writing while the server commits waits for the lock instead of failing at once.
@@ -89,12 +94,16 @@ export function applySchema(db: Database, sync: SyncMode): void {
   // - and a WAL file cut back to 64 MiB after a checkpoint: one that grew while a runbook command
   //   held a read open (no checkpoint can pass a reader) does not keep its size on disk for good.
   db.pragma(`journal_size_limit = ${JOURNAL_LIMIT_BYTES}`);
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(
-      `the store was written by a newer webhook-proxy (schema ${version}, this one knows ${SCHEMA_VERSION})`,
-    );
-  }
   db.exec(SCHEMA);
   if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}
+
+/** A store a newer webhook-proxy wrote: left exactly as it is (its schema may mean things this one does not know). */
+function storeTooNew(file: string, version: number): CliError {
+  return new CliError(
+    `${file} was written by a newer webhook-proxy (store schema version ${version}; this one knows up to ${SCHEMA_VERSION}). Nothing in it was changed.`,
+    'Upgrade webhook-proxy to the version that wrote it (npm install -g webhook-proxy@latest), ' +
+      'or point this one at another directory with --data-dir DIR.',
+    { code: 'store_too_new' },
+  );
 }

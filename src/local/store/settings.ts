@@ -4,6 +4,8 @@
  *   paused       boolean
  *   concurrency  number
  *   rate         number | null (null: unpaced)
+ *   adaptive     boolean: only `scale --local --adaptive|--no-adaptive` writes it; a server started
+ *                without --adaptive follows it (settings-watch.ts)
  *   applied      {paused, concurrency, rate, pid, at, upstream}: written by the running server once it applied
  *                the others, so a command can say the change holds instead of hoping it will.
  */
@@ -15,6 +17,8 @@ export interface DeliverySettings {
   concurrency?: number;
   /** null: unpaced; undefined: never written. */
   rate?: number | null;
+  /** undefined: never written (the server's --adaptive flag, or its absence, decides). */
+  adaptive?: boolean;
 }
 
 export interface AppliedSettings {
@@ -47,14 +51,23 @@ export function readSettings(db: Database): DeliverySettings & { applied?: Appli
   const concurrency = raw.get('concurrency');
   const rate = raw.get('rate');
   const applied = raw.get('applied') as AppliedSettings | undefined;
+  const adaptive = raw.get('adaptive');
   return {
     paused: raw.get('paused') === true,
     ...(typeof concurrency === 'number' && Number.isSafeInteger(concurrency) && concurrency >= 1
       ? { concurrency }
       : {}),
     ...(rate === null || (typeof rate === 'number' && rate > 0) ? { rate: rate as number | null } : {}),
+    ...(typeof adaptive === 'boolean' ? { adaptive } : {}),
     ...(applied && typeof applied === 'object' ? { applied } : {}),
   };
+}
+
+/** When a key was last written (ms since the epoch), undefined if never: a write of the same value shows too. */
+export function writtenAt(db: Database, key: string): number | undefined {
+  const row = db.prepare('SELECT updated_at FROM settings WHERE key = ?').get(key) as
+    { updated_at: number } | undefined;
+  return row?.updated_at;
 }
 
 /** Write the given keys in one transaction (undefined ones are left as they are). */

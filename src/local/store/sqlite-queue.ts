@@ -48,6 +48,7 @@ interface Pending {
   body: string;
   bytes: number;
   visibleAt: number;
+  receiveCount: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -92,7 +93,7 @@ export class SqliteQueue implements LocalQueue {
     this.maxQueueBytes = options.maxQueueBytes ?? Infinity;
     this.sql = {
       insert: db.prepare(
-        'INSERT INTO messages (id, queue, body, bytes, sent_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO messages (id, queue, body, bytes, sent_at, visible_at, receive_count) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       candidates: db.prepare<[number, number, number], Row>(
         'SELECT seq, id, body, sent_at, receive_count, first_receive_at FROM messages ' +
@@ -102,9 +103,15 @@ export class SqliteQueue implements LocalQueue {
         'UPDATE messages SET receive_count = ?, first_receive_at = ?, visible_at = ?, receipt = ?, leased = 1 WHERE seq = ?',
       ),
       toDlq: db.prepare(
-        `UPDATE messages SET queue = ${DLQ}, receive_count = 0, first_receive_at = 0, visible_at = ?, receipt = NULL, leased = 0 WHERE seq = ?`,
+        `UPDATE messages SET queue = ${DLQ}, first_receive_at = 0, visible_at = ?, receipt = NULL, leased = 0 WHERE seq = ?`,
       ),
       expire: db.prepare('DELETE FROM messages WHERE seq = ?'),
+      // The receive undone: what it set (count, first receive, lease) goes back as it was before it.
+      handBack: db.prepare(
+        'UPDATE messages SET visible_at = ?, leased = 0, receipt = NULL, receive_count = max(0, receive_count - 1), ' +
+          'first_receive_at = CASE WHEN receive_count <= 1 THEN 0 ELSE first_receive_at END ' +
+          'WHERE seq = ? AND queue = ? AND receipt = ?',
+      ),
       change: db.prepare(
         'UPDATE messages SET visible_at = ?, leased = 0 WHERE seq = ? AND queue = ? AND receipt = ?',
       ),
@@ -153,12 +160,21 @@ export class SqliteQueue implements LocalQueue {
     return this.enqueue(messageBody, delaySeconds, MAIN, false);
   }
 
-  /** `deliver`'s own DLQ move (QueuePort.deadLetter): the body into the DLQ, the original deleted next. */
-  deadLetter(messageBody: string): Promise<void> {
-    return this.enqueue(messageBody, 0, DLQ, false);
+  /**
+   * `deliver`'s own DLQ move (QueuePort.deadLetter): the body into the DLQ, the original deleted next.
+   * A DLQ row's receive_count is the attempts it was given (what `peek --local --dlq` shows).
+   */
+  deadLetter(messageBody: string, meta?: { attempts: number }): Promise<void> {
+    return this.enqueue(messageBody, 0, DLQ, false, meta?.attempts ?? 0);
   }
 
-  private enqueue(messageBody: string, delaySeconds: number, queue: number, bounded: boolean): Promise<void> {
+  private enqueue(
+    messageBody: string,
+    delaySeconds: number,
+    queue: number,
+    bounded: boolean,
+    receiveCount = 0,
+  ): Promise<void> {
     if (this.closed)
       return Promise.reject(new QueueError('QueueDoesNotExist', 'The queue has been shut down.'));
     const bytes = Buffer.byteLength(messageBody, 'utf8');
@@ -189,6 +205,7 @@ export class SqliteQueue implements LocalQueue {
         body: messageBody,
         bytes,
         visibleAt: Date.now() + delaySeconds * 1000,
+        receiveCount,
         resolve,
         reject,
       });
@@ -210,7 +227,8 @@ export class SqliteQueue implements LocalQueue {
     const now = Date.now();
     try {
       this.db.transaction(() => {
-        for (const p of batch) this.sql.insert.run(p.id, p.queue, p.body, p.bytes, now, p.visibleAt);
+        for (const p of batch)
+          this.sql.insert.run(p.id, p.queue, p.body, p.bytes, now, p.visibleAt, p.receiveCount);
       })();
     } catch (err) {
       const e = new QueueError('StoreWriteFailed', `The local store could not commit: ${String(err)}`);
@@ -249,6 +267,17 @@ export class SqliteQueue implements LocalQueue {
       );
     }
     this.wake();
+  }
+
+  /**
+   * QueuePort.handBack: a message received and not attempted (a stop cut its batch short) is visible
+   * again at once with its receive undone, so the next start neither waits out the visibility timeout
+   * nor counts an attempt that was never made. A stale handle (received again since) changes nothing.
+   */
+  async handBack(receiptHandle: string): Promise<void> {
+    const parsed = parseHandle(receiptHandle);
+    if (!parsed || this.closed) return;
+    if (this.sql.handBack.run(Date.now(), parsed.seq, MAIN, receiptHandle).changes) this.wake();
   }
 
   async receive(options: {
@@ -328,7 +357,8 @@ export class SqliteQueue implements LocalQueue {
           if (now - r.sent_at > this.retentionMs) {
             this.sql.expire.run(r.seq);
           } else if (this.maxReceiveCount !== undefined && r.receive_count >= this.maxReceiveCount) {
-            // SQS keeps the message id (and body) when it moves a message; the DLQ counts receives afresh.
+            // SQS keeps the message id (and body) when it moves a message. The local DLQ is never received
+            // from, so its receive_count keeps the receives made: the attempts peek --local --dlq shows.
             this.sql.toDlq.run(now, r.seq);
             dead.push({ messageId: r.id, body: r.body, receiveCount: r.receive_count });
           } else {
