@@ -6,7 +6,12 @@
  */
 import type { Command } from 'commander';
 import { CliError, describeAwsError } from '../errors.js';
-import { addEdgeOptions, edgeSettingsFromOptions, type EdgeOptions } from '../handlers/edge/flags.js';
+import {
+  addEdgeOptions,
+  edgeIoFor,
+  edgeSettingsFromOptions,
+  type EdgeOptions,
+} from '../handlers/edge/flags.js';
 import { DEFAULTS } from '../handlers/ports.js';
 import { httpUrl, intInRange } from '../options.js';
 import type { DevOutput } from '../ui/dev-output.js';
@@ -82,7 +87,7 @@ export async function runLocalProxy(
     { ...opts, batchSize: opts.batchSize ?? DEFAULTS.batchSize },
     command,
   );
-  const edge = edgeSettingsFromOptions(opts);
+  const edge = edgeSettingsFromOptions(opts, edgeIoFor(ctx.global));
   const store = localStoreFromOptions(opts, opts.queueUrl ? { queueUrl: opts.queueUrl } : {});
 
   let sqs: { client: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string } | undefined;
