@@ -66,7 +66,7 @@ export function addLocalProxyOptions(cmd: Command, command: LocalCommand): Comma
     )
     .option(
       '--event-log <file>',
-      'append every ingest and delivery line to FILE (JSON lines), for "webhook-proxy logs --local FILE"',
+      'write the event log (every ingest and delivery line, JSON lines) to FILE, all of it, instead of the bounded one in the data directory; read it with "webhook-proxy logs --event-log FILE"',
     );
   addLocalStoreOptions(cmd);
   return addEdgeOptions(cmd);

@@ -82,8 +82,8 @@ describe('dev: the store survives a stop', () => {
       lost: false,
       dataDir,
     });
-    // A clean stop leaves the store and nothing that says a server is running.
-    expect(readdirSync(dataDir).filter((f) => !f.startsWith('queue.db'))).toEqual([]);
+    // A clean stop leaves the store (and its event log) and nothing that says a server is running.
+    expect(readdirSync(dataDir).filter((f) => !f.startsWith('queue.db'))).toEqual(['events.log']);
 
     const upstream = await startUpstreamOn(port);
     upstreams.push(upstream);
