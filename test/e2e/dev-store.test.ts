@@ -183,6 +183,10 @@ describe('dev --memory', () => {
     expect(await d.stop('SIGTERM')).toBe(0);
     expect(d.events.at(-1)).toMatchObject({ event: 'stopped', queued: 1, lost: true });
     expect(d.stderr()).toContain('lives in memory only (--memory)');
+    // The harness runs dev --json: a warning, so a JSON line on stderr.
+    expect(d.stderr()).toMatch(
+      /^\{"warning":\{"code":"queue_in_memory","message":"The queue lives in memory only/m,
+    );
     expect(readdirSync(root)).toEqual([]);
   });
 });
