@@ -90,8 +90,18 @@ export const logs: CommandSpec<LogsOptions> = {
       };
     }
     const keep = (entries: Entry[]) => (opts.failed ? entries.filter(isFailure) : entries);
+    // What the story's next step says to run: on a local proxy, the same flags that found it.
+    const ops = opts.dataDir ? `--data-dir ${opts.dataDir}` : '--local';
+    const localFlags = local
+      ? { local: { ops, logs: opts.eventLog ? `--event-log ${opts.eventLog}` : ops } }
+      : {};
     const story = (entries: Entry[]) =>
-      buildHistory(opts.id!, entries, { name, ...(region ? { region } : {}), searchedSince: since });
+      buildHistory(opts.id!, entries, {
+        name,
+        ...(region ? { region } : {}),
+        ...localFlags,
+        searchedSince: since,
+      });
 
     const first = keep(await read(true));
     if (!opts.follow) {

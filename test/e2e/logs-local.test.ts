@@ -67,6 +67,9 @@ describe('logs --local NAME', () => {
     const story = await logs(['shop', '--local', '--id', ids.failed]);
     expect(story.code, story.stderr).toBe(0);
     expect(story.stdout).toContain(ids.failed);
+    // Its next step is for the local proxy, not for a proxy in AWS of that name.
+    expect(story.stdout).toContain('webhook-proxy peek shop --dlq --local');
+    expect(story.stdout).toContain('webhook-proxy redrive shop --local');
     const byDir = await logs(['--data-dir', join(base, 'shop'), '--json']);
     expect(byDir.stdout).toBe((await logs(['shop', '--local', '--json'])).stdout);
   });
