@@ -51,9 +51,9 @@ export const logs: CommandSpec<LogsOptions> = {
   },
   async run(ctx: CommandContext<LogsOptions>) {
     const { opts, global } = ctx;
-    const { isLocalLog, refuseFileAsName } = await import('../local/ops/logs.js');
-    const local = isLocalLog(opts);
-    if (opts.local) refuseFileAsName(ctx.args[0]);
+    // --data-dir and --event-log imply --local. The local module is loaded only then (it brings the store's).
+    const local = Boolean(opts.local || opts.dataDir || opts.eventLog);
+    if (opts.local) (await import('../local/ops/logs.js')).refuseFileAsName(ctx.args[0]);
     const name = validateName(ctx.args[0] ?? 'default');
     if (opts.id !== undefined && !ID_RE.test(opts.id)) {
       throw new UsageError(

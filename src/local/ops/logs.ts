@@ -20,8 +20,6 @@ export interface LocalLogFlags {
   eventLog?: string;
 }
 
-export const isLocalLog = (o: LocalLogFlags): boolean => Boolean(o.local || o.dataDir || o.eventLog);
-
 /**
  * `logs --local FILE` was this command's old form. commander now reads FILE as the proxy's name:
  * say what to write instead of "not a valid proxy name".
