@@ -4,6 +4,7 @@
  * script that parses stdout can parse the failure too. src/cli.ts calls it; nothing here exits.
  */
 import { CommanderError } from 'commander';
+import { credentialErrorIn } from './aws/credential-errors.js';
 import { CliError, describeAwsError, EXIT, unreachableIn } from './errors.js';
 
 export interface ReportedError {
@@ -70,8 +71,10 @@ export function describeError(
   if (err instanceof CliError) {
     const hints = [err.hint];
     // A step that wrapped an unreachable endpoint in its own error: say where that endpoint came from.
-    const unreachable = unreachableIn(err.cause);
-    if (unreachable && unreachable.hint !== err.hint) hints.push(unreachable.hint);
+    // The same for credentials that were missing, expired or refused: say whose they were.
+    for (const inner of [unreachableIn(err.cause), credentialErrorIn(err.cause)]) {
+      if (inner?.hint && inner.hint !== err.hint) hints.push(inner.hint);
+    }
     return {
       code: err.code,
       message: err.message,

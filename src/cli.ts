@@ -3,7 +3,7 @@
  * one place where errors become exit codes. Nothing heavy is imported here: each command's `run`
  * imports its engine, SDK clients and ink when it is actually invoked, so `--help` stays fast.
  */
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { commands } from './commands/index.js';
 import { reportError } from './cli-errors.js';
 import { EXIT } from './errors.js';
@@ -55,10 +55,38 @@ export function buildProgram(
       onExit(code ?? EXIT.ok);
     });
   }
+  addHelpCommand(program, onExit);
   // The top-level command's own suggestion only (the subcommands keep commander's for their flags):
   // src/cli-errors.ts offers a command name at most two edits away, never `destroy` for `deploy`.
   program.showSuggestionAfterError(false);
   return program;
+}
+
+/**
+ * `help [command]`, as a command of ours: commander's own prints the whole help with exit 2 for a
+ * name it does not know (no word on what was wrong) and does not know `help help`. Ours shows the
+ * same help as `--help`, on stdout, and an unknown name is an unknown command (exit 2, with a "did
+ * you mean" of at most two edits from src/cli-errors.ts).
+ */
+function addHelpCommand(program: Command, onExit: (code: number) => void): void {
+  program.helpCommand(false);
+  program
+    .command('help')
+    .argument('[command]', 'the command to explain')
+    .summary('show the help of webhook-proxy, or of one command (the same as --help)')
+    .description('Show the help of webhook-proxy, or of one command (the same as --help).')
+    .exitOverride()
+    .action((name: string | undefined) => {
+      const target =
+        name === undefined || name === 'help'
+          ? program
+          : program.commands.find((c) => c.name() === name || c.aliases().includes(name));
+      if (!target) {
+        throw new CommanderError(EXIT.usage, 'commander.unknownCommand', `error: unknown command '${name}'`);
+      }
+      target.outputHelp();
+      onExit(EXIT.ok);
+    });
 }
 
 /** Run the CLI with argv (as process.argv) and resolve to the exit code. Never exits itself. */

@@ -20,6 +20,7 @@ import { UsageError } from '../errors.js';
 import { httpUrl, type GlobalOptions } from '../options.js';
 import { packageVersion } from '../paths.js';
 import { runClientHooks } from './client-hooks.js';
+import { installCredentialErrors } from './credential-errors.js';
 import {
   callTimeouts,
   installTimeoutHandling,
@@ -87,6 +88,10 @@ export async function resolveRegion(global: GlobalOptions): Promise<string> {
 }
 
 const cache = new Map<string, Aws>();
+let warnedBothSources = false;
+
+/** The SDK's logger for the credential chain: its one warning is said by awsFor, as ours. */
+const quietSdkLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 export async function awsFor(global: GlobalOptions): Promise<Aws> {
   // Checked before any call: a bad URL or an unknown profile is the command line's fault (exit 2).
@@ -101,6 +106,18 @@ export async function awsFor(global: GlobalOptions): Promise<Aws> {
   if (profile) {
     const { checkProfileExists } = await import('./profile.js');
     await checkProfileExists(profile, global.profile ? '--profile' : 'AWS_PROFILE');
+  }
+  if (profile && process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY && !warnedBothSources) {
+    // The SDK's chain takes the profile and says so with a console.warn that names AWS_PROFILE even
+    // for --profile (and breaks --json's stderr): said here instead, once, in our words.
+    warnedBothSources = true;
+    const { warn } = await import('../ui/output.js');
+    const from = global.profile ? '--profile' : 'AWS_PROFILE';
+    warn(
+      global,
+      'profile_over_environment_keys',
+      `the AWS profile "${profile}" (from ${from}) is used: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment are ignored while a profile is given (${from === '--profile' ? 'leave out --profile' : 'unset AWS_PROFILE'} to use them).`,
+    );
   }
   callTimeouts(); // a bad WEBHOOK_PROXY_AWS_TIMEOUT is a usage error here, not inside the first call
   const settings: AwsSettings = {
@@ -124,9 +141,18 @@ export function createAws(settings: AwsSettings): Aws {
 
   const timeouts = callTimeouts();
   const common = async () => {
-    const credentials = settings.profile
-      ? (await import('@aws-sdk/credential-providers')).fromNodeProviderChain({ profile: settings.profile })
-      : undefined;
+    // The chain made here (rather than the client's own) for --profile, and for AWS_PROFILE beside
+    // keys in the environment, whose SDK warning awsFor replaces.
+    const envProfile = process.env.AWS_PROFILE || undefined;
+    const bothSources =
+      !!envProfile && !!process.env.AWS_ACCESS_KEY_ID && !!process.env.AWS_SECRET_ACCESS_KEY;
+    const credentials =
+      settings.profile || bothSources
+        ? (await import('@aws-sdk/credential-providers')).fromNodeProviderChain({
+            profile: settings.profile ?? envProfile,
+            logger: quietSdkLogger,
+          })
+        : undefined;
     return {
       region: settings.region,
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
@@ -143,6 +169,7 @@ export function createAws(settings: AwsSettings): Aws {
     return () =>
       (p ??= make().then((client) => {
         installTimeoutHandling(client, settings, timeouts);
+        installCredentialErrors(client, settings);
         // Empty in the product: tests add the AWS rules moto skips and a call recorder (client-hooks.ts).
         runClientHooks(client as T & { config: unknown }, { ...settings, source: 'cli' });
         return client;

@@ -5,7 +5,14 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { addEdgeOptions, edgeEnv, type EdgeOptions } from '../handlers/edge/flags.js';
+import {
+  addEdgeOptions,
+  defaultEdgeIo,
+  edgeEnv,
+  edgeIoFor,
+  type EdgeIo,
+  type EdgeOptions,
+} from '../handlers/edge/flags.js';
 import { DEFAULTS } from '../handlers/ports.js';
 import { collect, durationInRange, intInRange, NONE, noneToNull, numberInRange, orNone } from '../options.js';
 import { parseTags, validateName } from '../proxy/names.js';
@@ -89,7 +96,7 @@ function vpcFrom(o: CreateOptions): SettingsRequest['vpc'] {
  * `--verify`/`--handshake`: absent keeps what the proxy has, `none` removes them all, anything else
  * replaces them with exactly these (edgeEnv of that flag alone: the edge flags' own checks and form).
  */
-function edgePart(flag: '--verify' | '--handshake', values: string[] | undefined) {
+function edgePart(flag: '--verify' | '--handshake', values: string[] | undefined, io: EdgeIo) {
   if (values === undefined) return undefined;
   if (values.some(isNone)) {
     if (values.length > 1) {
@@ -100,16 +107,19 @@ function edgePart(flag: '--verify' | '--handshake', values: string[] | undefined
     }
     return null;
   }
-  return edgeEnv(flag === '--verify' ? { verify: values } : { handshake: values });
+  return edgeEnv(flag === '--verify' ? { verify: values } : { handshake: values }, io);
 }
 
 /** The flags as a request: each setting given, `null` where it is removed, absent where it is kept. */
-export function requestFromOptions(o: CreateOptions): SettingsRequest {
+export function requestFromOptions(o: CreateOptions, io: EdgeIo = defaultEdgeIo): SettingsRequest {
   // The two edge flags together, once, for their combined checks (sizes, duplicates).
-  edgeEnv({
-    verify: (o.verify ?? []).filter((v) => !isNone(v)),
-    handshake: (o.handshake ?? []).filter((v) => !isNone(v)),
-  });
+  edgeEnv(
+    {
+      verify: (o.verify ?? []).filter((v) => !isNone(v)),
+      handshake: (o.handshake ?? []).filter((v) => !isNone(v)),
+    },
+    io,
+  );
   const domain = isNone(o.domain) ? null : validateDomainFlags(o);
   if (domain === null && (o.certificateArn || o.hostedZoneId)) {
     throw new UsageError(
@@ -136,10 +146,10 @@ export function requestFromOptions(o: CreateOptions): SettingsRequest {
     memory: o.memory,
     accessLogs: o.accessLogs,
     domain,
-    verify: edgePart('--verify', o.verify),
-    handshakes: edgePart('--handshake', o.handshake),
+    verify: edgePart('--verify', o.verify, io),
+    handshakes: edgePart('--handshake', o.handshake, io),
     // `--methods`: absent keeps the proxy's; given, it replaces them (the default list sets it back).
-    methods: o.methods === undefined ? undefined : edgeEnv({ methods: o.methods }),
+    methods: o.methods === undefined ? undefined : edgeEnv({ methods: o.methods }, io),
   };
   return {
     ...(Object.fromEntries(
@@ -270,7 +280,7 @@ export const create: CommandSpec<CreateOptions> = {
   },
   async run(ctx: CommandContext<CreateOptions>) {
     const name = validateName(ctx.args[0] ?? 'default');
-    const request = requestFromOptions(ctx.opts);
+    const request = requestFromOptions(ctx.opts, edgeIoFor(ctx.global));
     const alarms = alarmRequestFromOptions(ctx.opts);
     const { runCreate } = await import('../proxy/provision/run.js');
     return runCreate(ctx.global, name, request, {

@@ -6,7 +6,12 @@
  */
 import type { Command } from 'commander';
 import { CliError, describeAwsError } from '../errors.js';
-import { addEdgeOptions, edgeSettingsFromOptions, type EdgeOptions } from '../handlers/edge/flags.js';
+import {
+  addEdgeOptions,
+  edgeIoFor,
+  edgeSettingsFromOptions,
+  type EdgeOptions,
+} from '../handlers/edge/flags.js';
 import { DEFAULTS } from '../handlers/ports.js';
 import { httpUrl, intInRange } from '../options.js';
 import type { DevOutput } from '../ui/dev-output.js';
@@ -61,7 +66,7 @@ export function addLocalProxyOptions(cmd: Command, command: LocalCommand): Comma
     )
     .option(
       '--event-log <file>',
-      'append every ingest and delivery line to FILE (JSON lines), for "webhook-proxy logs --local FILE"',
+      'write the event log (every ingest and delivery line, JSON lines) to FILE, all of it, instead of the bounded one in the data directory; read it with "webhook-proxy logs --event-log FILE"',
     );
   addLocalStoreOptions(cmd);
   return addEdgeOptions(cmd);
@@ -82,7 +87,7 @@ export async function runLocalProxy(
     { ...opts, batchSize: opts.batchSize ?? DEFAULTS.batchSize },
     command,
   );
-  const edge = edgeSettingsFromOptions(opts);
+  const edge = edgeSettingsFromOptions(opts, edgeIoFor(ctx.global));
   const store = localStoreFromOptions(opts, opts.queueUrl ? { queueUrl: opts.queueUrl } : {});
 
   let sqs: { client: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string } | undefined;

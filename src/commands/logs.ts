@@ -1,12 +1,13 @@
 /**
  * `webhook-proxy logs [name]`: the ingest and deliver functions' log lines, one readable line per
  * event (time, what happened, id, attempt, status, ms, error), from CloudWatch Logs or, with
- * `--local FILE`, from a local proxy's event log (`dev --event-log FILE`). `--id wh_…` tells that
- * webhook's whole story instead. The engine is src/proxy/logs/.
+ * `--local`, from the event log a local proxy (dev/serve) keeps in its data directory (or the FILE
+ * of `--event-log FILE`). `--id wh_…` tells that webhook's whole story instead. The engine is
+ * src/proxy/logs/; the local file's whereabouts src/local/ops/logs.ts.
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { durationInRange, intervalOption } from '../options.js';
+import { addLocalOptions, durationInRange, intervalOption } from '../options.js';
 import { validateName } from '../proxy/names.js';
 import type { CommandContext, CommandSpec } from './types.js';
 
@@ -15,7 +16,9 @@ interface LogsOptions {
   follow?: boolean;
   failed?: boolean;
   id?: string;
-  local?: string;
+  local?: boolean;
+  dataDir?: string;
+  eventLog?: string;
   interval: number;
 }
 
@@ -27,7 +30,7 @@ export const logs: CommandSpec<LogsOptions> = {
   name: 'logs',
   summary: "Show the proxy's deliveries and failures, or one webhook's whole story (--id)",
   configure(cmd: Command) {
-    return cmd
+    cmd
       .argument('[name]', 'proxy name', 'default')
       .option(
         '--since <duration>',
@@ -37,11 +40,20 @@ export const logs: CommandSpec<LogsOptions> = {
       .option('-f, --follow', 'keep printing new lines as they arrive (Ctrl-C stops)')
       .option('--failed', 'only failed attempts, dead letters and webhooks that could not be stored')
       .option('--id <wh_id>', "one webhook's history: received, each attempt, where it is now")
-      .option('--local <file>', 'read a local proxy\'s event log (written by "dev --event-log FILE")')
+      .option(
+        '--event-log <file>',
+        'read this event log, written by "dev --event-log FILE" (implies --local)',
+      )
       .option(...intervalOption('seconds between polls with --follow', 2));
+    // --local reads the event log dev and serve keep in the proxy's data directory (by name).
+    addLocalOptions(cmd);
+    return cmd;
   },
   async run(ctx: CommandContext<LogsOptions>) {
     const { opts, global } = ctx;
+    // --data-dir and --event-log imply --local. The local module is loaded only then (it brings the store's).
+    const local = Boolean(opts.local || opts.dataDir || opts.eventLog);
+    if (opts.local) (await import('../local/ops/logs.js')).refuseFileAsName(ctx.args[0]);
     const name = validateName(ctx.args[0] ?? 'default');
     if (opts.id !== undefined && !ID_RE.test(opts.id)) {
       throw new UsageError(
@@ -60,15 +72,9 @@ export const logs: CommandSpec<LogsOptions> = {
 
     let region: string | undefined;
     let read: (first: boolean) => Promise<Entry[]>;
-    if (opts.local) {
-      const { readLocalLog } = await import('../proxy/logs/fetch.js');
-      let skip = 0;
-      const file = opts.local;
-      read = async () => {
-        const r = await readLocalLog(file, query, skip);
-        skip = r.lines;
-        return r.entries;
-      };
+    if (local) {
+      const { localLogFile, localLogReader } = await import('../local/ops/logs.js');
+      read = localLogReader(localLogFile(ctx.args[0], opts), query);
     } else {
       const { awsFor } = await import('../aws/clients.js');
       const { readProxyLogs } = await import('../proxy/logs/fetch.js');
@@ -84,8 +90,18 @@ export const logs: CommandSpec<LogsOptions> = {
       };
     }
     const keep = (entries: Entry[]) => (opts.failed ? entries.filter(isFailure) : entries);
+    // What the story's next step says to run: on a local proxy, the same flags that found it.
+    const ops = opts.dataDir ? `--data-dir ${opts.dataDir}` : '--local';
+    const localFlags = local
+      ? { local: { ops, logs: opts.eventLog ? `--event-log ${opts.eventLog}` : ops } }
+      : {};
     const story = (entries: Entry[]) =>
-      buildHistory(opts.id!, entries, { name, ...(region ? { region } : {}), searchedSince: since });
+      buildHistory(opts.id!, entries, {
+        name,
+        ...(region ? { region } : {}),
+        ...localFlags,
+        searchedSince: since,
+      });
 
     const first = keep(await read(true));
     if (!opts.follow) {

@@ -31,30 +31,34 @@ export const peek: CommandSpec<PeekOptions> = {
     const { need } = await import('../proxy/locate.js');
     const { peekQueue } = await import('../proxy/ops/peek.js');
     const { formatPeeked } = await import('../proxy/preview.js');
-    const { printResult, progress } = await import('../ui/output.js');
+    const { printResult, warn } = await import('../ui/output.js');
     const { plural, suggest } = await import('../proxy/suggest.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     const queue = need(proxy, opts.dlq ? 'dlq' : 'queue');
     const label = opts.dlq ? 'dead-letter queue' : 'queue';
     const { messages, givenBack, atLimit } = await peekQueue(aws, queue.url, opts.limit);
-    // Said only when something was received: an empty queue has no receive to warn about.
+    // Said only when something was received: an empty queue has no receive to warn about. Warnings,
+    // so --json says them too (as JSON lines on stderr): each is a change to the queue.
     if (!opts.dlq && messages.length) {
-      progress(
+      warn(
         ctx.global,
+        'peek_counts_as_receive',
         'Peeking counts as a receive: each one raises the attempts shown (and nears the DLQ limit).',
       );
     }
     if (givenBack) {
-      progress(
+      warn(
         ctx.global,
+        'peek_queued_again',
         `${plural(givenBack, 'webhook')} waiting for ${givenBack === 1 ? 'its' : 'their'} last attempt ` +
           `${givenBack === 1 ? 'was' : 'were'} queued again with ${givenBack === 1 ? 'its' : 'their'} ` +
           "attempt count, so this peek's receive does not send them to the DLQ untried.",
       );
     }
     if (atLimit) {
-      progress(
+      warn(
         ctx.global,
+        'peek_at_last_receive',
         `${plural(atLimit, 'webhook')} of this ordered queue ${atLimit === 1 ? 'was' : 'were'} at ` +
           'the last receive; an ordered queue cannot take a copy without losing its place, so the next ' +
           `receive moves ${atLimit === 1 ? 'it' : 'them'} to the DLQ ("${suggest('redrive', { name: proxy.name, region: aws.settings.region })}" brings ` +

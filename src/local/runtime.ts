@@ -6,7 +6,6 @@
  * dashboard shows (snapshot()).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { appendFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { decodeEnvelope } from '../envelope.js';
 import { UsageError } from '../errors.js';
@@ -17,6 +16,7 @@ import type { HandshakeSpec, VerifySpec } from '../handlers/edge/types.js';
 import { DEFAULTS, type QueuePort } from '../handlers/ports.js';
 import { createIngestHandler } from '../handlers/ingest.js';
 import { deliverFunctionTimeout, queueVisibilityTimeout, type DeliveryLimits } from '../proxy/limits.js';
+import { defaultEventLog, EVENT_LOG_MAX_BYTES, openEventLog, type EventLog } from './event-log.js';
 import { startIngress, type Ingress } from './http-server.js';
 import { MemoryQueue } from './memory-queue.js';
 import { startPoller, type Poller } from './poller.js';
@@ -53,7 +53,10 @@ export interface DevSettings {
   store?: LocalStore;
   /** `--queue-url`: a real SQS queue instead of the embedded one. */
   sqs?: { client: SQSClient; queueUrl: string };
-  /** `dev --event-log FILE`: the handlers' log lines, as `logs --local FILE` reads them. */
+  /**
+   * `--event-log FILE`: the handlers' log lines, as `logs --local --event-log FILE` reads them.
+   * Without it, the disk store keeps a bounded one in its data directory (src/local/event-log.ts).
+   */
   eventLog?: string;
 }
 
@@ -153,16 +156,10 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     ...(settings.rate ? { rate: settings.rate } : {}),
   };
   const stats = new DeliveryStats();
-  // The same lines the Lambda functions write to CloudWatch Logs, one JSON object per line with its
-  // time (appended synchronously: a line is whole on disk before the next event, even at a crash).
-  const eventLog = settings.eventLog;
-  const record = (line: Record<string, unknown>) => {
-    if (eventLog)
-      appendFileSync(
-        eventLog,
-        `${JSON.stringify({ timestamp: Date.now(), message: JSON.stringify(line) })}\n`,
-      );
-  };
+  // The same lines the Lambda functions write to CloudWatch Logs (src/local/event-log.ts): to
+  // --event-log FILE, else (once the disk store is open) to the data directory's bounded log.
+  let eventLog: EventLog | undefined = settings.eventLog ? openEventLog(settings.eventLog) : undefined;
+  const record = (line: Record<string, unknown>) => eventLog?.record(line);
   let lastWarning = { text: '', at: 0 };
   const warn = (message: string) => {
     // A queue that is down fails every receive of every slot: say it once every few seconds, not each time.
@@ -200,6 +197,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       maxReceiveCount: settings.maxAttempts,
     });
     disk = { dataDir: store.dataDir, name: store.name, lock: opened.lock };
+    eventLog ??= openEventLog(defaultEventLog(store.dataDir), { maxBytes: EVENT_LOG_MAX_BYTES });
     resumed = opened.resumed;
     const sqlite = opened.queue;
     sqlite.onDeadLetter = onEmbeddedDeadLetter;

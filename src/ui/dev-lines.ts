@@ -85,6 +85,16 @@ export function stoppedLine(e: Pick<Stopped, 'queued' | 'deadLettered' | 'lost' 
 }
 
 /** Said once at start: what the queue is, what a start found in it, and what a stop will do to it. */
+/**
+ * The notices of queueNotice that are warnings (what a stop or a failing webhook loses), by their
+ * `--json` code; the others are information.
+ */
+export function queueWarningCode(e: Pick<Listening, 'queue' | 'maxAttempts'>): string | undefined {
+  if (e.queue === 'memory') return 'queue_in_memory';
+  if (e.queue !== 'sqlite' && e.maxAttempts === null) return 'queue_without_dlq';
+  return undefined;
+}
+
 export function queueNotice(e: Pick<Listening, 'queue' | 'maxAttempts' | 'dataDir' | 'resumed'>): string {
   const { queue: kind, maxAttempts } = e;
   if (kind === 'memory') {

@@ -5,8 +5,8 @@
  */
 import type { GlobalOptions } from '../options.js';
 import type { DevEvent, DevRuntime } from '../local/runtime.js';
-import { devEventJson, devEventLine, queueNotice, stoppedLine } from './dev-lines.js';
-import { outputMode } from './output.js';
+import { devEventJson, devEventLine, queueNotice, queueWarningCode, stoppedLine } from './dev-lines.js';
+import { outputMode, warn } from './output.js';
 
 export interface DevOutput {
   emit(e: DevEvent): void;
@@ -25,7 +25,12 @@ export async function runDevOutput(
   if (mode === 'json') {
     return {
       emit(e) {
-        if (e.event === 'listening') err(queueNotice(e));
+        if (e.event === 'listening') {
+          // A notice that is a warning (a queue a stop loses, one without a DLQ) is a JSON line too.
+          const code = queueWarningCode(e);
+          if (code) warn(global, code, queueNotice(e));
+          else err(queueNotice(e));
+        }
         const line = devEventJson(e);
         if (line) process.stdout.write(`${line}\n`);
         else err(devEventLine(e));

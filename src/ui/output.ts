@@ -29,3 +29,15 @@ export function note(message: string): void {
 export function progress(global: GlobalOptions, message: string): void {
   if (!global.json) note(message);
 }
+
+/**
+ * A warning: something the user should know that does not stop the command. `warning: …` on stderr;
+ * with --json one line of JSON on stderr, `{"warning":{"code","message"}}`, the same shape as the
+ * errors (src/cli-errors.ts), so a script reading stderr line by line can parse every line of it.
+ * `code` is a stable snake_case word a script can switch on.
+ */
+export function warn(global: Pick<GlobalOptions, 'json'>, code: string, message: string): void {
+  process.stderr.write(
+    global.json ? `${JSON.stringify({ warning: { code, message } })}\n` : `warning: ${message}\n`,
+  );
+}

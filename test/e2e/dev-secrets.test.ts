@@ -159,8 +159,9 @@ describe('a secret given literally', () => {
     const literal = secret('literal');
     const dev = await startDev(['--upstream', upstream.url, '--verify', `github=${literal}`]);
     try {
+      // The harness runs `dev --json`: the warning is a JSON line on stderr, like every warning there.
       expect(dev.stderr()).toMatch(
-        /warning: --verify github: a secret given on the command line can be read by other users/,
+        /^\{"warning":\{"code":"secret_on_command_line","message":"--verify github: a secret given on the command line can be read by other users/m,
       );
       expect(dev.stderr()).not.toContain(literal);
       const cmdline = procCmdline(dev.child.pid!);

@@ -83,8 +83,8 @@ describe('dev: the store survives a stop', () => {
       lost: false,
       dataDir,
     });
-    // A clean stop leaves the store and nothing that says a server is running.
-    expect(readdirSync(dataDir).filter((f) => !f.startsWith('queue.db'))).toEqual([]);
+    // A clean stop leaves the store (and its event log) and nothing that says a server is running.
+    expect(readdirSync(dataDir).filter((f) => !f.startsWith('queue.db'))).toEqual(['events.log']);
 
     const upstream = await startUpstreamOn(port);
     upstreams.push(upstream);
@@ -270,6 +270,10 @@ describe('dev --memory', () => {
     expect(await d.stop('SIGTERM')).toBe(0);
     expect(d.events.at(-1)).toMatchObject({ event: 'stopped', queued: 1, lost: true });
     expect(d.stderr()).toContain('lives in memory only (--memory)');
+    // The harness runs dev --json: a warning, so a JSON line on stderr.
+    expect(d.stderr()).toMatch(
+      /^\{"warning":\{"code":"queue_in_memory","message":"The queue lives in memory only/m,
+    );
     expect(readdirSync(root)).toEqual([]);
   });
 });

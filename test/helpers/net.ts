@@ -63,3 +63,47 @@ export async function resettingServer(port = 0): Promise<{
     close: () => new Promise<void>((r) => srv.close(() => r())),
   };
 }
+
+/**
+ * A server on 127.0.0.1 that answers every AWS request with one error, the way AWS writes it for the
+ * request's protocol: JSON (`x-amz-target`: SQS, CloudWatch Logs) with `__type` and the query-compat
+ * header, query (form body: STS, IAM) as an XML ErrorResponse, REST (Lambda, API Gateway) with
+ * `x-amzn-errortype`. For the faults moto cannot produce over the wire (expired or unknown keys);
+ * `requests` counts what reached it.
+ */
+export async function awsErrorServer(
+  code: string,
+  message: string,
+  status = 403,
+): Promise<{ url: string; requests(): number; close(): Promise<void> }> {
+  const { createServer: createHttpServer } = await import('node:http');
+  let count = 0;
+  const srv = createHttpServer((req, res) => {
+    count++;
+    req.resume();
+    req.on('end', () => {
+      if (req.headers['x-amz-target']) {
+        res.writeHead(status, {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amzn-query-error': `${code};Sender`,
+        });
+        res.end(JSON.stringify({ __type: `com.amazon.coral.service#${code}`, message }));
+      } else if (String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+        res.writeHead(status, { 'content-type': 'text/xml' });
+        res.end(
+          `<ErrorResponse><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>0</RequestId></ErrorResponse>`,
+        );
+      } else {
+        res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': code });
+        res.end(JSON.stringify({ message }));
+      }
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests: () => count,
+    close: () => new Promise<void>((r) => srv.close(() => r())),
+  };
+}

@@ -111,10 +111,22 @@ describe('create --handshake --verify (moto)', () => {
   });
 
   it('warns that literal secrets are visible, naming the flags', () => {
-    const r = cli('create', name, '--upstream', UPSTREAM, ...flags, '--dry-run', '--json');
+    const r = cli('create', name, '--upstream', UPSTREAM, ...flags, '--dry-run');
     expect(r.stderr).toMatch(
       /warning: --handshake meta, --verify github, --verify hmac-sha256: a secret given on the command line can be read by other users/,
     );
+  });
+
+  it('with --json the warning is a JSON line on stderr', () => {
+    const r = cli('create', name, '--upstream', UPSTREAM, ...flags, '--dry-run', '--json');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      warning: {
+        code: 'secret_on_command_line',
+        message: expect.stringMatching(/^--handshake meta, --verify github, --verify hmac-sha256: a secret/),
+      },
+    });
   });
 
   it('the same secrets from env: and file: give the ingest function exactly the same variables', async () => {

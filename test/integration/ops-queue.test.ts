@@ -55,6 +55,15 @@ describe('peek', () => {
     });
     expect(list.find((m) => m.id === bin.id)!.bodyPreview).toBe('<binary, 5 bytes>');
     expect(list.some((m) => typeof m.error === 'string' && m.bodyPreview === 'not an envelope')).toBe(true);
+    // The warning that a peek is a receive: with --json a JSON line on stderr, not plain text.
+    expect(
+      r.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toContainEqual({
+      warning: { code: 'peek_counts_as_receive', message: expect.stringMatching(/^Peeking counts/) },
+    });
 
     // Still all there, visible: receive them right after.
     expect(await counts(f.queueUrl)).toEqual({ visible: 14, inFlight: 0, delayed: 0 });
@@ -105,6 +114,7 @@ describe('peek and the last attempt', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(id);
     expect(r.stderr).toMatch(/1 webhook waiting for its last attempt was queued again/);
+    expect(r.stderr).toMatch(/^warning: Peeking counts as a receive/m);
 
     // deliver's next receive gets it, and counts it as attempt 10 (envelope attempts + receive count).
     const got = await receiveOnce(f.queueUrl);

@@ -154,13 +154,19 @@ describe('bad input', () => {
 });
 
 describe('an upstream on this machine', () => {
-  it('create warns (stderr, and --json warnings) that Lambda cannot reach localhost; a public upstream is not warned', async () => {
+  it('create warns (stderr, a JSON line with --json, and --json warnings) that Lambda cannot reach localhost; a public upstream is not warned', async () => {
     for (const local of ['http://localhost:3000/x', 'http://127.0.0.1:8080/', 'http://[::1]:3000/']) {
       const name = uniqueName('local');
       const json = await runCli('create', name, '--upstream', local, '--dry-run', '--json');
       expect(json.code, json.stderr).toBe(0);
-      expect(json.stderr).toMatch(/^warning: the upstream .* cannot reach/m);
-      expect(json.stderr).toContain(`webhook-proxy dev --upstream ${local}`);
+      // With --json every stderr line is JSON: the warning too, with a code a script can switch on.
+      const said = json.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { warning?: { code: string; message: string } });
+      expect(said.map((l) => l.warning?.code)).toEqual(['upstream_on_this_machine']);
+      expect(said[0]!.warning!.message).toMatch(/^the upstream .* cannot reach/);
+      expect(said[0]!.warning!.message).toContain(`webhook-proxy dev --upstream ${local}`);
       const out = JSON.parse(json.stdout) as { warnings: string[] };
       expect(out.warnings).toHaveLength(1);
       expect(out.warnings[0]).toMatch(/AWS Lambda cannot reach/);

@@ -317,7 +317,10 @@ describe('create --ordered', () => {
     );
     expect(res.code, res.stderr).toBe(0);
     // It says what it cannot promise: an outage's receives count (an ordered proxy holds by hiding).
-    expect(res.stderr).toContain('warning: an ordered proxy counts every receive during an outage');
+    // With --json, as a JSON line on stderr.
+    expect(res.stderr).toContain(
+      JSON.stringify({ warning: { code: 'ordered_outage_counts', message: orderedOutageWarning(10) } }),
+    );
     expect(json(res).warnings).toEqual([orderedOutageWarning(10)]);
     const d = await describeProxy(name, { ordered: true });
     expect(d.queue.url).toMatch(/\.fifo$/);

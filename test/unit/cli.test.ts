@@ -96,6 +96,33 @@ describe('cli', () => {
     expect(help.stdout).toContain('Usage: webhook-proxy');
   });
 
+  it('`help [command]` is --help: the same text on stdout, exit 0; an unknown name is an unknown command', async () => {
+    for (const [args, same] of [
+      [
+        ['help', 'status'],
+        ['status', '--help'],
+      ],
+      [
+        ['help', 'set-concurrency'],
+        ['scale', '--help'],
+      ], // an alias
+      [['help', 'help'], ['--help']],
+    ] as const) {
+      const r = await runCli(...args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout, args.join(' ')).toBe((await runCli(...same)).stdout);
+    }
+    // commander's own help command printed the whole help with exit 2 here, and no word of what was wrong.
+    const deploy = await runCli('help', 'deploy');
+    expect(deploy.code).toBe(2);
+    expect(deploy.stdout).toBe('');
+    expect(deploy.stderr).toContain("error: unknown command 'deploy'");
+    expect(deploy.stderr).not.toMatch(/destroy/);
+    expect((await runCli('help', 'stauts')).stderr).toContain('(Did you mean status?)');
+    const json = await runCli('--json', 'help', 'deploy');
+    expect(JSON.parse(json.stderr).error.code).toBe('unknown_command');
+  });
+
   it('every --interval takes the same range (status --watch, drain, logs --follow)', async () => {
     for (const cmd of ['status', 'drain', 'logs']) {
       for (const bad of ['0.1', '3601']) {

@@ -3,7 +3,7 @@
  */
 import { render } from 'ink-testing-library';
 import { describe, expect, it } from 'vitest';
-import { statusOf } from '../../src/proxy/inspect.js';
+import { stallReport, statusOf } from '../../src/proxy/inspect.js';
 import { DrainView } from '../../src/ui/drain-progress.js';
 import { StatusDashboard } from '../../src/ui/status-dashboard.js';
 
@@ -46,6 +46,23 @@ describe('StatusDashboard', () => {
     expect(lastFrame()).toContain('PAUSED');
     expect(lastFrame()).toContain('will not empty while paused');
     expect(lastFrame()).not.toContain('empty in never');
+  });
+  it('shows a stall with the command to run next, and a failed refresh without losing the numbers', () => {
+    const samples = [0, 1, 2].map((i) => ({ t: i * 5000, depth: 250 }));
+    const stalled = {
+      ...status('Enabled', 250),
+      stall: stallReport('sendgrid', 'us-east-1', 250, { seconds: 180, basis: 'readings' }),
+    };
+    const { lastFrame } = render(
+      <StatusDashboard status={stalled} samples={samples} interval={5} error="refresh failed at 12:00:05" />,
+    );
+    const f = lastFrame()!;
+    expect(f).toContain('STALLED: ');
+    expect(f).toContain('3m');
+    expect(f).toContain('next: webhook-proxy logs sendgrid');
+    expect(f).toContain('--failed');
+    expect(f).toContain('refresh failed at 12:00:05');
+    expect(f).toContain('250 waiting');
   });
 });
 

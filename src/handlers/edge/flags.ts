@@ -11,7 +11,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { collect } from '../../options.js';
+import { collect, type GlobalOptions } from '../../options.js';
+import { warn } from '../../ui/output.js';
 import { DEFAULT_METHODS, parseMethods } from './methods.js';
 import { promptHidden } from './prompt.js';
 import {
@@ -62,6 +63,15 @@ export const defaultEdgeIo: EdgeIo = {
     process.title = title;
   },
 };
+
+/**
+ * The io of one command run (create, dev, serve): defaultEdgeIo, whose warning is written by the one
+ * `warn` of src/ui/output.ts (a JSON line with --json). Made once per run and passed to every parse
+ * of that run, which then asks for a prompted secret once and warns once per flag.
+ */
+export function edgeIoFor(global: Pick<GlobalOptions, 'json'>): EdgeIo {
+  return { ...defaultEdgeIo, warn: (message) => warn(global, 'secret_on_command_line', message) };
+}
 
 /** Lambda allows 4 KB of environment variables per function; leave room for the others. */
 export const EDGE_ENV_MAX_BYTES = 2048;

@@ -3,6 +3,8 @@
  *   queue.db     the SQLite store (schema.ts)
  *   lock         {pid, startedAt} of the dev/serve that owns the directory; a second one is refused
  *   server.json  {pid, url, name, startedAt} once it listens, so `--local` commands can find it
+ *   events.log   the handlers' log lines for `logs --local`, bounded (src/local/event-log.ts), and
+ *                events.log.1 before it; kept across stops, like the store
  * Both files go on a clean stop; after a crash they stay, and the next start takes the lock over
  * because its pid is no longer alive. No native code here: the lock is a plain file, so this module
  * loads (and its refusal reads well) even where better-sqlite3 does not.

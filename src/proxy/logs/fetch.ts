@@ -82,21 +82,25 @@ export async function readProxyLogs(
 
 /**
  * A local proxy's event log: one JSON object per line, `{"timestamp": ms, "message": "<handler line>"}`,
- * as `dev --event-log FILE` writes it. `skip` lines already read (for --follow).
+ * as dev and serve write it (src/local/event-log.ts). `skip` lines already read (for --follow);
+ * `missingOk`: a file not there (yet) has no lines.
  */
 export async function readLocalLog(
   file: string,
   q: LogQuery,
   skip = 0,
+  o: { missingOk?: boolean } = {},
 ): Promise<{ entries: LogEntry[]; lines: number }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (o.missingOk) return { entries: [], lines: 0 };
       throw new CliError(
         `There is no event log at ${file}.`,
-        'Start the local proxy with "webhook-proxy dev --event-log FILE", then read FILE with "webhook-proxy logs --local FILE".',
+        'Check the path given to "dev --event-log FILE" (or serve\'s), or leave --event-log out: ' +
+          '"webhook-proxy logs --local NAME" reads the log dev and serve keep in their data directory.',
       );
     }
     throw err;

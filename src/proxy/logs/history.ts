@@ -23,7 +23,17 @@ export interface History {
 export function buildHistory(
   id: string,
   entries: LogEntry[],
-  ctx: { name: string; region?: string; searchedSince: number; now?: number },
+  ctx: {
+    name: string;
+    region?: string;
+    /**
+     * A local proxy's flags for the commands `next` suggests, instead of --region: `ops` for peek and
+     * redrive (--local, --data-dir DIR), `logs` for logs (the same, or --event-log FILE).
+     */
+    local?: { ops: string; logs: string };
+    searchedSince: number;
+    now?: number;
+  },
 ): History {
   const mine = entries.filter((e) => e.id === id).sort((a, b) => a.time - b.time);
   const received = mine.find((e) => e.source === 'ingest');
@@ -31,7 +41,8 @@ export function buildHistory(
     (e) => e.kind === 'delivered' || e.kind === 'failed' || e.kind === 'dead-lettered',
   );
   const last = attempts.at(-1);
-  const where = ctx.region ? ` --region ${ctx.region}` : '';
+  const where = ctx.local ? ` ${ctx.local.ops}` : ctx.region ? ` --region ${ctx.region}` : '';
+  const logsWhere = ctx.local ? ` ${ctx.local.logs}` : where;
   const since = new Date(ctx.searchedSince).toISOString();
   let now: History['now'];
   if (last?.kind === 'delivered') {
@@ -51,7 +62,7 @@ export function buildHistory(
       state: 'queued',
       nextAttemptAt: new Date(at).toISOString(),
       summary: `queued: attempt ${(last.attempt ?? 0) + 1} due ${at <= (ctx.now ?? Date.now()) ? 'now' : 'at'} ${new Date(at).toISOString()}`,
-      next: `webhook-proxy logs ${ctx.name} --id ${id} --follow${where}`,
+      next: `webhook-proxy logs ${ctx.name} --id ${id} --follow${logsWhere}`,
     };
   } else if (received && received.kind === 'rejected') {
     now = {
@@ -64,7 +75,7 @@ export function buildHistory(
     now = {
       state: 'unknown',
       summary: `no log line for ${id} since ${since}`,
-      next: `webhook-proxy logs ${ctx.name} --id ${id} --since 14d${where}`,
+      next: `webhook-proxy logs ${ctx.name} --id ${id} --since 14d${logsWhere}`,
     };
   }
   return { id, ...(received ? { received } : {}), attempts, now };

@@ -6,7 +6,7 @@ import { awsFor, type Aws } from '../../aws/clients.js';
 import { CliError, describeAwsError } from '../../errors.js';
 import { isLocalHost, type GlobalOptions } from '../../options.js';
 import { confirmOrThrow } from '../../ui/confirm.js';
-import { note, printResult } from '../../ui/output.js';
+import { printResult, warn } from '../../ui/output.js';
 import { createStepRenderer } from '../../ui/step-renderer.js';
 import { notOursError } from '../names.js';
 import { alarmChanges, planAlarms, readAlarms, type AlarmRequest } from './alarms.js';
@@ -104,11 +104,12 @@ export async function runCreate(
   }
   const { settings, spec } = mergeSettings(current, request, { force: options.force });
   // Said before the first change, so it can be stopped, and kept in the result (--json's `warnings`).
-  const warnings = [
-    ...upstreamWarnings(spec.upstream),
-    ...(spec.ordered ? [orderedOutageWarning(settings.maxAttempts)] : []),
+  const said = [
+    ...upstreamWarnings(spec.upstream).map((w) => ['upstream_on_this_machine', w] as const),
+    ...(spec.ordered ? [['ordered_outage_counts', orderedOutageWarning(settings.maxAttempts)] as const] : []),
   ];
-  for (const w of warnings) note(`warning: ${w}`);
+  for (const [code, w] of said) warn(global, code, w);
+  const warnings = said.map(([, w]) => w);
   spec.alarms = await planAlarms(aws, name, currentAlarms, options.alarms ?? {});
   const changedSettings = [
     ...settingChanges(current, settings),
