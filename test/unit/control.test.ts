@@ -99,6 +99,18 @@ describe('AIMD law', () => {
     window(45);
     expect(law.limit).toBeCloseTo(14.4, 5);
   });
+  it('holds between 1.25 × and 1.5 × the baseline (the Vegas band): no growth, no cut; grows again below it', () => {
+    const law = new AimdLimit(aimdSettings(16, { initial: 4 }));
+    law.sample({ latencyMs: 1, signal: 'overload', inFlight: 4 }); // out of slow start: 3
+    for (let i = 0; i < 3; i++) law.sample({ latencyMs: 20, signal: 'ok', inFlight: 3 }); // baseline 20
+    expect(law.limit).toBe(4);
+    for (let w = 0; w < 10; w++) {
+      for (let i = 0; i < 4; i++) law.sample({ latencyMs: 28, signal: 'ok', inFlight: 4 });
+    }
+    expect(law.limit).toBe(4); // 1.4 × the baseline: held, window after window
+    for (let i = 0; i < 4; i++) law.sample({ latencyMs: 21, signal: 'ok', inFlight: 4 });
+    expect(law.limit).toBe(5);
+  });
   it('the latency gradient: a step well above the long mean cuts in proportion, at most to ½; within the tolerance it does not', () => {
     // Baseline (fastest) 10 ms, but the usual median 20 ms: the min-RTT rule alone would fire at 15 ms.
     // With a tolerance of 3 for it, only the gradient is left to judge the step.
@@ -120,7 +132,7 @@ describe('AIMD law', () => {
     for (let i = 0; i < Math.ceil(deep); i++) law.sample({ latencyMs: 400, signal: 'ok', inFlight: 1 });
     expect(law.limit / deep).toBe(0.5); // never more than halved by one window
   });
-  it('a halved capacity on a virtual clock: the gradient cuts deeper in the first second, and what is left is used', () => {
+  it('a halved capacity on a virtual clock: the gradient cuts the step’s queue sooner than the old law, and what is left is used', () => {
     // An upstream serving `workers` at once in 20 ms, no 503s (latency is the only signal). Each round
     // trip the law's ⌊limit⌋ requests go out together: the i-th answers in 20 × (⌊i / workers⌋ + 1) ms
     // and the clock advances by the slowest. At 10 s the capacity halves (4 → 2 workers).
@@ -145,12 +157,15 @@ describe('AIMD law', () => {
       return { first: figures(10_000, 11_000), tail: figures(12_000, 20_000) };
     };
     const gradient = simulate({});
-    const without = simulate({ gradientTolerance: Infinity });
+    // The law before issue 14's changes: no gradient, growth right up to the cut point.
+    const without = simulate({ gradientTolerance: Infinity, growBelow: 1.5 });
     // The first second after the halving: the queue the step built is cut faster.
     expect(gradient.first.p99).toBeLessThan(without.first.p99);
-    // Afterwards: the 100/s two workers serve, at least 90 % of it, and no deeper queue than before.
-    expect(gradient.tail.perS / 100).toBeGreaterThanOrEqual(0.9);
+    // Afterwards: no deeper queue than the old law's, and most of the 100/s two workers serve. This
+    // model sends each round trip's requests together, so 3 in flight at 2 workers is 3 per 40 ms
+    // here (75/s) where a steady flow gets 100/s: ≥ 80 % in the model (the e2e test bars 90 %).
     expect(gradient.tail.p99).toBeLessThanOrEqual(without.tail.p99);
+    expect(gradient.tail.perS / 100).toBeGreaterThanOrEqual(0.8);
   });
   it('cuts by a quarter on explicit back-pressure, at once, and never below the floor', () => {
     const law = new AimdLimit(aimdSettings(16, { initial: 8 }));

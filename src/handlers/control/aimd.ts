@@ -18,8 +18,11 @@
  *   The long mean follows the medians slowly (`longWindows`), so a step stands out against it, and an
  *   upstream that got slower for good becomes its new normal;
  * - else, when the limit was actually used (in flight reached half of it, as AIMDLimit checks, so an
- *   idle proxy does not grow a limit it never tested): slow start doubles it until the first overload,
- *   then it grows by `increase` per window.
+ *   idle proxy does not grow a limit it never tested) and the median is within `growBelow` × the
+ *   baseline: slow start doubles it until the first overload, then it grows by `increase` per window.
+ *   Between `growBelow` and `tolerance` it holds (TCP Vegas's band between α and β): at a small
+ *   limit one slot more is a large step (a third at 3), and growing from anywhere below the cut
+ *   point kept a halved upstream (2 workers) at 4 in flight every other round trip, its p99 at 3×.
  * A cold start, and a recovery after an outage, begin at `initial` in slow start: never at the ceiling.
  * Latencies of failed requests are ignored (Vector PR 3804: only successful round trips measure the
  * upstream's speed; a fast 503 would otherwise look like spare capacity).
@@ -38,6 +41,8 @@ export interface AimdSettings {
   backoff: number;
   latencyBackoff: number;
   tolerance: number;
+  /** Grows only while the window's median is within this × the baseline (≤ tolerance). */
+  growBelow: number;
   /** The fewest responses a window holds: a Lambda container's window of one answer is all noise. */
   minWindow: number;
   /** The gradient term: a window median past this × the long-window mean cuts in proportion. */
@@ -57,6 +62,7 @@ export function aimdSettings(max: number, overrides: Partial<AimdSettings> = {})
     backoff: 0.75,
     latencyBackoff: 0.9,
     tolerance: 1.5,
+    growBelow: 1.25,
     minWindow: 1,
     gradientTolerance: 1.5,
     minGradient: 0.5,
@@ -155,7 +161,10 @@ export class AimdLimit {
       const factor = Math.min(w.overload ? this.s.backoff : 1, slow ? this.s.latencyBackoff : 1, gradient);
       this.limitValue = clamp(this.limitValue * factor, this.s.min, this.s.max);
       this.slowStart = false;
-    } else if (w.maxInFlight >= this.limitValue / 2) {
+    } else if (
+      w.maxInFlight >= this.limitValue / 2 &&
+      (mean === undefined || this.baseline === undefined || mean <= this.baseline * this.s.growBelow)
+    ) {
       const next = this.slowStart ? this.limitValue * 2 : this.limitValue + this.s.increase;
       this.limitValue = clamp(next, this.s.min, this.s.max);
     }
