@@ -23,6 +23,8 @@
  *   Between `growBelow` and `tolerance` it holds (TCP Vegas's band between α and β): at a small
  *   limit one slot more is a large step (a third at 3), and growing from anywhere below the cut
  *   point kept a halved upstream (2 workers) at 4 in flight every other round trip, its p99 at 3×.
+ *   (A band from 1.4 × let the halved upstream's p99 past 2× again in npm run test:adaptive; 1.25 ×
+ *   costs goodput only on a host so loaded that a lone 20 ms answer takes 130 ms at its p99.)
  * A cold start, and a recovery after an outage, begin at `initial` in slow start: never at the ceiling.
  * Latencies of failed requests are ignored (Vector PR 3804: only successful round trips measure the
  * upstream's speed; a fast 503 would otherwise look like spare capacity).
