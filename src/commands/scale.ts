@@ -72,7 +72,9 @@ export const scale: CommandSpec<ScaleOptions> = {
     });
     const conc = proxy.ordered
       ? 'one at a time (ordered; mapping MaximumConcurrency stays 2)'
-      : `concurrency ${r.delivery.concurrency}`;
+      : r.delivery.mappingConcurrency !== r.delivery.concurrency
+        ? `concurrency ${r.delivery.concurrency} (${r.delivery.mappingConcurrency} containers, the pacing plan)`
+        : `concurrency ${r.delivery.concurrency}`;
     const human =
       `${proxy.name}: ${conc}, ${r.delivery.rate === null ? 'unpaced' : `at most ${r.delivery.rate}/s`}` +
       (r.delivery.adaptive ? ', adaptive (ceilings; deliver finds what the upstream takes)' : '') +

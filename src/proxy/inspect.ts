@@ -30,6 +30,7 @@ import {
   type DeletedPoint,
   type Stall,
 } from './stall.js';
+import { concurrencyOf } from './limits.js';
 import { formatDuration } from './trend.js';
 
 /** `stopped`: a local proxy (`--local`) with no server running on its data directory. */
@@ -46,7 +47,13 @@ export interface ProxyStatus {
   delivery: {
     state: DeliveryState;
     mappingState: string | null;
+    /** --concurrency: the ceiling, read back from the function's environment and the mapping. */
     concurrency: number | null;
+    /**
+     * Containers Lambda may run at once: the mapping's MaximumConcurrency, the pacing plan's count
+     * (below `concurrency` when a rate does not divide evenly: 3 × 10/s at --rate 30 --concurrency 4).
+     */
+    containers: number | null;
     rate: number | null;
     /** `--adaptive` (WP_ADAPTIVE): concurrency and rate are ceilings; deliver finds what the upstream takes. */
     adaptive: boolean;
@@ -173,7 +180,12 @@ export function statusOf(
   if (!proxy.mapping) missing.push('mapping');
   if (!proxy.endpoint) missing.push('api');
   // An ordered proxy's single FIFO group delivers one at a time whatever MaximumConcurrency says.
-  const concurrency = proxy.ordered ? 1 : (proxy.mapping?.maximumConcurrency ?? null);
+  const rate = rateOf(proxy.deliver?.env);
+  const mapped = proxy.mapping?.maximumConcurrency;
+  const concurrency = proxy.ordered
+    ? 1
+    : (concurrencyOf(proxy.deliver?.env, mapped, rate !== null ? { rate } : {}) ?? null);
+  const containers = proxy.ordered ? 1 : (mapped ?? null);
   return {
     name: proxy.name,
     region: proxy.region,
@@ -185,7 +197,8 @@ export function statusOf(
       state: deliveryState(proxy.mapping?.state),
       mappingState: proxy.mapping?.state ?? null,
       concurrency,
-      rate: rateOf(proxy.deliver?.env),
+      containers,
+      rate,
       adaptive: proxy.deliver?.env[ENV.adaptive] === '1',
     },
     queue: { ...q, oldestAgeSeconds },

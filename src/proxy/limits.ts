@@ -1,10 +1,18 @@
 /**
  * Derived timing limits (DESIGN.md, "Rate cap" and the visibility-timeout rule). `deliver` sends the
  * messages of a batch one after another, so a batch takes at most batchSize × (request timeout +
- * pacing interval), where each of the C concurrent invocations paces at R / C per second.
+ * pacing interval), where each container paces as the pacing plan says (src/handlers/control/rate.ts:
+ * c ≤ C containers of ⌊R/c⌋ per second each, at 97 % of the nominal spacing).
  * The function timeout must cover that, and the queue's visibility timeout must be ≥ 6 × it, so a
  * slow batch is never cut off mid-delivery nor redelivered while it is still being worked on.
+ *
+ * The mapping's MaximumConcurrency is the plan's c, not the --concurrency C: Lambda runs as many
+ * containers as the mapping allows, and a (c+1)-th container pacing at ⌊R/c⌋ would push the upstream
+ * past R (mappingConcurrency). The function's WP_CONCURRENCY stays C, the ceiling the plan is made
+ * from, so every container computes the same plan (concurrencyOf reads C back from both).
  */
+import { MARGIN, pacingPlan } from '../handlers/control/rate.js';
+import { ENV } from '../handlers/ports.js';
 
 export interface DeliveryLimits {
   batchSize: number;
@@ -21,8 +29,63 @@ export const LAMBDA_MAX_TIMEOUT = 900;
 export const SQS_MAX_VISIBILITY = 43_200;
 const SLACK_SECONDS = 5;
 
+/** AWS's range for ScalingConfig.MaximumConcurrency (Lambda API reference, ScalingConfig: 2–1000). */
+export const MIN_MAPPING_CONCURRENCY = 2;
+export const MAX_MAPPING_CONCURRENCY = 1000;
+
+/**
+ * The longest a container waits between two requests of a batch, sized from the ceiling C: the plan's
+ * per-container spacing (1 / (⌊R/c⌋ · 97 %)), and never less than C / R, what C containers sharing R
+ * evenly would each wait (the plan's rate per container can be below R / C: 4 × 1/s at --rate 5).
+ */
+export function pacingSeconds(l: Pick<DeliveryLimits, 'concurrency' | 'rate'>): number {
+  if (!l.rate) return 0;
+  const plan = pacingPlan(l.rate, l.concurrency);
+  return Math.max(l.concurrency / l.rate, 1 / (plan.perContainer * MARGIN));
+}
+
+/**
+ * The event source mapping's MaximumConcurrency: the number of containers the pacing plan assumes.
+ * `concurrency` is --concurrency (C, the ceiling); an ordered proxy runs one batch at a time whatever
+ * the cap, so it gets AWS's lowest value. Clamped to AWS's 2–1000: the flags already refuse more
+ * than 1000, and a plan never picks fewer than 2 containers (pacingPlan's default minimum), so the
+ * clamp only matters for `--concurrency 1`, which AWS cannot run without --ordered anyway.
+ */
+export function mappingConcurrency(l: { concurrency: number; rate?: number; ordered?: boolean }): number {
+  const containers = l.ordered
+    ? MIN_MAPPING_CONCURRENCY
+    : l.rate
+      ? pacingPlan(l.rate, l.concurrency).containers
+      : l.concurrency;
+  return Math.min(MAX_MAPPING_CONCURRENCY, Math.max(MIN_MAPPING_CONCURRENCY, containers));
+}
+
+/**
+ * The --concurrency (C) a proxy runs at, read back from the function's environment and the mapping: the
+ * environment's WP_CONCURRENCY is C when the mapping holds the plan made from it. Otherwise (a proxy
+ * made before the mapping took the plan, or an unpaced `scale` that changed only the mapping, which
+ * the function does not read then) the mapping's value is C. undefined: neither says.
+ */
+export function concurrencyOf(
+  env: Record<string, string | undefined> | undefined,
+  mapping: number | undefined,
+  o: { rate?: number; ordered?: boolean } = {},
+): number | undefined {
+  const fromEnv = Number(env?.[ENV.concurrency]);
+  const c = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined;
+  // Ordered: WP_CONCURRENCY is 1 (one FIFO group), and the mapping keeps what create was given.
+  if (o.ordered) return mapping ?? c;
+  if (
+    c !== undefined &&
+    (mapping === undefined || mappingConcurrency({ concurrency: c, rate: o.rate }) === mapping)
+  ) {
+    return c;
+  }
+  return mapping ?? c;
+}
+
 export function deliverFunctionTimeout(l: DeliveryLimits): number {
-  const pacing = l.rate ? l.concurrency / l.rate : 0;
+  const pacing = pacingSeconds(l);
   return Math.min(LAMBDA_MAX_TIMEOUT, Math.ceil(l.batchSize * (l.timeout + pacing) + SLACK_SECONDS));
 }
 
@@ -32,7 +95,7 @@ export function queueVisibilityTimeout(l: DeliveryLimits): number {
 
 /** The largest batch that still fits Lambda's 15-minute limit at these settings (for a clear error). */
 export function maxBatchSizeFor(l: Omit<DeliveryLimits, 'batchSize'>): number {
-  const pacing = l.rate ? l.concurrency / l.rate : 0;
+  const pacing = pacingSeconds(l);
   return Math.max(1, Math.floor((LAMBDA_MAX_TIMEOUT - SLACK_SECONDS) / (l.timeout + pacing)));
 }
 

@@ -27,7 +27,9 @@ export function deliveryLine(s: ProxyStatus): string {
       ? 'concurrency unknown'
       : s.ordered
         ? 'ordered: one at a time'
-        : `concurrency ${d.concurrency}`;
+        : d.containers !== null && d.containers !== d.concurrency
+          ? `concurrency ${d.concurrency} (${d.containers} containers, the pacing plan)`
+          : `concurrency ${d.concurrency}`;
   const rate = d.rate === null ? 'unpaced' : `at most ${d.rate}/s`;
   // Adaptive: the figures are ceilings; each deliver container finds its own share below them.
   return `${state}, ${conc}, ${rate}${d.adaptive ? ', adaptive (ceilings)' : ''}${foundText(s)}`;

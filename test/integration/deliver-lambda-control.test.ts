@@ -148,12 +148,12 @@ describe.runIf(adaptiveEnabled)('deliver on Lambda-like containers: --adaptive',
 });
 
 describe('deliver on Lambda-like containers: --rate 30 --concurrency 4', () => {
-  // The pacing plan runs 3 containers of 10/s at --rate 30 --concurrency 4, but the mapping create
-  // writes still says MaximumConcurrency 4: Lambda may run a 4th container, pacing at 10/s too, and
-  // the upstream then sees up to 40 in a second. Fails today (mapping.ts uses spec.concurrency);
-  // `.fails` turns into a failure once mapping.ts takes the plan's containers: then drop it.
-  it.fails('the mapping runs no more containers than the pacing plan (MaximumConcurrency)', () => {
+  // The pacing plan runs 3 containers of 10/s at --rate 30 --concurrency 4: a mapping that allowed 4
+  // would let Lambda run a 4th container pacing at 10/s too, and the upstream would see up to 40 in
+  // a second. (create against moto: test/integration/provision-mapping-plan.test.ts.)
+  it('the mapping runs no more containers than the pacing plan (MaximumConcurrency)', () => {
     const spec = { concurrency: 4, rate: 30, batchSize: 10, ordered: false } as ProvisionSpec;
-    expect(wantedMapping({ spec }).ScalingConfig.MaximumConcurrency).toBe(pacingPlan(30, 4).containers);
+    expect(pacingPlan(30, 4).containers).toBe(3);
+    expect(wantedMapping({ spec }).ScalingConfig.MaximumConcurrency).toBe(3);
   });
 });

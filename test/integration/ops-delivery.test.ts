@@ -63,8 +63,12 @@ describe('scale', () => {
     );
     const r2 = await runCli('set-concurrency', name, '--concurrency', '4', '--rate', '2', '--json');
     expect(r2.code, r2.stderr).toBe(0);
-    expect(JSON.parse(r2.stdout)).toMatchObject({ delivery: { concurrency: 4, rate: 2 } });
-    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(4);
+    // The mapping runs the pacing plan's containers, 2 of 1/s (⌊2/3⌋ = ⌊2/4⌋ = 0 whole requests per
+    // second for more); the function keeps --concurrency 4, the ceiling every container plans from.
+    expect(JSON.parse(r2.stdout)).toMatchObject({
+      delivery: { concurrency: 4, rate: 2, mappingConcurrency: 2 },
+    });
+    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(2);
     const after = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: f.deliverFunction }));
     // The fixture's batch of 5 at 10 s per request, now paced at 4/2 s: 5 × (10 + 2) + 5 s slack = 65 s.
     expect(after.Timeout).toBe(65);
@@ -117,7 +121,8 @@ describe('scale', () => {
     const r = await runCli('scale', name, '--rate', '3', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ delivery: { concurrency: 6, rate: 3 } });
-    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(6);
+    // The pacing plan at 3/s: 3 containers of 1/s; unpaced again below, all 6.
+    expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(3);
     let fn = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: f.deliverFunction }));
     expect(fn.Environment?.Variables).toMatchObject({ WP_RATE: '3', WP_CONCURRENCY: '6' });
     // 5 × (10 s + 6/3 s) + 5 s = 65 s.

@@ -104,7 +104,8 @@ describe('a re-run of create keeps what it is not told', () => {
     expect(json(res).settings).toEqual([{ setting: 'upstream', before: UPSTREAM, after: NEW_UPSTREAM }]);
     const d = await describeProxy(name);
     expect(d.functions.ingest.config.Environment?.Variables?.[ENV.verify]).toBe(verify);
-    expect(d.mappings[0]!.ScalingConfig?.MaximumConcurrency).toBe(5);
+    // --concurrency 5 kept: at 7/s the pacing plan runs 3 containers (3 × 2/s), WP_CONCURRENCY says 5.
+    expect(d.mappings[0]!.ScalingConfig?.MaximumConcurrency).toBe(3);
     expect(d.functions.deliver.config.Environment?.Variables).toMatchObject({
       [ENV.upstream]: NEW_UPSTREAM,
       [ENV.rate]: '7',
@@ -254,8 +255,9 @@ describe('the queue visibility timeout and the deliver timeout', () => {
     const name = uniqueName('vis');
     const flags = ['--upstream', UPSTREAM, '--timeout', '30', '--rate', '1'];
     expect((await runCli('create', name, ...flags)).code).toBe(0);
-    // Paced: 10 × (30 s + 2/1 s) + 5 s = 325 s; unpaced: 10 × 30 s + 5 s = 305 s.
-    expect((await deliverEnv(name)).timeout).toBe(325);
+    // Paced: 10 × (30 s + 2.06 s: 2 containers of ½/s at the pacer's 97 %) + 5 s = 325.6 → 326 s;
+    // unpaced: 10 × 30 s + 5 s = 305 s.
+    expect((await deliverEnv(name)).timeout).toBe(326);
 
     let order = await recordOrder();
     const down = await runCli('create', name, '--rate', 'none', '--json');
@@ -267,10 +269,10 @@ describe('the queue visibility timeout and the deliver timeout', () => {
     order = await recordOrder();
     const up = await runCli('create', name, '--rate', '1', '--json');
     expect(up.code, up.stderr).toBe(0);
-    expect(order).toEqual([`visibility ${6 * 325}`, 'deliver timeout 325']);
+    expect(order).toEqual([`visibility ${6 * 326}`, 'deliver timeout 326']);
     undoAll(restore);
     const d = await describeProxy(name);
-    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 325));
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 326));
     expect((await runCli('destroy', name, '--yes')).code).toBe(0);
   });
 

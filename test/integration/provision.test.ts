@@ -201,7 +201,8 @@ describe('create with every delivery flag → describe → converge → destroy'
       BatchSize: 20,
       MaximumBatchingWindowInSeconds: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 3 },
+      // The pacing plan's containers at --rate 20 --concurrency 3: 2 × 10/s (3 × 6/s reaches only 18).
+      ScalingConfig: { MaximumConcurrency: 2 },
     });
 
     // HTTP API: $default route → AWS_PROXY payload 2.0 → ingest; $default stage auto-deployed, throttled.
@@ -273,10 +274,10 @@ describe('create with every delivery flag → describe → converge → destroy'
     expect(d.mappings[0]!.UUID).toBe(before.mappings[0]!.UUID);
     expect(d.mappings[0]!.ScalingConfig).toEqual({ MaximumConcurrency: 5 });
     expect(d.functions.deliver.config.Environment?.Variables?.[ENV.concurrency]).toBe('5');
-    // The pacing interval per invocation changed (5 / 20 s), so the deliver timeout followed:
-    // 20 × (15 s + 5/20 s) + 5 s = 310 s, and the queue's visibility is 6 × that.
-    expect(d.functions.deliver.config.Timeout).toBe(310);
-    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 310));
+    // The pacing interval per invocation changed (the plan: 5 × 4/s at 97 %, 0.258 s, above 5/20 s),
+    // so the deliver timeout followed: 20 × (15 s + 0.258 s) + 5 s = 310.2 → 311 s, the visibility 6 × that.
+    expect(d.functions.deliver.config.Timeout).toBe(311);
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 311));
     expect(d.apis).toHaveLength(1);
     expect(d.integrations).toHaveLength(1);
     expect(d.routes).toHaveLength(1);
@@ -355,9 +356,10 @@ describe('create --ordered', () => {
       [ENV.retryWindow]: '86400',
     });
     // One webhook per batch (a failed one must not hand back, and wear out, the ones behind it):
-    // 1 × (10 s + 1/1 s) + 5 s = 16 s, and the queue's visibility follows from that same timeout.
-    expect(d.functions.deliver.config.Timeout).toBe(16);
-    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 16));
+    // 1 × (10 s + 1.03 s: 1/s at the pacer's 97 %) + 5 s = 16.03 → 17 s, and the queue's visibility
+    // follows from that same timeout.
+    expect(d.functions.deliver.config.Timeout).toBe(17);
+    expect(d.queue.attributes.VisibilityTimeout).toBe(String(6 * 17));
     // AWS's lowest mapping cap is 2; one message group already means one delivery at a time.
     expect(d.mappings).toHaveLength(1);
     expect(d.mappings[0]).toMatchObject({ BatchSize: 1, ScalingConfig: { MaximumConcurrency: 2 } });

@@ -3,7 +3,7 @@
  * exact rate cap (one shared pacer in a process; per-container pacers under the Lambda pacing plan).
  */
 import { describe, expect, it } from 'vitest';
-import { AimdLimit, aimdSettings } from '../../src/handlers/control/aimd.js';
+import { AimdLimit, aimdSettings, type AimdSettings } from '../../src/handlers/control/aimd.js';
 import { classify, lastAttemptFor } from '../../src/handlers/control/classify.js';
 import { createDeliveryControl } from '../../src/handlers/control/index.js';
 import { OutageBreaker } from '../../src/handlers/control/outage.js';
@@ -81,10 +81,91 @@ describe('AIMD law', () => {
       seen.push(law.limit);
     }
     expect(seen).toEqual([1, 2, 4, 8, 16]);
-    window(45); // 2.25 × the 20 ms baseline: the upstream queues
-    expect(law.limit).toBeCloseTo(14.4, 5);
+    // 2.25 × the 20 ms baseline (and the long mean): the upstream queues. The cut is the latency
+    // gradient's, in proportion to the rise, 1.5 × 20 / 45 (it was the fixed 0.9 before issue 14's
+    // gradient term, 14.4): the deeper of the two latency cuts wins.
+    window(45);
+    expect(law.limit).toBeCloseTo((16 * (1.5 * 20)) / 45, 5);
     window(20);
-    expect(law.limit).toBeCloseTo(15.4, 5); // congestion avoidance: +1, no more doubling
+    expect(law.limit).toBeCloseTo((16 * (1.5 * 20)) / 45 + 1, 5); // congestion avoidance: +1, no doubling
+  });
+  it('without a gradient (the long mean off), a queue past 1.5 × the baseline cuts by the fixed 0.9', () => {
+    const law = new AimdLimit(aimdSettings(16, { gradientTolerance: Infinity }));
+    const window = (latencyMs: number) => {
+      const n = Math.ceil(law.limit);
+      for (let i = 0; i < n; i++) law.sample({ latencyMs, signal: 'ok', inFlight: n });
+    };
+    for (let i = 0; i < 4; i++) window(20);
+    window(45);
+    expect(law.limit).toBeCloseTo(14.4, 5);
+  });
+  it('holds between 1.25 × and 1.5 × the baseline (the Vegas band): no growth, no cut; grows again below it', () => {
+    const law = new AimdLimit(aimdSettings(16, { initial: 4 }));
+    law.sample({ latencyMs: 1, signal: 'overload', inFlight: 4 }); // out of slow start: 3
+    for (let i = 0; i < 3; i++) law.sample({ latencyMs: 20, signal: 'ok', inFlight: 3 }); // baseline 20
+    expect(law.limit).toBe(4);
+    for (let w = 0; w < 10; w++) {
+      for (let i = 0; i < 4; i++) law.sample({ latencyMs: 28, signal: 'ok', inFlight: 4 });
+    }
+    expect(law.limit).toBe(4); // 1.4 × the baseline: held, window after window
+    for (let i = 0; i < 4; i++) law.sample({ latencyMs: 21, signal: 'ok', inFlight: 4 });
+    expect(law.limit).toBe(5);
+  });
+  it('the latency gradient: a step well above the long mean cuts in proportion, at most to ½; within the tolerance it does not', () => {
+    // Baseline (fastest) 10 ms, but the usual median 20 ms: the min-RTT rule alone would fire at 15 ms.
+    // With a tolerance of 3 for it, only the gradient is left to judge the step.
+    const law = new AimdLimit(aimdSettings(16, { initial: 8, tolerance: 3 }));
+    law.sample({ latencyMs: 10, signal: 'ok', inFlight: 8 });
+    for (let i = 0; i < 7; i++) law.sample({ latencyMs: 20, signal: 'ok', inFlight: 8 });
+    const long = law.state().longMs!;
+    expect(long).toBe(20);
+    const before = law.limit;
+    for (let i = 0; i < Math.ceil(before); i++) law.sample({ latencyMs: 28, signal: 'ok', inFlight: 1 });
+    expect(law.limit).toBe(before); // 1.4 × the long mean: within the tolerance (and not used: no growth)
+    const at = law.limit;
+    const longBefore = law.state().longMs!;
+    expect(longBefore).toBeGreaterThan(long); // the 28 ms window moved it, by 1/50 of the gap
+    for (let i = 0; i < Math.ceil(at); i++) law.sample({ latencyMs: 40, signal: 'ok', inFlight: 1 });
+    // 2 × the long mean: × 1.5 × long / 40 (about 0.75), with no 503 and no min-RTT verdict.
+    expect(law.limit / at).toBeCloseTo((1.5 * longBefore) / 40, 5);
+    const deep = law.limit;
+    for (let i = 0; i < Math.ceil(deep); i++) law.sample({ latencyMs: 400, signal: 'ok', inFlight: 1 });
+    expect(law.limit / deep).toBe(0.5); // never more than halved by one window
+  });
+  it('a halved capacity on a virtual clock: the gradient cuts the step’s queue sooner than the old law, and what is left is used', () => {
+    // An upstream serving `workers` at once in 20 ms, no 503s (latency is the only signal). Each round
+    // trip the law's ⌊limit⌋ requests go out together: the i-th answers in 20 × (⌊i / workers⌋ + 1) ms
+    // and the clock advances by the slowest. At 10 s the capacity halves (4 → 2 workers).
+    const simulate = (overrides: Partial<AimdSettings>) => {
+      const law = new AimdLimit(aimdSettings(16, overrides));
+      const requests: { at: number; ms: number }[] = [];
+      for (let t = 0; t < 20_000;) {
+        const workers = t < 10_000 ? 4 : 2;
+        const n = Math.max(1, Math.floor(law.limit));
+        const ms = Array.from({ length: n }, (_x, i) => 20 * (Math.floor(i / workers) + 1));
+        for (const m of ms) {
+          law.sample({ latencyMs: m, signal: 'ok', inFlight: n });
+          requests.push({ at: t, ms: m });
+        }
+        t += ms[n - 1]!;
+      }
+      const figures = (from: number, to: number) => {
+        const xs = requests.filter((r) => r.at >= from && r.at < to).map((r) => r.ms);
+        xs.sort((a, b) => a - b);
+        return { p99: xs[Math.floor(xs.length * 0.99)]!, perS: xs.length / ((to - from) / 1000) };
+      };
+      return { first: figures(10_000, 11_000), tail: figures(12_000, 20_000) };
+    };
+    const gradient = simulate({});
+    // The law before issue 14's changes: no gradient, growth right up to the cut point.
+    const without = simulate({ gradientTolerance: Infinity, growBelow: 1.5 });
+    // The first second after the halving: the queue the step built is cut faster.
+    expect(gradient.first.p99).toBeLessThan(without.first.p99);
+    // Afterwards: no deeper queue than the old law's, and most of the 100/s two workers serve. This
+    // model sends each round trip's requests together, so 3 in flight at 2 workers is 3 per 40 ms
+    // here (75/s) where a steady flow gets 100/s: ≥ 80 % in the model (the e2e test bars 90 %).
+    expect(gradient.tail.p99).toBeLessThanOrEqual(without.tail.p99);
+    expect(gradient.tail.perS / 100).toBeGreaterThanOrEqual(0.8);
   });
   it('cuts by a quarter on explicit back-pressure, at once, and never below the floor', () => {
     const law = new AimdLimit(aimdSettings(16, { initial: 8 }));

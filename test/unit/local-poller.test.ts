@@ -162,6 +162,32 @@ describe('startPoller', () => {
     expect(getEventListeners(signal!, 'abort').length).toBeLessThanOrEqual(2);
   });
 
+  it('keeps one abort listener per slot at most: 16 slots, 15 held back by the control, no MaxListenersExceededWarning', async () => {
+    const q = new MemoryQueue({ visibilityTimeout: 30 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const handler: DeliverHandler = async () => ({ batchItemFailures: [] });
+      poller = startPoller({
+        queue: q,
+        handlers: Array.from({ length: 16 }, () => handler),
+        // As the adaptive limit does at 1 slot: the other 15 pause every 25 ms, hundreds of pauses.
+        control: { slots: () => 1, batchSize: (n) => n },
+        batchSize: 10,
+        functionTimeoutSeconds: 60,
+        waitSeconds: 1,
+      });
+      await sleep(400);
+      await poller.stop();
+      poller = undefined;
+      await sleep(10); // process warnings are emitted on a later tick
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('on stop tells the running handler its time is up, and waits for it', async () => {
     const q = new MemoryQueue({ visibilityTimeout: 30 });
     await q.send('x');

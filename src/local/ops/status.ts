@@ -29,6 +29,8 @@ export function localStatus(p: LocalProxy, now = Date.now()): ProxyStatus {
       state: settings.paused ? 'paused' : server ? 'enabled' : 'stopped',
       mappingState: null,
       concurrency: settings.concurrency ?? null,
+      // One process, one shared pacer: every slot may run, no plan divides the rate between them.
+      containers: settings.concurrency ?? null,
       rate: settings.rate ?? null,
       adaptive: localAdaptive(p),
     },

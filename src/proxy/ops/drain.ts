@@ -1,8 +1,10 @@
 /**
  * Wait until the queue is empty: visible, in flight and delayed all zero. SQS counts are approximate
  * on AWS (they can read 0 for a moment while messages exist), so "drained" needs two zero readings in
- * a row. With `boost`, the mapping's MaximumConcurrency is raised for the drain and the previous
- * value restored afterwards, whatever ends the drain (done, timeout, Ctrl-C, an error).
+ * a row. With `boost`, the concurrency is raised for the drain and the previous value restored
+ * afterwards, whatever ends the drain (done, timeout, Ctrl-C, an error). Both go through `scale`'s
+ * path (scaleProxy): a paced proxy's mapping takes the pacing plan's containers and its function the
+ * new --concurrency together, so a boost never runs more containers than the rate allows.
  */
 import type { Aws } from '../../aws/clients.js';
 import { CliError } from '../../errors.js';
@@ -10,7 +12,9 @@ import { interruptExitCode } from '../../interrupts.js';
 import { need, queueCounts, readCounts, totalOf, type Proxy, type QueueCounts } from '../locate.js';
 import { plural, suggest } from '../suggest.js';
 import { drainRate, etaSeconds, rateBasisSeconds, type DepthSample } from '../trend.js';
-import { setMappingConcurrency } from './mapping.js';
+import { concurrencyOf } from '../limits.js';
+import { rateOf } from '../inspect.js';
+import { scaleProxy } from './scale.js';
 
 export interface DrainProgress {
   counts: QueueCounts;
@@ -26,7 +30,7 @@ export interface DrainProgress {
 
 export interface DrainOptions {
   timeoutSeconds?: number;
-  /** Raise MaximumConcurrency to this for the drain. */
+  /** Raise --concurrency to this for the drain (the mapping takes the plan's containers). */
   boost?: number;
   pollMs?: number;
   /** Ends the drain (exit code: its reason when a number, as trapInterrupts sets it, else 130). */
@@ -56,10 +60,17 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
   }
   const started = Date.now();
   const pollMs = o.pollMs ?? 5000;
-  let restore: { uuid: string; value: number } | undefined;
+  let restore: { proxy: Proxy; value: number } | undefined;
   if (o.boost !== undefined) {
     const mapping = need(proxy, 'mapping');
-    const previous = mapping.maximumConcurrency;
+    const rate = rateOf(proxy.deliver?.env);
+    const previous =
+      mapping.maximumConcurrency === undefined
+        ? undefined
+        : concurrencyOf(proxy.deliver?.env, mapping.maximumConcurrency, {
+            ...(rate !== null ? { rate } : {}),
+            ordered: proxy.ordered,
+          });
     if (previous === undefined) {
       throw new CliError(
         'The event source mapping has no MaximumConcurrency to restore after the drain.',
@@ -67,8 +78,8 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
       );
     }
     if (previous !== o.boost) {
-      await setMappingConcurrency(aws, mapping.uuid, o.boost);
-      restore = { uuid: mapping.uuid, value: previous };
+      const boosted = await scaleProxy(aws, proxy, { concurrency: o.boost });
+      restore = { proxy: boosted.proxy, value: previous };
       o.onNote?.(
         `Concurrency raised from ${previous} to ${o.boost} for the drain; it is restored afterwards.`,
       );
@@ -118,7 +129,7 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
     }
   } finally {
     if (restore) {
-      await setMappingConcurrency(aws, restore.uuid, restore.value).then(
+      await scaleProxy(aws, restore.proxy, { concurrency: restore.value }).then(
         () => o.onNote?.(`Concurrency restored to ${restore!.value}.`),
         (err) => {
           restoreFailed =

@@ -93,9 +93,6 @@ export async function setDelivery(
   return { changed: true, mapping: await waitForMappingState(aws, mapping.uuid, want, o) };
 }
 
-/** AWS's lowest ScalingConfig.MaximumConcurrency (the highest, 1000, is checked where flags are parsed). */
-export const MIN_MAPPING_CONCURRENCY = 2;
-
 /** Set the mapping's MaximumConcurrency (2–1000). */
 export async function setMappingConcurrency(aws: Aws, uuid: string, concurrency: number): Promise<void> {
   await updateMapping(aws, uuid, { ScalingConfig: { MaximumConcurrency: concurrency } });

@@ -15,13 +15,15 @@ import { CliError, UsageError } from '../../errors.js';
 import { DEFAULTS, ENV } from '../../handlers/ports.js';
 import { rateOf } from '../inspect.js';
 import {
+  concurrencyOf,
   deliverFunctionTimeout,
   LAMBDA_MAX_TIMEOUT,
+  mappingConcurrency as mappingFor,
   maxBatchSizeFor,
   queueVisibilityTimeout,
 } from '../limits.js';
 import { need, type Proxy } from '../locate.js';
-import { MIN_MAPPING_CONCURRENCY, setMappingConcurrency } from './mapping.js';
+import { setMappingConcurrency } from './mapping.js';
 
 export interface ScaleRequest {
   /**
@@ -39,10 +41,13 @@ export interface ScaleRequest {
 
 export interface ScaleResult {
   name: string;
+  /** mappingConcurrency: the containers the pacing plan runs (the mapping's MaximumConcurrency). */
   delivery: { concurrency: number; rate: number | null; mappingConcurrency: number; adaptive: boolean };
   functionTimeout?: number;
   visibilityTimeout?: number;
   changed: string[];
+  /** The proxy as it is now (drain scales back from it without reading it again). */
+  proxy: Proxy;
 }
 
 export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Promise<ScaleResult> {
@@ -51,26 +56,35 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
   const queue = need(proxy, 'queue');
   // An ordered proxy's one FIFO message group is delivered one batch at a time whatever the cap, so
   // the mapping keeps AWS's minimum of 2 and pacing counts one invocation.
-  // What it was not told, it keeps: the mapping's concurrency, the function's rate.
-  const concurrency =
-    req.concurrency ??
-    mapping.maximumConcurrency ??
-    (Number(deliver.env[ENV.concurrency]) || DEFAULTS.concurrency);
-  const effective = proxy.ordered ? 1 : concurrency;
-  const mappingConcurrency = proxy.ordered ? MIN_MAPPING_CONCURRENCY : concurrency;
+  // What it was not told, it keeps: the concurrency (read from the function and the mapping), the rate.
   const currentRate = rateOf(deliver.env);
   const rate = req.rate === undefined ? currentRate : req.rate;
+  const concurrency =
+    req.concurrency ??
+    concurrencyOf(deliver.env, mapping.maximumConcurrency, {
+      ...(currentRate !== null ? { rate: currentRate } : {}),
+      ordered: proxy.ordered,
+    }) ??
+    DEFAULTS.concurrency;
+  const effective = proxy.ordered ? 1 : concurrency;
+  // The containers the pacing plan assumes (limits.ts), the same value create writes.
+  const mappingConcurrency = mappingFor({
+    concurrency,
+    ...(rate !== null ? { rate } : {}),
+    ordered: proxy.ordered,
+  });
   const currentAdaptive = deliver.env[ENV.adaptive] === '1';
   const adaptive = req.adaptive ?? currentAdaptive;
   const changed: string[] = [];
 
-  // Unpaced, the function ignores WP_CONCURRENCY (it only divides the rate): a concurrency change
-  // alone then needs no function update. Going unpaced removes WP_RATE.
+  // Unpaced and fixed, the function ignores WP_CONCURRENCY (it only divides the rate, and sets the
+  // adaptive share's floor 1/C): a concurrency change alone then needs no function update. Going
+  // unpaced removes WP_RATE.
   // --adaptive is read by each new container: a function update turns it on or off for all of them.
   const envChanged =
     rate !== currentRate ||
     adaptive !== currentAdaptive ||
-    (rate !== null && String(effective) !== deliver.env[ENV.concurrency]);
+    ((rate !== null || adaptive) && String(effective) !== deliver.env[ENV.concurrency]);
   const oldMapping = mapping.maximumConcurrency;
   const raising = oldMapping === undefined || mappingConcurrency >= oldMapping;
 
@@ -98,6 +112,7 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
 
   let functionTimeout: number | undefined;
   let visibilityTimeout: number | undefined;
+  let env = deliver.env;
   const updateFunction = async () => {
     if (!envChanged) return;
     functionTimeout = deliverFunctionTimeout(limits);
@@ -105,19 +120,14 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
     const oldVisibility = Number(queue.attributes.VisibilityTimeout ?? 0);
     if (visibilityTimeout > oldVisibility) await setVisibility(aws, queue.url, visibilityTimeout);
     const { [ENV.rate]: _was, [ENV.adaptive]: _wasAdaptive, ...others } = deliver.env;
-    await updateDeliverFunction(
-      aws,
-      deliver.name,
-      {
-        ...others,
-        ...(rate !== null ? { [ENV.rate]: String(rate) } : {}),
-        // Absent when off, as create writes it (deliver turns it on for '1' only).
-        ...(adaptive ? { [ENV.adaptive]: '1' } : {}),
-        [ENV.concurrency]: String(effective),
-      },
-      functionTimeout,
-      req.maxWaitSeconds ?? 300,
-    );
+    env = {
+      ...others,
+      ...(rate !== null ? { [ENV.rate]: String(rate) } : {}),
+      // Absent when off, as create writes it (deliver turns it on for '1' only).
+      ...(adaptive ? { [ENV.adaptive]: '1' } : {}),
+      [ENV.concurrency]: String(effective),
+    };
+    await updateDeliverFunction(aws, deliver.name, env, functionTimeout, req.maxWaitSeconds ?? 300);
     if (visibilityTimeout < oldVisibility) await setVisibility(aws, queue.url, visibilityTimeout);
     changed.push('function');
   };
@@ -134,6 +144,18 @@ export async function scaleProxy(aws: Aws, proxy: Proxy, req: ScaleRequest): Pro
     delivery: { concurrency: effective, rate, mappingConcurrency, adaptive },
     ...(functionTimeout !== undefined ? { functionTimeout, visibilityTimeout } : {}),
     changed,
+    proxy: {
+      ...proxy,
+      mapping: { ...mapping, maximumConcurrency: mappingConcurrency },
+      deliver: { ...deliver, env, timeout: functionTimeout ?? deliver.timeout },
+      queue: {
+        ...queue,
+        attributes: {
+          ...queue.attributes,
+          ...(visibilityTimeout !== undefined ? { VisibilityTimeout: String(visibilityTimeout) } : {}),
+        },
+      },
+    },
   };
 }
 

@@ -17,6 +17,7 @@ import { isNotFound } from '../../aws/errors.js';
 import { DEFAULTS, ENV } from '../../handlers/ports.js';
 import { findProxyDomain } from '../domain-lookup.js';
 import { rateOf } from '../inspect.js';
+import { concurrencyOf } from '../limits.js';
 import { findQueues, queueCounts, totalOf, type QueueRef } from '../locate.js';
 import { isOurs, resourceNames } from '../names.js';
 import { findMapping } from './mapping.js';
@@ -209,10 +210,19 @@ export async function readCurrent(
     settings.edgeEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !INGEST_OWN.has(k)));
     settings.memory ??= ourIngest.config.MemorySize;
   }
+  const kind = ourQueue ?? ourDlq;
+  // The queues' names say the kind; without them, ingest's WP_FIFO (set only on an ordered proxy).
+  const ordered = kind
+    ? kind.name.endsWith('.fifo')
+    : ourIngest && ourIngest.config.Environment?.Variables?.[ENV.fifo] === '1';
   if (ourMapping) {
-    if (ourMapping.ScalingConfig?.MaximumConcurrency) {
-      settings.concurrency = ourMapping.ScalingConfig.MaximumConcurrency;
-    }
+    // The mapping holds the pacing plan's containers, the function --concurrency (limits.ts).
+    const concurrency = concurrencyOf(
+      ourDeliver?.config.Environment?.Variables,
+      ourMapping.ScalingConfig?.MaximumConcurrency,
+      { ...(settings.rate ? { rate: settings.rate } : {}), ordered: Boolean(ordered) },
+    );
+    if (concurrency) settings.concurrency = concurrency;
     if (ourMapping.BatchSize) settings.batchSize = ourMapping.BatchSize;
   }
   if (ourQueue) {
@@ -241,11 +251,6 @@ export async function readCurrent(
     (r, i) => r && !foreign.includes(`role ${i ? names.deliverRole : names.ingestRole}`),
   );
   const exists = Boolean(ourQueue || ourDlq || ourIngest || ourDeliver || api || domain || roleOurs);
-  const kind = ourQueue ?? ourDlq;
-  // The queues' names say the kind; without them, ingest's WP_FIFO (set only on an ordered proxy).
-  const ordered = kind
-    ? kind.name.endsWith('.fifo')
-    : ourIngest && ourIngest.config.Environment?.Variables?.[ENV.fifo] === '1';
   return {
     name,
     exists,

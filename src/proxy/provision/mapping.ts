@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { errorName, retryWhileBusy } from '../../aws/retry.js';
 import { CliError } from '../../errors.js';
+import { mappingConcurrency } from '../limits.js';
 import { proxyTags } from '../names.js';
 import { isNotFound } from './compare.js';
 import { retryPropagation } from './functions.js';
@@ -104,8 +105,10 @@ export function wantedMapping(ctx: Pick<StepContext, 'spec'>) {
     // batching window at all (and at most 10 per batch), so an ordered proxy sends none.
     ...(ctx.spec.ordered ? {} : { MaximumBatchingWindowInSeconds: ctx.spec.batchSize > 10 ? 1 : 0 }),
     FunctionResponseTypes: ['ReportBatchItemFailures' as const],
-    // For --ordered too: the cap must be 2–1000, and one message group already means one at a time.
-    ScalingConfig: { MaximumConcurrency: ctx.spec.concurrency },
+    // The containers the pacing plan assumes, not --concurrency: a container more than the plan would
+    // pace at ⌊R/c⌋ too and push the upstream past --rate (limits.ts). --ordered: AWS's lowest, 2
+    // (one message group already means one at a time).
+    ScalingConfig: { MaximumConcurrency: mappingConcurrency(ctx.spec) },
   };
 }
 
