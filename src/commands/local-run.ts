@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { CliError, describeAwsError } from '../errors.js';
 import { addEdgeOptions, edgeSettingsFromOptions, type EdgeOptions } from '../handlers/edge/flags.js';
 import { DEFAULTS } from '../handlers/ports.js';
+import { checkListenHost, parseListenHost } from '../local/listen-host.js';
 import { httpUrl, intInRange } from '../options.js';
 import type { DevOutput } from '../ui/dev-output.js';
 import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
@@ -42,6 +43,7 @@ export function addLocalProxyOptions(cmd: Command, command: LocalCommand): Comma
     cmd.option(
       '--host <address>',
       `address to listen on (default: ${DEFAULT_HOST}, this machine only; 0.0.0.0 or :: for every interface)`,
+      parseListenHost,
       DEFAULT_HOST,
     );
   }
@@ -84,6 +86,9 @@ export async function runLocalProxy(
   );
   const edge = edgeSettingsFromOptions(opts);
   const store = localStoreFromOptions(opts, opts.queueUrl ? { queueUrl: opts.queueUrl } : {});
+  const host = opts.host ?? DEFAULT_HOST;
+  // Checked before anything starts (a name that does not resolve is a usage error); said once started.
+  const exposed = command === 'serve' ? await checkListenHost(host, edge.verify.length > 0) : undefined;
 
   let sqs: { client: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string } | undefined;
   if (opts.queueUrl) {
@@ -123,7 +128,7 @@ export async function runLocalProxy(
     const start = startDev(
       {
         upstream,
-        host: opts.host ?? DEFAULT_HOST,
+        host,
         port: opts.port,
         concurrency: opts.concurrency,
         ...(opts.rate ? { rate: opts.rate } : {}),
@@ -166,6 +171,7 @@ export async function runLocalProxy(
       },
     );
   }
+  if (exposed) process.stderr.write(`${exposed}\n`);
   output.attach(runtime);
 
   await firstSignal.received;
