@@ -174,16 +174,19 @@ export async function runLocalProxy(
   if (exposed) process.stderr.write(`${exposed}\n`);
   output.attach(runtime);
 
-  await firstSignal.received;
-  output.stopping();
-  // A second signal while the deliveries on the wire finish: stop waiting for them.
-  const secondSignal = stopSignal();
-  const stopped = await Promise.race([
-    runtime.stop().then(() => true),
-    secondSignal.received.then(() => false),
-  ]);
-  secondSignal.dispose();
-  await output.close();
+  let stopped = false;
+  try {
+    await firstSignal.received;
+    output.stopping();
+    // A second signal while the deliveries on the wire finish: stop waiting for them.
+    const secondSignal = stopSignal();
+    stopped = await Promise.race([runtime.stop().then(() => true), secondSignal.received.then(() => false)]);
+    secondSignal.dispose();
+  } finally {
+    // Whatever ended the run (a stop, a failed stop), the log's backlog is written before the exit
+    // code goes back to the entry point, which exits 3 s later even with output still pending.
+    await output.close();
+  }
   if (!stopped) process.stderr.write('Stopped without waiting for the deliveries in flight.\n');
   return 0;
 }

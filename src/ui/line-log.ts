@@ -1,0 +1,132 @@
+/**
+ * The JSON log line writer of `serve` and `dev --json`. A service's stdout is a pipe to whatever
+ * collects its log, and that reader can be slow or stalled; the proxy must keep delivering meanwhile.
+ *
+ * - Never blocking: lines are queued here and handed to the stream one chunk at a time, the next
+ *   chunk (every line queued meanwhile, joined) only once the stream's callback says the last one
+ *   reached the OS. So the stream's own buffer never holds more than one chunk and the backlog is
+ *   this queue, which can be bounded (a plain process.stdout.write buffers without limit).
+ * - Bounded: past `maxPendingBytes` queued, a line marked droppable (one per delivery: `delivered`,
+ *   `retry`) is not kept but counted, and the count is written as one `log-dropped` line where the
+ *   first of them would have been. Every other line (the stop, dead letters, warnings, refusals) is
+ *   always kept: those are the ones an operator acts on, and they are few.
+ * - Flushed at exit: `close()` resolves once the stream has taken the last byte (its write callback),
+ *   and the commands await it on every way out before they return their exit code; the entry point's
+ *   forced exit (bin/webhook-proxy.js) would otherwise cut the backlog off. `flushSync()` is the
+ *   best effort of a crash: what is queued is written with writeSync before the process dies.
+ */
+import { writeSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+
+export interface LineLogOptions {
+  /** Bytes queued (not yet handed to the stream) past which droppable lines are dropped. */
+  maxPendingBytes?: number;
+  /** The line that says how many lines were dropped at this point of the log. */
+  droppedLine(count: number): string;
+}
+
+export interface LineLog {
+  /** Queue one line (without its newline). */
+  write(line: string, o?: { droppable?: boolean }): void;
+  /** Write everything queued; resolves once the stream took it all (or failed). Idempotent. */
+  close(): Promise<void>;
+  /** A crash: write what is queued synchronously, best effort. */
+  flushSync(): void;
+  /** Lines dropped so far (each counted in a `log-dropped` line). */
+  readonly dropped: number;
+}
+
+/** 4 MiB: about 25,000 `delivered` lines, a minute of a busy proxy held while the reader catches up. */
+export const DEFAULT_MAX_PENDING_BYTES = 4 * 1024 * 1024;
+
+type Entry = string | { dropped: number };
+
+export function lineLog(stream: Writable & { fd?: number }, options: LineLogOptions): LineLog {
+  const max = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
+  let queue: Entry[] = [];
+  let queuedBytes = 0;
+  // The marker of the current run of drops, in `queue`: later drops add to it rather than add lines.
+  let marker: { dropped: number } | undefined;
+  let dropped = 0;
+  let writing = false;
+  let failed = false;
+  let closing: Promise<void> | undefined;
+  let idle: (() => void) | undefined;
+
+  const render = (entries: Entry[]) =>
+    entries.map((e) => `${typeof e === 'string' ? e : options.droppedLine(e.dropped)}\n`).join('');
+
+  // A reader gone for good (EPIPE): nothing more can be written, so nothing is waited for either.
+  // The listener stays after close(): an EPIPE on stdout with none would crash the process.
+  const onError = () => {
+    failed = true;
+    queue = [];
+    queuedBytes = 0;
+    writing = false;
+    idle?.();
+  };
+  stream.on('error', onError);
+
+  const pump = () => {
+    if (writing || failed) return;
+    if (!queue.length) {
+      idle?.();
+      return;
+    }
+    const chunk = render(queue);
+    queue = [];
+    queuedBytes = 0;
+    marker = undefined;
+    writing = true;
+    stream.write(chunk, (err) => {
+      writing = false;
+      if (err) onError();
+      else pump();
+    });
+  };
+
+  return {
+    write(line, o = {}) {
+      if (failed) return;
+      if (o.droppable && queuedBytes >= max) {
+        dropped++;
+        if (marker) marker.dropped++;
+        else queue.push((marker = { dropped: 1 }));
+        return;
+      }
+      queue.push(line);
+      queuedBytes += Buffer.byteLength(line) + 1;
+      pump();
+    },
+    close() {
+      return (closing ??= new Promise<void>((resolve) => {
+        idle = () => {
+          idle = undefined;
+          resolve();
+        };
+        if (failed || (!writing && !queue.length)) idle();
+        else pump();
+      }));
+    },
+    flushSync() {
+      if (failed || !queue.length || stream.fd === undefined) return;
+      // The chunk the stream holds (if any) is its own: it may be cut short by the exit.
+      let buf = Buffer.from(render(queue));
+      queue = [];
+      queuedBytes = 0;
+      const end = Date.now() + 2000;
+      while (buf.length && Date.now() < end) {
+        try {
+          buf = buf.subarray(writeSync(stream.fd, buf));
+        } catch (err) {
+          // A non-blocking pipe that is full: wait a little for the reader, then give up.
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+        }
+      }
+    },
+    get dropped() {
+      return dropped;
+    },
+  };
+}

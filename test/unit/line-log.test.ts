@@ -1,0 +1,163 @@
+/**
+ * The JSON log writer (src/ui/line-log.ts) in front of a reader that stalls, as a log collector on a
+ * pipe can: nothing waits on it, the backlog stays bounded by dropping (and counting) only the
+ * droppable lines, close() resolves only once the stream has taken the last byte, a dead reader does
+ * not hang close(), and a crash's flushSync writes the backlog to the file descriptor.
+ */
+import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lineLog } from '../../src/ui/line-log.js';
+
+const droppedLine = (count: number) => JSON.stringify({ event: 'log-dropped', count });
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** A stream whose reader takes nothing until `release()`, then everything as it comes. */
+function stalledReader(fd?: number) {
+  let received = '';
+  let held: (() => void)[] = [];
+  let flowing = false;
+  const stream = Object.assign(
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        received += chunk.toString();
+        if (flowing) cb();
+        else held.push(() => cb());
+      },
+    }),
+    fd === undefined ? {} : { fd },
+  );
+  return {
+    stream,
+    received: () => received,
+    writes: () => held.length,
+    release() {
+      flowing = true;
+      const h = held;
+      held = [];
+      for (const cb of h) cb();
+    },
+  };
+}
+
+const lines = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; n?: number; count?: number });
+
+let dir: string | undefined;
+afterEach(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+describe('lineLog', () => {
+  it('hands the stream one chunk at a time while it is slow, and drops only droppable lines past the bound, counted once', async () => {
+    const reader = stalledReader();
+    const log = lineLog(reader.stream, { maxPendingBytes: 2_000, droppedLine });
+    for (let n = 0; n < 5_000; n++) {
+      log.write(JSON.stringify({ event: 'delivered', n }), { droppable: true });
+      if (n % 1_000 === 999) log.write(JSON.stringify({ event: 'dead-lettered', n }));
+    }
+    log.write(JSON.stringify({ event: 'stopped' }));
+    await tick();
+    // Only the first line reached the stream: the rest waits here, not in the stream's own buffer.
+    expect(reader.writes()).toBe(1);
+    expect(reader.stream.writableLength).toBeLessThan(100);
+    expect(log.dropped).toBeGreaterThan(4_000);
+
+    let closed = false;
+    const closing = log.close().then(() => (closed = true));
+    await tick();
+    expect(closed).toBe(false);
+    reader.release();
+    await closing;
+
+    const out = lines(reader.received());
+    expect(out.at(-1)!.event).toBe('stopped');
+    expect(out.filter((l) => l.event === 'dead-lettered').map((l) => l.n)).toEqual([
+      999, 1999, 2999, 3999, 4999,
+    ]);
+    const delivered = out.filter((l) => l.event === 'delivered').map((l) => l.n!);
+    const drops = out.filter((l) => l.event === 'log-dropped');
+    // One drop run, one line; every delivery either logged (in order) or counted.
+    expect(drops).toHaveLength(1);
+    expect(drops[0]!.count).toBe(log.dropped);
+    expect(delivered.length + drops[0]!.count!).toBe(5_000);
+    expect(delivered).toEqual([...delivered].sort((a, b) => a - b));
+  });
+
+  it('keeps every line while under the bound, and close() resolves only once the stream took the last one', async () => {
+    const reader = stalledReader();
+    const log = lineLog(reader.stream, { droppedLine });
+    for (let n = 0; n < 2_000; n++) log.write(JSON.stringify({ event: 'delivered', n }), { droppable: true });
+    log.write(JSON.stringify({ event: 'stopped' }));
+    let closed = false;
+    const closing = log.close().then(() => (closed = true));
+    for (let i = 0; i < 5; i++) await tick();
+    expect(closed).toBe(false);
+    reader.release();
+    await closing;
+    const out = lines(reader.received());
+    expect(out.map((l) => l.n ?? l.event)).toEqual([
+      ...Array.from({ length: 2_000 }, (_, n) => n),
+      'stopped',
+    ]);
+    expect(log.dropped).toBe(0);
+    // Later calls resolve at once, and a close with nothing pending does not wait.
+    await log.close();
+    await lineLog(stalledReader().stream, { droppedLine }).close();
+  });
+
+  it('starts a new log-dropped line for each run of drops, after the lines kept between them', async () => {
+    const reader = stalledReader();
+    const log = lineLog(reader.stream, { maxPendingBytes: 1, droppedLine });
+    log.write('{"event":"delivered","n":0}', { droppable: true }); // handed to the stream
+    log.write('{"event":"delivered","n":1}', { droppable: true }); // queued: the queue is now at the bound
+    log.write('{"event":"delivered","n":2}', { droppable: true }); // dropped
+    log.write('{"event":"warning"}');
+    log.write('{"event":"delivered","n":3}', { droppable: true }); // dropped, counted in the same line
+    reader.release();
+    await tick();
+    log.write('{"event":"delivered","n":4}', { droppable: true });
+    await log.close();
+    expect(lines(reader.received())).toEqual([
+      { event: 'delivered', n: 0 },
+      { event: 'delivered', n: 1 },
+      { event: 'log-dropped', count: 2 },
+      { event: 'warning' },
+      { event: 'delivered', n: 4 },
+    ]);
+  });
+
+  it('does not hang close() when the reader is gone (EPIPE)', async () => {
+    const stream = new Writable({
+      write(_chunk, _enc, cb) {
+        cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+      },
+    });
+    const log = lineLog(stream, { droppedLine });
+    log.write('{"event":"delivered"}');
+    log.write('{"event":"stopped"}');
+    await log.close();
+    expect(stream.destroyed).toBe(true);
+  });
+
+  it('flushSync (a crash) writes what is queued straight to the file descriptor', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wp-line-log-'));
+    const file = join(dir, 'log');
+    const fd = openSync(file, 'w');
+    const reader = stalledReader(fd);
+    const log = lineLog(reader.stream, { droppedLine });
+    for (let n = 0; n < 100; n++) log.write(JSON.stringify({ event: 'delivered', n }));
+    log.flushSync();
+    closeSync(fd);
+    // Line 0 is the stream's (in flight, never acknowledged); every line after it reached the file.
+    expect(lines(readFileSync(file, 'utf8')).map((l) => l.n)).toEqual(
+      Array.from({ length: 99 }, (_, n) => n + 1),
+    );
+  });
+});
