@@ -3,7 +3,7 @@
  * collects its log, and that reader can be slow or stalled; the proxy must keep delivering meanwhile.
  *
  * - Never blocking: lines are queued here and handed to the stream one chunk at a time, the next
- *   chunk (every line queued meanwhile, joined) only once the stream's callback says the last one
+ *   chunk (the lines queued meanwhile, joined, up to 64 KiB) only once the stream's callback says the last one
  *   reached the OS. So the stream's own buffer never holds more than one chunk and the backlog is
  *   this queue, which can be bounded (a plain process.stdout.write buffers without limit).
  * - Bounded: past `maxPendingBytes` queued, a line marked droppable (one per delivery: `delivered`,
@@ -41,6 +41,12 @@ export const DEFAULT_MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 type Entry = string | { dropped: number };
 
+/** 64 KiB, a Linux pipe's buffer: one write fills the pipe of a reader that keeps up. */
+const CHUNK_BYTES = 64 * 1024;
+
+/** What an entry counts towards the bound (a drop marker, tiny and one per run, counts nothing). */
+const entryBytes = (e: Entry) => (typeof e === 'string' ? Buffer.byteLength(e) + 1 : 0);
+
 export function lineLog(stream: Writable & { fd?: number }, options: LineLogOptions): LineLog {
   const max = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
   let queue: Entry[] = [];
@@ -73,10 +79,15 @@ export function lineLog(stream: Writable & { fd?: number }, options: LineLogOpti
       idle?.();
       return;
     }
-    const chunk = render(queue);
-    queue = [];
-    queuedBytes = 0;
-    marker = undefined;
+    // At most CHUNK_BYTES per write: what the stream holds is what a crash can lose (flushSync can
+    // write what is still queued here, not the stream's half-written chunk).
+    let taken = 0;
+    let bytes = 0;
+    while (taken < queue.length && bytes < CHUNK_BYTES) bytes += entryBytes(queue[taken++]!);
+    const entries = queue.splice(0, taken);
+    queuedBytes -= bytes;
+    if (marker && entries.includes(marker)) marker = undefined;
+    const chunk = render(entries);
     writing = true;
     stream.write(chunk, (err) => {
       writing = false;
@@ -95,7 +106,7 @@ export function lineLog(stream: Writable & { fd?: number }, options: LineLogOpti
         return;
       }
       queue.push(line);
-      queuedBytes += Buffer.byteLength(line) + 1;
+      queuedBytes += entryBytes(line);
       pump();
     },
     close() {
@@ -110,8 +121,9 @@ export function lineLog(stream: Writable & { fd?: number }, options: LineLogOpti
     },
     flushSync() {
       if (failed || !queue.length || stream.fd === undefined) return;
-      // The chunk the stream holds (if any) is its own: it may be cut short by the exit.
-      let buf = Buffer.from(render(queue));
+      // The chunk the stream holds, if any, may be cut short by the exit, mid-line: a newline first
+      // keeps that one line broken rather than the next one too (an empty line if it had all gone).
+      let buf = Buffer.from((writing ? '\n' : '') + render(queue));
       queue = [];
       queuedBytes = 0;
       const end = Date.now() + 2000;
