@@ -2,10 +2,10 @@
  * The JSON log line writer of `serve` and `dev --json`. A service's stdout is a pipe to whatever
  * collects its log, and that reader can be slow or stalled; the proxy must keep delivering meanwhile.
  *
- * - Never blocking: lines are queued here and handed to the stream one chunk at a time, the next
- *   chunk (the lines queued meanwhile, joined, up to 64 KiB) only once the stream's callback says the last one
- *   reached the OS. So the stream's own buffer never holds more than one chunk and the backlog is
- *   this queue, which can be bounded (a plain process.stdout.write buffers without limit).
+ * - Never blocking: a line goes to the stream at once while the stream holds less than 64 KiB the OS
+ *   has not taken; past that, lines are queued here and handed over (joined, up to 64 KiB at a
+ *   time) as the stream's write callbacks say it took the earlier ones. So the backlog is this
+ *   queue, which can be bounded (a plain process.stdout.write buffers without limit).
  * - Bounded: past `maxPendingBytes` queued, a line marked droppable (one per delivery: `delivered`,
  *   `retry`) is not kept but counted, and the count is written as one `log-dropped` line where the
  *   first of them would have been. Every other line (the stop, dead letters, warnings, refusals) is
@@ -54,7 +54,8 @@ export function lineLog(stream: Writable & { fd?: number }, options: LineLogOpti
   // The marker of the current run of drops, in `queue`: later drops add to it rather than add lines.
   let marker: { dropped: number } | undefined;
   let dropped = 0;
-  let writing = false;
+  // Writes handed to the stream whose callback has not come yet.
+  let outstanding = 0;
   let failed = false;
   let closing: Promise<void> | undefined;
   let idle: (() => void) | undefined;
@@ -68,32 +69,33 @@ export function lineLog(stream: Writable & { fd?: number }, options: LineLogOpti
     failed = true;
     queue = [];
     queuedBytes = 0;
-    writing = false;
     idle?.();
   };
   stream.on('error', onError);
 
   const pump = () => {
-    if (writing || failed) return;
-    if (!queue.length) {
-      idle?.();
-      return;
+    if (failed) return;
+    // Straight to the stream while it holds less than CHUNK_BYTES not yet taken by the OS (a reader
+    // that keeps up: each line goes out as it comes, as process.stdout.write would send it); past
+    // that, lines wait here for a write callback. So the stream never holds much more than
+    // CHUNK_BYTES, which is also what a crash can lose: flushSync writes what is queued here.
+    while (queue.length && stream.writableLength < CHUNK_BYTES) {
+      const room = CHUNK_BYTES - stream.writableLength;
+      let taken = 0;
+      let bytes = 0;
+      while (taken < queue.length && (taken === 0 || bytes < room)) bytes += entryBytes(queue[taken++]!);
+      const entries = queue.splice(0, taken);
+      queuedBytes -= bytes;
+      if (marker && entries.includes(marker)) marker = undefined;
+      outstanding++;
+      stream.write(render(entries), (err) => {
+        outstanding--;
+        if (err) onError();
+        else pump();
+      });
+      if (failed) return;
     }
-    // At most CHUNK_BYTES per write: what the stream holds is what a crash can lose (flushSync can
-    // write what is still queued here, not the stream's half-written chunk).
-    let taken = 0;
-    let bytes = 0;
-    while (taken < queue.length && bytes < CHUNK_BYTES) bytes += entryBytes(queue[taken++]!);
-    const entries = queue.splice(0, taken);
-    queuedBytes -= bytes;
-    if (marker && entries.includes(marker)) marker = undefined;
-    const chunk = render(entries);
-    writing = true;
-    stream.write(chunk, (err) => {
-      writing = false;
-      if (err) onError();
-      else pump();
-    });
+    if (!queue.length && outstanding === 0) idle?.();
   };
 
   return {
@@ -115,7 +117,7 @@ export function lineLog(stream: Writable & { fd?: number }, options: LineLogOpti
           idle = undefined;
           resolve();
         };
-        if (failed || (!writing && !queue.length)) idle();
+        if (failed || (outstanding === 0 && !queue.length)) idle();
         else pump();
       }));
     },
@@ -123,7 +125,7 @@ export function lineLog(stream: Writable & { fd?: number }, options: LineLogOpti
       if (failed || !queue.length || stream.fd === undefined) return;
       // The chunk the stream holds, if any, may be cut short by the exit, mid-line: a newline first
       // keeps that one line broken rather than the next one too (an empty line if it had all gone).
-      let buf = Buffer.from((writing ? '\n' : '') + render(queue));
+      let buf = Buffer.from((outstanding ? '\n' : '') + render(queue));
       queue = [];
       queuedBytes = 0;
       const end = Date.now() + 2000;

@@ -14,6 +14,8 @@ import { lineLog } from '../../src/ui/line-log.js';
 
 const droppedLine = (count: number) => JSON.stringify({ event: 'log-dropped', count });
 const tick = () => new Promise((r) => setImmediate(r));
+/** More than the writer hands a stream before waiting for it (64 KiB): what fills a stalled one. */
+const BIG = JSON.stringify({ event: 'warning', n: -1, pad: 'x'.repeat(70_000) });
 
 /** A stream whose reader takes nothing until `release()`, then everything as it comes. */
 function stalledReader(fd?: number) {
@@ -47,7 +49,7 @@ const lines = (text: string) =>
   text
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { event: string; n?: number; count?: number });
+    .map((l) => JSON.parse(l) as { event: string; n?: number; count?: number; pad?: string });
 
 let dir: string | undefined;
 afterEach(() => {
@@ -56,7 +58,7 @@ afterEach(() => {
 });
 
 describe('lineLog', () => {
-  it('hands the stream one chunk at a time while it is slow, and drops only droppable lines past the bound, counted once', async () => {
+  it('gives a slow stream at most 64 KiB, and drops only droppable lines past the bound, counted once', async () => {
     const reader = stalledReader();
     const log = lineLog(reader.stream, { maxPendingBytes: 2_000, droppedLine });
     for (let n = 0; n < 5_000; n++) {
@@ -65,10 +67,11 @@ describe('lineLog', () => {
     }
     log.write(JSON.stringify({ event: 'stopped' }));
     await tick();
-    // Only the first line reached the stream: the rest waits here, not in the stream's own buffer.
+    // About 64 KiB went to the stream, unread; the rest waits here, not in the stream's own buffer.
     expect(reader.writes()).toBe(1);
-    expect(reader.stream.writableLength).toBeLessThan(100);
-    expect(log.dropped).toBeGreaterThan(4_000);
+    expect(reader.stream.writableLength).toBeGreaterThan(60_000);
+    expect(reader.stream.writableLength).toBeLessThan(64 * 1024 + 100);
+    expect(log.dropped).toBeGreaterThan(2_000);
 
     let closed = false;
     const closing = log.close().then(() => (closed = true));
@@ -116,7 +119,7 @@ describe('lineLog', () => {
   it('starts a new log-dropped line for each run of drops, after the lines kept between them', async () => {
     const reader = stalledReader();
     const log = lineLog(reader.stream, { maxPendingBytes: 1, droppedLine });
-    log.write('{"event":"delivered","n":0}', { droppable: true }); // handed to the stream
+    log.write(BIG); // handed to the stream, which is now full
     log.write('{"event":"delivered","n":1}', { droppable: true }); // queued: the queue is now at the bound
     log.write('{"event":"delivered","n":2}', { droppable: true }); // dropped
     log.write('{"event":"warning"}');
@@ -125,8 +128,8 @@ describe('lineLog', () => {
     await tick();
     log.write('{"event":"delivered","n":4}', { droppable: true });
     await log.close();
-    expect(lines(reader.received())).toEqual([
-      { event: 'delivered', n: 0 },
+    expect(lines(reader.received()).map(({ pad: _, ...l }) => l)).toEqual([
+      { event: 'warning', n: -1 },
       { event: 'delivered', n: 1 },
       { event: 'log-dropped', count: 2 },
       { event: 'warning' },
@@ -153,10 +156,11 @@ describe('lineLog', () => {
     const fd = openSync(file, 'w');
     const reader = stalledReader(fd);
     const log = lineLog(reader.stream, { droppedLine });
-    for (let n = 0; n < 100; n++) log.write(JSON.stringify({ event: 'delivered', n }));
+    log.write(BIG);
+    for (let n = 1; n < 100; n++) log.write(JSON.stringify({ event: 'delivered', n }));
     log.flushSync();
     closeSync(fd);
-    // Line 0 is the stream's (in flight, never acknowledged); every line after it reached the file,
+    // The big line is the stream's (in flight, never acknowledged); every line after it reached the file,
     // after a newline that ends whatever part of the stream's chunk got out.
     const text = readFileSync(file, 'utf8');
     expect(text.startsWith('\n{"event":"delivered","n":1}\n')).toBe(true);
