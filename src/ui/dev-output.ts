@@ -120,7 +120,15 @@ function stdoutLog(options: LineLogOptions): {
   write(line: string, e: { event: string }): void;
   close(): Promise<void>;
 } {
-  const log = lineLog(process.stdout, options);
+  const log = lineLog(process.stdout, {
+    ...options,
+    // The log's reader is gone (`serve | head`, a collector that died): say so where it can be seen;
+    // the proxy itself keeps taking and delivering webhooks.
+    onFailed: (e) =>
+      err(
+        `warning: stdout failed (${(e as NodeJS.ErrnoException).code ?? e.message}): the JSON log lines are lost from now on.`,
+      ),
+  });
   const onCrash = () => log.flushSync();
   process.on('uncaughtExceptionMonitor', onCrash);
   return {

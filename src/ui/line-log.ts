@@ -2,8 +2,8 @@
  * The JSON log line writer of `serve` and `dev --json`. A service's stdout is a pipe to whatever
  * collects its log, and that reader can be slow or stalled; the proxy must keep delivering meanwhile.
  *
- * - Never blocking: a line goes to the stream at once while the stream holds less than 64 KiB the OS
- *   has not taken; past that, lines are queued here and handed over (joined, up to 64 KiB at a
+ * - Never blocking: a line goes to the stream at once while the stream holds less than 16 KiB the OS
+ *   has not taken; past that, lines are queued here and handed over (joined, up to 16 KiB at a
  *   time) as the stream's write callbacks say it took the earlier ones. So the backlog is this
  *   queue, which can be bounded (a plain process.stdout.write buffers without limit).
  * - Bounded: past `maxPendingBytes` queued, a line marked droppable (one per delivery: `delivered`,
@@ -23,6 +23,8 @@ export interface LineLogOptions {
   maxPendingBytes?: number;
   /** The line that says how many lines were dropped at this point of the log. */
   droppedLine(count: number): string;
+  /** Called once when the stream fails (its reader is gone): the lines after it are lost. */
+  onFailed?(err: Error): void;
 }
 
 export interface LineLog {
@@ -41,8 +43,11 @@ export const DEFAULT_MAX_PENDING_BYTES = 4 * 1024 * 1024;
 
 type Entry = string | { dropped: number };
 
-/** 64 KiB, a Linux pipe's buffer: one write fills the pipe of a reader that keeps up. */
-const CHUNK_BYTES = 64 * 1024;
+/**
+ * 16 KiB: what the stream may hold beyond what the OS took (a pipe's own 64 KiB on Linux). Enough to
+ * keep a reader that keeps up busy, and the most a crash can lose: flushSync writes the rest.
+ */
+const CHUNK_BYTES = 16 * 1024;
 
 /** What an entry counts towards the bound (a drop marker, tiny and one per run, counts nothing). */
 const entryBytes = (e: Entry) => (typeof e === 'string' ? Buffer.byteLength(e) + 1 : 0);
@@ -65,7 +70,8 @@ export function lineLog(stream: Writable & { fd?: number }, options: LineLogOpti
 
   // A reader gone for good (EPIPE): nothing more can be written, so nothing is waited for either.
   // The listener stays after close(): an EPIPE on stdout with none would crash the process.
-  const onError = () => {
+  const onError = (err: Error) => {
+    if (!failed) options.onFailed?.(err);
     failed = true;
     queue = [];
     queuedBytes = 0;
@@ -90,7 +96,7 @@ export function lineLog(stream: Writable & { fd?: number }, options: LineLogOpti
       outstanding++;
       stream.write(render(entries), (err) => {
         outstanding--;
-        if (err) onError();
+        if (err) onError(err);
         else pump();
       });
       if (failed) return;
