@@ -13,6 +13,7 @@ import {
   type EdgeOptions,
 } from '../handlers/edge/flags.js';
 import { DEFAULTS } from '../handlers/ports.js';
+import { checkListenHost, parseListenHost } from '../local/listen-host.js';
 import { httpUrl, intInRange } from '../options.js';
 import type { DevOutput } from '../ui/dev-output.js';
 import { addDeliveryOptions, checkDeliveryOptions, type DeliveryOptions } from './delivery-options.js';
@@ -47,6 +48,7 @@ export function addLocalProxyOptions(cmd: Command, command: LocalCommand): Comma
     cmd.option(
       '--host <address>',
       `address to listen on (default: ${DEFAULT_HOST}, this machine only; 0.0.0.0 or :: for every interface)`,
+      parseListenHost,
       DEFAULT_HOST,
     );
   }
@@ -89,6 +91,9 @@ export async function runLocalProxy(
   );
   const edge = edgeSettingsFromOptions(opts, edgeIoFor(ctx.global));
   const store = localStoreFromOptions(opts, opts.queueUrl ? { queueUrl: opts.queueUrl } : {});
+  const host = opts.host ?? DEFAULT_HOST;
+  // Checked before anything starts (a name that does not resolve is a usage error); said once started.
+  const exposed = command === 'serve' ? await checkListenHost(host, edge.verify.length > 0) : undefined;
 
   let sqs: { client: import('@aws-sdk/client-sqs').SQSClient; queueUrl: string } | undefined;
   if (opts.queueUrl) {
@@ -128,7 +133,7 @@ export async function runLocalProxy(
     const start = startDev(
       {
         upstream,
-        host: opts.host ?? DEFAULT_HOST,
+        host,
         port: opts.port,
         concurrency: opts.concurrency,
         ...(opts.rate ? { rate: opts.rate } : {}),
@@ -171,18 +176,22 @@ export async function runLocalProxy(
       },
     );
   }
+  if (exposed) process.stderr.write(`${exposed}\n`);
   output.attach(runtime);
 
-  await firstSignal.received;
-  output.stopping();
-  // A second signal while the deliveries on the wire finish: stop waiting for them.
-  const secondSignal = stopSignal();
-  const stopped = await Promise.race([
-    runtime.stop().then(() => true),
-    secondSignal.received.then(() => false),
-  ]);
-  secondSignal.dispose();
-  await output.close();
+  let stopped = false;
+  try {
+    await firstSignal.received;
+    output.stopping();
+    // A second signal while the deliveries on the wire finish: stop waiting for them.
+    const secondSignal = stopSignal();
+    stopped = await Promise.race([runtime.stop().then(() => true), secondSignal.received.then(() => false)]);
+    secondSignal.dispose();
+  } finally {
+    // Whatever ended the run (a stop, a failed stop), the log's backlog is written before the exit
+    // code goes back to the entry point, which exits 3 s later even with output still pending.
+    await output.close();
+  }
   if (!stopped) process.stderr.write('Stopped without waiting for the deliveries in flight.\n');
   return 0;
 }

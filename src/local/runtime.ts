@@ -9,6 +9,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { connect } from 'node:net';
 import { decodeEnvelope } from '../envelope.js';
 import { UsageError } from '../errors.js';
+import { listenError } from './listen-host.js';
 import { createDeliveryControl } from '../handlers/control/index.js';
 import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../handlers/deliver.js';
 import type { Methods } from '../handlers/edge/methods.js';
@@ -375,14 +376,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     });
   } catch (err) {
     await abandon();
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') {
-      throw new UsageError(
-        `Port ${settings.port} on ${settings.host} is already in use.`,
-        'Pick another with --port (or --port 0 for any free port).',
-      );
-    }
-    throw err;
+    throw listenError(err as NodeJS.ErrnoException, settings.host, settings.port) ?? err;
   }
   const upstream = new URL(settings.upstream);
   const upstreamPort = Number(upstream.port || (upstream.protocol === 'https:' ? 443 : 80));

@@ -6,6 +6,7 @@
 import type { GlobalOptions } from '../options.js';
 import type { DevEvent, DevRuntime } from '../local/runtime.js';
 import { devEventJson, devEventLine, queueNotice, queueWarningCode, stoppedLine } from './dev-lines.js';
+import { lineLog, type LineLogOptions } from './line-log.js';
 import { outputMode, warn } from './output.js';
 
 export interface DevOutput {
@@ -23,6 +24,7 @@ export async function runDevOutput(
 ): Promise<DevOutput> {
   const mode = outputMode(global);
   if (mode === 'json') {
+    const log = stdoutLog({ droppedLine: (count) => JSON.stringify({ event: 'log-dropped', count }) });
     return {
       emit(e) {
         if (e.event === 'listening') {
@@ -32,12 +34,12 @@ export async function runDevOutput(
           else err(queueNotice(e));
         }
         const line = devEventJson(e);
-        if (line) process.stdout.write(`${line}\n`);
+        if (line) log.write(line, e);
         else err(devEventLine(e));
       },
       attach() {},
       stopping() {},
-      async close() {},
+      close: log.close,
     };
   }
   if (mode === 'plain') {
@@ -98,16 +100,49 @@ export async function runDevOutput(
  * (a service's stdout is a log). The notice on what the queue keeps is said once, on stderr.
  */
 export function serveOutput(): DevOutput {
-  const log = (line: string) => void process.stdout.write(`${line}\n`);
+  const time = () => new Date().toISOString();
+  const log = stdoutLog({
+    droppedLine: (count) => JSON.stringify({ time: time(), event: 'log-dropped', count }),
+  });
   return {
     emit(e) {
       if (e.event === 'listening') err(queueNotice(e));
-      log(devEventJson(e, { time: new Date() })!);
+      log.write(devEventJson(e, { time: new Date() })!, e);
     },
     attach() {},
     stopping() {
-      log(JSON.stringify({ time: new Date().toISOString(), event: 'stopping' }));
+      log.write(JSON.stringify({ time: time(), event: 'stopping' }), { event: 'stopping' });
     },
-    async close() {},
+    close: log.close,
+  };
+}
+
+/**
+ * stdout as a JSON log (line-log.ts): one line per delivery (`delivered`, `retry`) may be dropped and
+ * counted when the reader falls far behind, never the others. A crash writes what is still queued.
+ */
+function stdoutLog(options: LineLogOptions): {
+  write(line: string, e: { event: string }): void;
+  close(): Promise<void>;
+} {
+  const log = lineLog(process.stdout, {
+    ...options,
+    // The log's reader is gone (`serve | head`, a collector that died): say so where it can be seen;
+    // the proxy itself keeps taking and delivering webhooks.
+    onFailed: (e) =>
+      err(
+        `warning: stdout failed (${(e as NodeJS.ErrnoException).code ?? e.message}): the JSON log lines are lost from now on.`,
+      ),
+  });
+  const onCrash = () => log.flushSync();
+  process.on('uncaughtExceptionMonitor', onCrash);
+  return {
+    write(line, e) {
+      log.write(line, { droppable: e.event === 'delivered' || e.event === 'retry' });
+    },
+    async close() {
+      await log.close();
+      process.off('uncaughtExceptionMonitor', onCrash);
+    },
   };
 }

@@ -27,7 +27,7 @@ import {
   twilioHeaders,
 } from '../helpers/senders.js';
 import { sha256, startUpstream, type Received } from '../helpers/upstream.js';
-import { post, startDev, type DevProcess } from './dev-harness.js';
+import { post, startDev, type DevEvent, type DevProcess } from './dev-harness.js';
 
 const hex = (n: number) => randomBytes(n).toString('hex');
 const sendgrid = sendgridKeys();
@@ -279,7 +279,11 @@ describe('webhook-proxy dev --verify for the new senders (secrets from env: and 
         expect(res.body).toMatch(/"error":"unauthorized"/);
       }
     }
-    expect(dev.events.filter((e) => e.event === 'rejected' && e.status === 401).length).toBe(33);
+    // Each refusal's line (stdout) and its 401 (the socket) travel apart: the last line may come
+    // after the last answer, so wait for the lines, then check there is no extra one.
+    const refused = (e: DevEvent) => e.event === 'rejected' && e.status === 401;
+    await dev.waitFor(refused, 33, 10_000);
+    expect(dev.events.filter(refused).length).toBe(33);
   });
 
   it('accepts each genuine webhook and delivers it byte for byte, still verifiable at the upstream', async () => {

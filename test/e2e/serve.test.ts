@@ -5,34 +5,15 @@
  * by the stop and delivered by the next start on the same data directory (none answered 2xx after the
  * stop began and then dropped); every other request answered 503 with Retry-After.
  */
-import { Agent, request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import { HEALTH_PATH } from '../../src/local/http-server.js';
 import { runBin } from '../helpers/bin.js';
 import { tempDataDir } from '../helpers/data-dir.js';
-import { startUpstream } from '../helpers/upstream.js';
-import { ensureBuilt, post, startServe, type DevProcess } from './dev-harness.js';
+import { post } from './dev-harness.js';
+import { get, serveFixture } from './serve-fixture.js';
 
-beforeAll(ensureBuilt);
-
-let upstream: Awaited<ReturnType<typeof startUpstream>> | undefined;
-let serve: DevProcess | undefined;
-afterAll(async () => {
-  await serve?.stop('SIGKILL');
-  await upstream?.close();
-});
-
-function get(url: string, method = 'GET'): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+const f = serveFixture();
 
 describe('serve', () => {
   it("takes dev's flags, the store's and --host, and refuses a missing upstream with exit 2", () => {
@@ -55,8 +36,8 @@ describe('serve', () => {
   });
 
   it('logs JSON lines, listens on loopback by default, and answers health without queueing it', async () => {
-    upstream = await startUpstream();
-    serve = await startServe(['--upstream', upstream.url]);
+    const upstream = await f.startUpstream();
+    const serve = await f.startServe(['--upstream', upstream.url]);
     const listening = serve.events.find((e) => e.event === 'listening')!;
     expect(String(listening.url)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(Date.parse(String(listening.time))).not.toBeNaN();
@@ -78,20 +59,18 @@ describe('serve', () => {
     expect(serve.events.every((e) => typeof e.time === 'string')).toBe(true);
     expect(serve.events.map((e) => e.event).slice(-2)).toEqual(['stopping', 'stopped']);
     expect(serve.events.at(-1)).toMatchObject({ queued: 0, deadLettered: 0 });
-    await upstream.close();
-    upstream = undefined;
-    serve = undefined;
+    await f.done();
   });
 
   it('stops on SIGTERM mid-traffic: exit 0, every 2xx delivered or kept count of, the rest 503', async () => {
-    upstream = await startUpstream(async (_r, res) => {
+    const upstream = await f.startUpstream(async (_r, res) => {
       // A few milliseconds each, so deliveries are in flight when the signal comes.
       await new Promise((r) => setTimeout(r, 3));
       res.end('ok');
     });
     const dataDir = tempDataDir();
     const args = ['--upstream', upstream.url, '--concurrency', '4', '--data-dir', dataDir];
-    serve = await startServe(args);
+    let serve = await f.startServe(args);
     const SENDERS = 24;
     const agent = new Agent({ keepAlive: true, maxSockets: SENDERS });
     const accepted: string[] = [];
@@ -102,7 +81,7 @@ describe('serve', () => {
     const senders = Array.from({ length: SENDERS }, async () => {
       for (;;) {
         try {
-          const a = await post(`${serve!.url}/`, `{"n":${n++}}`, {}, agent);
+          const a = await post(`${serve.url}/`, `{"n":${n++}}`, {}, agent);
           if (a.status === 200 && a.id) accepted.push(a.id);
           else if (a.status === 503) {
             refused.push({ retryAfter: a.headers['retry-after'] });
@@ -138,9 +117,8 @@ describe('serve', () => {
     expect(stopped).toMatchObject({ deadLettered: 0, lost: false, dataDir });
 
     // The rest was kept: the next start on the same directory delivers it, and then every 2xx arrived.
-    serve = await startServe(args);
-    const deliveredIds = () =>
-      new Set(upstream!.received.map((r) => String(r.headers['x-webhook-proxy-id'])));
+    serve = await f.startServe(args);
+    const deliveredIds = () => new Set(upstream.received.map((r) => String(r.headers['x-webhook-proxy-id'])));
     const end = Date.now() + 60_000;
     while (deliveredIds().size < acceptedSet.size && Date.now() < end) {
       await new Promise((r) => setTimeout(r, 50));
@@ -148,6 +126,6 @@ describe('serve', () => {
     expect([...acceptedSet].filter((id) => !deliveredIds().has(id))).toEqual([]);
     expect(await serve.stop('SIGTERM')).toBe(0);
     expect(serve.events.at(-1)).toMatchObject({ event: 'stopped', queued: 0, deadLettered: 0 });
-    serve = undefined;
+    await f.done();
   });
 });

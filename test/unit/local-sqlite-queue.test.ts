@@ -203,6 +203,40 @@ describe('SqliteQueue: SQS semantics', () => {
     expect(await closing).toEqual([]);
     await expect(q.send('after close')).rejects.toMatchObject({ name: 'QueueDoesNotExist' });
   });
+  it('wakes a consumer waiting on an empty queue when another process inserts a message or redrives one', async () => {
+    // What another process (`redrive --local`, its own connection) does to a running server's store.
+    const q = await queue({ visibilityTimeout: 30, maxReceiveCount: 1 });
+    const other = await openStoreDb({ dataDir: dir });
+    try {
+      // 20 s long polls; the guard (10 s) is far past the queue's look for outside changes (500 ms).
+      const waitOne = () =>
+        Promise.race([q.receive({ max: 10, waitSeconds: 20 }), sleep(10_000).then(() => 'still waiting')]);
+      expect(await receive(q)).toEqual([]);
+      const first = waitOne();
+      await sleep(50);
+      other
+        .prepare(
+          'INSERT INTO messages (id, queue, body, bytes, sent_at, visible_at) VALUES (?, 0, ?, ?, ?, ?)',
+        )
+        .run('outside-1', '{"from":"outside"}', 18, Date.now(), Date.now());
+      const got = await first;
+      expect(typeof got === 'string' ? got : got.map((m) => m.body)).toEqual(['{"from":"outside"}']);
+
+      // Visible again, its next receive passes maxReceiveCount (1): into the DLQ, the queue empty.
+      await q.changeVisibility((got as { receiptHandle: string }[])[0]!.receiptHandle, 0);
+      expect(await receive(q)).toEqual([]);
+      expect((await q.stats()).dlq).toBe(1);
+      const second = waitOne();
+      await sleep(50);
+      other
+        .prepare('UPDATE messages SET queue = 0, visible_at = ?, receive_count = 0 WHERE queue = 1')
+        .run(Date.now());
+      const again = await second;
+      expect(typeof again === 'string' ? again : again.map((m) => m.body)).toEqual(['{"from":"outside"}']);
+    } finally {
+      other.close();
+    }
+  });
 });
 
 describe('SqliteQueue: durability', () => {
