@@ -10,7 +10,8 @@ async function buildCli() {
   // Chunk names carry content hashes: clear the old ones, or they pile up and get packed.
   await rm('dist/cli', { recursive: true, force: true });
   const result = await build({
-    entryPoints: { cli: 'src/cli.ts' },
+    // The disk store's delivery thread is its own entry: a Worker loads it by file (delivery-thread.ts).
+    entryPoints: { cli: 'src/cli.ts', 'delivery-worker': 'src/local/delivery-worker.ts' },
     outdir: 'dist/cli',
     bundle: true,
     // Commands import their engines lazily; splitting keeps those imports lazy in the bundle.
