@@ -107,8 +107,6 @@ export interface DevRuntime {
 /** Long-poll waits: the embedded queue's receive can be cut short on stop; SQS's cannot (see sqs-queue.ts). */
 const MEMORY_WAIT_SECONDS = 20;
 const SQS_WAIT_SECONDS = 2;
-/** The most a committed webhook waits before the delivery worker is told of it. */
-const WAKE_MS = 10;
 /** No DLQ on the real queue: retry at --backoff-max until SQS's retention drops the message. */
 const NO_DLQ_ATTEMPTS = Number.MAX_SAFE_INTEGER;
 
@@ -288,15 +286,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         { ...disk.worker, config, limits: l, adaptive, waitSeconds, eventLog: settings.eventLog, live },
         sink,
       );
-      // One wake per WAKE_MS at most: woken at every commit (a few webhooks each), the worker would
-      // deliver in batches of one or two, paying a receive, a delete and a report for each.
-      let waking: NodeJS.Timeout | undefined;
-      (queue as import('./store/sqlite-queue.js').SqliteQueue).onCommitted = () => {
-        waking ??= setTimeout(() => {
-          waking = undefined;
-          thread.wake();
-        }, WAKE_MS);
-      };
+      (queue as import('./store/sqlite-queue.js').SqliteQueue).onCommitted = () => thread.wake();
       return { controlSnapshot: thread.controlSnapshot, apply: thread.apply, stop: thread.stop };
     }
     let side = startDeliverySide(sideOptions, live, sink);

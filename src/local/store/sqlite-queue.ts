@@ -255,12 +255,9 @@ export class SqliteQueue implements LocalQueue {
       for (const p of batch) p.reject(e);
       return;
     }
-    for (const p of batch) {
-      // Our own sends only: what another connection (the delivery worker) deletes is counted again
-      // when a send would not fit (enqueue), not here at every commit.
-      this.storedBytes += p.bytes;
-      p.resolve();
-    }
+    for (const p of batch) p.resolve();
+    // From the counts, not a sum of our own sends: another connection (the delivery worker) deletes.
+    this.readCounts();
     this.wake();
     this.onCommitted?.();
   }
