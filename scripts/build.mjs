@@ -10,8 +10,7 @@ async function buildCli() {
   // Chunk names carry content hashes: clear the old ones, or they pile up and get packed.
   await rm('dist/cli', { recursive: true, force: true });
   const result = await build({
-    // The disk store's delivery thread is its own entry: a Worker loads it by file (delivery-thread.ts).
-    entryPoints: { cli: 'src/cli.ts', 'delivery-worker': 'src/local/delivery-worker.ts' },
+    entryPoints: { cli: 'src/cli.ts' },
     outdir: 'dist/cli',
     bundle: true,
     // Commands import their engines lazily; splitting keeps those imports lazy in the bundle.

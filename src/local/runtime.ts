@@ -6,27 +6,22 @@
  * dashboard shows (snapshot()).
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { appendFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { decodeEnvelope } from '../envelope.js';
 import { UsageError } from '../errors.js';
-import type { ControlSnapshot } from '../handlers/control/index.js';
-import type { DeliverConfig } from '../handlers/deliver.js';
+import { createDeliveryControl } from '../handlers/control/index.js';
+import { createDeliverHandler, type DeliverConfig, type DeliveryEvent } from '../handlers/deliver.js';
 import type { Methods } from '../handlers/edge/methods.js';
 import type { HandshakeSpec, VerifySpec } from '../handlers/edge/types.js';
 import { DEFAULTS, type QueuePort } from '../handlers/ports.js';
 import { createIngestHandler } from '../handlers/ingest.js';
-import { queueVisibilityTimeout } from '../proxy/limits.js';
-import {
-  eventRecorder,
-  onEmbeddedDeadLetter,
-  startDeliverySide,
-  type DeliverySideOptions,
-  type DeliverySink,
-} from './delivery-side.js';
-import type { WorkerStart } from './delivery-thread.js';
+import { deliverFunctionTimeout, queueVisibilityTimeout, type DeliveryLimits } from '../proxy/limits.js';
 import { startIngress, type Ingress } from './http-server.js';
 import { MemoryQueue } from './memory-queue.js';
+import { startPoller, type Poller } from './poller.js';
 import type { LiveDelivery, SettingsWatch } from './settings-watch.js';
-import type { LocalQueue } from './queue.js';
+import type { DeadLetter, LocalQueue } from './queue.js';
 import type { DataDirLock } from './store/data-dir.js';
 import type { Resumed } from './store/open.js';
 import type { LocalStore } from '../commands/local-options.js';
@@ -131,13 +126,23 @@ export function probeUpstream(upstream: string, timeoutMs = 2000): Promise<strin
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]', '0.0.0.0']);
 
-/** The delivery side as the runtime drives it, on this thread or in the disk store's worker. */
-interface Delivery {
-  controlSnapshot(): ControlSnapshot | undefined;
-  /** New live limits: the batches under way finish, then the side is built again. */
-  apply(live: LiveDelivery): Promise<void>;
-  /** Finish the deliveries in flight; nothing more is received. */
-  stop(): Promise<void>;
+function webhookId(body: string, fallback: string): string {
+  try {
+    return decodeEnvelope(body).id;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * The largest batch (up to the configured one) whose function timeout at these limits stays within the
+ * start's: the queue's visibility timeout was derived from that, and a slower paced batch must not
+ * outlive it (it would be received again while still being delivered).
+ */
+function batchWithin(l: DeliveryLimits, maxFunctionTimeout: number): number {
+  let b = l.batchSize;
+  while (b > 1 && deliverFunctionTimeout({ ...l, batchSize: b }) > maxFunctionTimeout) b--;
+  return b;
 }
 
 export async function startDev(settings: DevSettings, emit: (e: DevEvent) => void): Promise<DevRuntime> {
@@ -148,8 +153,16 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     ...(settings.rate ? { rate: settings.rate } : {}),
   };
   const stats = new DeliveryStats();
-  // The same lines the Lambda functions write to CloudWatch Logs (the delivery worker appends its own).
-  const record = eventRecorder(settings.eventLog);
+  // The same lines the Lambda functions write to CloudWatch Logs, one JSON object per line with its
+  // time (appended synchronously: a line is whole on disk before the next event, even at a crash).
+  const eventLog = settings.eventLog;
+  const record = (line: Record<string, unknown>) => {
+    if (eventLog)
+      appendFileSync(
+        eventLog,
+        `${JSON.stringify({ timestamp: Date.now(), message: JSON.stringify(line) })}\n`,
+      );
+  };
   let lastWarning = { text: '', at: 0 };
   const warn = (message: string) => {
     // A queue that is down fails every receive of every slot: say it once every few seconds, not each time.
@@ -158,8 +171,12 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     emit({ event: 'warning', message });
   };
 
-  const sink: DeliverySink = { stats, emit, warn, record };
-  let disk: { dataDir: string; name: string; lock: DataDirLock; worker?: WorkerStart } | undefined;
+  const onEmbeddedDeadLetter = (m: DeadLetter) => {
+    const id = webhookId(m.body, m.messageId);
+    stats.deadLettered(id);
+    emit({ event: 'dead-lettered', id, attempts: m.receiveCount });
+  };
+  let disk: { dataDir: string; name: string; lock: DataDirLock } | undefined;
   let resumed: Resumed | undefined;
   let queue: LocalQueue;
   /** What deliver uses: the queue, plus delayed sends and its own DLQ moves on the embedded queue. */
@@ -175,32 +192,15 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     // The default: the durable store in the data directory (lazily loaded: native code).
     maxAttempts = settings.maxAttempts;
     const { openServerQueue, defaultDiskStore } = await import('./store/open.js');
-    const { deliveryWorkerAvailable } = await import('./delivery-thread.js');
-    const useWorker = deliveryWorkerAvailable();
     const store = settings.store ?? defaultDiskStore();
     const opened = await openServerQueue(store, {
       visibilityTimeout: queueVisibilityTimeout(limits),
       maxReceiveCount: settings.maxAttempts,
-      retryLockedCommits: useWorker,
     });
     disk = { dataDir: store.dataDir, name: store.name, lock: opened.lock };
     resumed = opened.resumed;
     const sqlite = opened.queue;
-    sqlite.onDeadLetter = onEmbeddedDeadLetter(sink);
-    if (useWorker) {
-      // Delivery in a worker thread with its own connection to the file (WAL: two connections), so
-      // ingest keeps this thread's core to itself. Filled in below, once the deliver config is known.
-      disk.worker = {
-        dataDir: store.dataDir,
-        sync: store.sync,
-        queue: {
-          visibilityTimeout: queueVisibilityTimeout(limits),
-          maxReceiveCount: settings.maxAttempts,
-          maxQueueBytes: store.maxQueueBytes,
-          name: `webhook-proxy-${store.name}`,
-        },
-      } as WorkerStart;
-    }
+    sqlite.onDeadLetter = onEmbeddedDeadLetter;
     queue = sqlite;
     deliverPort = {
       send: (body, options) => sqlite.sendDelayed(body, options?.delaySeconds ?? 0),
@@ -213,7 +213,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       visibilityTimeout: queueVisibilityTimeout(limits),
       maxReceiveCount: settings.maxAttempts,
     });
-    memory.onDeadLetter = onEmbeddedDeadLetter(sink);
+    memory.onDeadLetter = onEmbeddedDeadLetter;
     queue = memory;
     const dlq = memory.dlq!;
     deliverPort = {
@@ -268,36 +268,87 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     adaptive: Boolean(settings.adaptive),
     retryWindowSeconds: settings.retryWindow ?? DEFAULTS.retryWindow,
   };
-  const sideOptions: DeliverySideOptions = {
-    queue,
-    deliverPort,
-    config: deliverConfig,
-    limits,
-    adaptive: Boolean(settings.adaptive),
-    waitSeconds: queue.kind === 'sqs' ? SQS_WAIT_SECONDS : MEMORY_WAIT_SECONDS,
-  };
-  // The delivery side, built for the limits that hold: at start, and again when `pause|resume|scale
-  // --local` changes them (settings-watch.ts).
-  const startDelivery = async (live: LiveDelivery): Promise<Delivery> => {
-    if (disk?.worker) {
-      const { startDeliveryThread } = await import('./delivery-thread.js');
-      const { config, limits: l, adaptive, waitSeconds } = sideOptions;
-      const thread = await startDeliveryThread(
-        { ...disk.worker, config, limits: l, adaptive, waitSeconds, eventLog: settings.eventLog, live },
-        sink,
-      );
-      (queue as import('./store/sqlite-queue.js').SqliteQueue).onCommitted = () => thread.wake();
-      return { controlSnapshot: thread.controlSnapshot, apply: thread.apply, stop: thread.stop };
+  const onDelivery = (slot: number) => (e: DeliveryEvent) => {
+    record({ msg: 'deliver', ...e });
+    stats.settled(slot);
+    if (e.event === 'dead-lettered') {
+      stats.deadLettered(e.id);
+      emit({ event: 'dead-lettered', id: e.id, attempts: e.attempts, reason: e.reason });
+    } else if (e.event === 'held') {
+      stats.held(e.id);
+    } else if (e.event === 'delivered') {
+      stats.delivered(e.id);
+      emit({ event: 'delivered', id: e.id, status: e.status, attempt: e.attempt, ms: e.ms });
+    } else if (e.event === 'failed') {
+      const problem = e.status !== undefined ? `HTTP ${e.status}` : (e.error ?? 'failed');
+      stats.failed(e.id, e.attempt, problem);
+      if (e.final && !deliverPort.deadLetter) {
+        // SQS moves it to the DLQ by itself on its next receive; this is the last we see of it.
+        stats.deadLettered(e.id);
+        emit({ event: 'dead-lettered', id: e.id, attempts: e.attempt });
+      } else if (!e.final) {
+        emit({
+          event: 'retry',
+          id: e.id,
+          attempt: e.attempt,
+          ...(e.status !== undefined ? { status: e.status } : {}),
+          ...(e.error !== undefined ? { error: e.error } : {}),
+          retryInSeconds: Math.round(e.retryInSeconds * 1000) / 1000,
+        });
+      }
+    } else if (e.event === 'undecodable') {
+      stats.failed(e.messageId, e.attempt, e.error);
+      warn(`message ${e.messageId} is not a webhook-proxy envelope (${e.error}); it will end in the DLQ`);
     }
-    let side = startDeliverySide(sideOptions, live, sink);
-    return {
-      controlSnapshot: () => side.control.snapshot(),
-      apply: async (next) => {
-        await side.poller?.stop({ finishBatches: true });
-        side = startDeliverySide(sideOptions, next, sink);
-      },
-      stop: async () => side.poller?.stop(),
+  };
+  // The delivery side (control, one deliver handler per slot, the poller), built for the limits that
+  // hold: at start, and again when `pause|resume|scale --local` changes them (settings-watch.ts).
+  const startDelivery = (live: LiveDelivery) => {
+    const { rate: _startRate, ...base } = deliverConfig;
+    const rate = live.rate ?? undefined;
+    const now = { ...limits, concurrency: live.concurrency, ...(rate ? { rate } : { rate: undefined }) };
+    // One control for every slot: one rate pacer (the exact cap), one breaker, one law (control/).
+    const control = createDeliveryControl({
+      concurrency: live.concurrency,
+      ...(rate ? { rate } : {}),
+      adaptive: Boolean(settings.adaptive),
+      mode: 'shared',
+    });
+    control.onChange = (change, snap) => {
+      if (change === 'opened') emit({ event: 'outage', since: snap.outageSince ?? new Date().toISOString() });
+      else emit({ event: 'recovered', limit: snap.limit });
     };
+    const config = { ...base, concurrency: live.concurrency, ...(rate ? { rate } : {}) };
+    const handlers = Array.from({ length: live.concurrency }, (_x, slot) =>
+      createDeliverHandler({
+        queue: deliverPort,
+        config,
+        log: onDelivery(slot),
+        control,
+        onWire: (delta) => stats.wire(delta),
+      }),
+    );
+    const batchSize = batchWithin(now, deliverFunctionTimeout(limits));
+    const poller: Poller | undefined = live.paused
+      ? undefined
+      : startPoller({
+          queue,
+          handlers,
+          control,
+          batchSize,
+          functionTimeoutSeconds: deliverFunctionTimeout({ ...now, batchSize }),
+          waitSeconds: queue.kind === 'sqs' ? SQS_WAIT_SECONDS : MEMORY_WAIT_SECONDS,
+          onInvoke: ({ slot, messageIds }) => stats.invoked(slot, messageIds.length),
+          onInvoked: ({ slot, error }) => {
+            stats.invocationDone(slot);
+            if (error) warn(`deliver invocation failed, its whole batch will be retried: ${error}`);
+          },
+          onError: (where, err) => {
+            if (where !== 'invoke')
+              warn(`queue ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
+          },
+        });
+    return { control, poller };
   };
 
   let ingress: Ingress;
@@ -341,7 +392,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     concurrency: settings.concurrency,
     rate: settings.rate ?? null,
   };
-  let delivery: Delivery | undefined;
+  let delivery: ReturnType<typeof startDelivery>;
   // On the disk store the runbook commands (`pause|resume|scale --local`) change these live.
   let watch: SettingsWatch | undefined;
   if (disk) {
@@ -353,7 +404,8 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         upstream: settings.upstream,
         adaptive: Boolean(settings.adaptive),
         apply: async (next) => {
-          await delivery?.apply(next);
+          await delivery.poller?.stop({ finishBatches: true });
+          delivery = startDelivery(next);
           emit({ event: 'settings', ...next });
         },
         onError: (err) =>
@@ -365,14 +417,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
       throw err;
     }
   }
-  try {
-    delivery = await startDelivery(watch?.current ?? startLive);
-  } catch (err) {
-    await watch?.stop();
-    await ingress.close();
-    await abandon();
-    throw err;
-  }
+  delivery = startDelivery(watch?.current ?? startLive);
 
   disk?.lock.announce({ url: ingress.url, name: disk.name });
   emit({
@@ -401,7 +446,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
     dataDir: disk?.dataDir,
     snapshot: async () => ({
       ...stats.snapshot(await queue.stats().catch(() => undefined)),
-      control: delivery?.controlSnapshot(),
+      control: delivery.control.snapshot(),
     }),
     stop: () =>
       (stopped ??= (async () => {
@@ -409,7 +454,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         // ended, so the counts below are final.
         await ingress.close();
         await watch?.stop();
-        await delivery?.stop();
+        await delivery.poller?.stop();
         const s = await queue.stats().catch(() => undefined);
         const queued = s ? s.visible + s.inFlight + s.delayed : 0;
         const deadLettered = s?.dlq ?? null;

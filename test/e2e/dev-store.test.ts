@@ -134,11 +134,7 @@ describe('dev: killed with deliveries in flight', () => {
     const hanging = await startUpstream(() => undefined); // never answers
     upstreams.push(hanging);
     const dataDir = tempDataDir();
-    // --batch-size 1: each webhook its own delivery, so all 3 are on the wire whatever the timing (two
-    // that arrive before a slot looks would otherwise be one batch, the second waiting behind the first).
-    const first = await dev([
-      ...['--upstream', `${hanging.url}/`, '--data-dir', dataDir, '--timeout', '60', '--batch-size', '1'],
-    ]);
+    const first = await dev(['--upstream', `${hanging.url}/`, '--data-dir', dataDir, '--timeout', '60']);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await post(first.url, `{"n":${i}}`)).id!);
     const end = Date.now() + 10_000;

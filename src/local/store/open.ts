@@ -53,7 +53,7 @@ export function defaultDiskStore(): DiskStore {
  */
 export async function openServerQueue(
   store: DiskStore,
-  options: Pick<SqliteQueueOptions, 'visibilityTimeout' | 'maxReceiveCount' | 'retryLockedCommits'>,
+  options: Pick<SqliteQueueOptions, 'visibilityTimeout' | 'maxReceiveCount'>,
 ): Promise<{ queue: SqliteQueue; lock: DataDirLock; resumed: Resumed }> {
   await loadSqlite();
   const lock = acquireDataDir(store.dataDir);

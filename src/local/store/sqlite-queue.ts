@@ -31,12 +31,6 @@ export interface SqliteQueueOptions {
   /** Refuse sends (503 to the sender) once the queue and DLQ hold this many body bytes. */
   maxQueueBytes?: number;
   name?: string;
-  /**
-   * Another connection in this process writes too (the delivery worker): a commit that finds the file
-   * locked is tried again a millisecond later instead of waiting in SQLite's busy handler, which
-   * sleeps the whole thread, and with it every sender's answer.
-   */
-  retryLockedCommits?: boolean;
 }
 
 interface Row {
@@ -63,8 +57,6 @@ const ACCOUNT = '000000000000';
 const REGION = 'local';
 /** Another process (a `--local` runbook command) may change the file: a long poll looks again this often. */
 const EXTERNAL_CHANGE_POLL_MS = 500;
-/** How long a locked commit is retried (retryLockedCommits) before its sends fail: busy_timeout's 5 s. */
-const LOCKED_COMMIT_MS = 5000;
 
 export class SqliteQueue implements LocalQueue {
   readonly kind = 'sqlite' as const;
@@ -73,11 +65,6 @@ export class SqliteQueue implements LocalQueue {
   readonly arn: string;
   readonly maxReceiveCount: number | undefined;
   onDeadLetter?: (message: DeadLetter) => void;
-  /**
-   * Sends were committed. The delivery worker reads the file through its own connection: this is how
-   * its long poll learns of them at once (instead of at its next look, EXTERNAL_CHANGE_POLL_MS later).
-   */
-  onCommitted?: () => void;
 
   private readonly visibilityMs: number;
   private readonly retentionMs: number;
@@ -86,9 +73,6 @@ export class SqliteQueue implements LocalQueue {
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
-  private readonly retryLocked: boolean;
-  /** When the oldest pending commit first found the file locked (retryLockedCommits). */
-  private lockedSince = 0;
   private storedBytes = 0;
   private closed = false;
   // Receipt tokens: unique to this process (a handle from before a restart is stale), no RNG per receive.
@@ -106,8 +90,6 @@ export class SqliteQueue implements LocalQueue {
     this.retentionMs = (options.retentionSeconds ?? 14 * 86_400) * 1000;
     this.maxReceiveCount = options.maxReceiveCount;
     this.maxQueueBytes = options.maxQueueBytes ?? Infinity;
-    this.retryLocked = Boolean(options.retryLockedCommits);
-    if (this.retryLocked) db.pragma('busy_timeout = 0');
     this.sql = {
       insert: db.prepare(
         'INSERT INTO messages (id, queue, body, bytes, sent_at, visible_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -190,10 +172,7 @@ export class SqliteQueue implements LocalQueue {
     }
     if (bytes === 0)
       return Promise.reject(new QueueError('MissingParameter', 'The request must contain a MessageBody.'));
-    // Full by the last count: count again first, another connection (the delivery worker) may have
-    // deleted since (only on this path, so a send that fits pays nothing for it).
-    const full = () => this.storedBytes + this.pendingBytes + bytes > this.maxQueueBytes;
-    if (bounded && full() && (this.readCounts(), full())) {
+    if (bounded && this.storedBytes + this.pendingBytes + bytes > this.maxQueueBytes) {
       return Promise.reject(
         new QueueError(
           'StoreFull',
@@ -230,40 +209,18 @@ export class SqliteQueue implements LocalQueue {
     if (!batch.length) return;
     const now = Date.now();
     try {
-      this.db
-        .transaction(() => {
-          for (const p of batch) this.sql.insert.run(p.id, p.queue, p.body, p.bytes, now, p.visibleAt);
-        })
-        .immediate();
-      this.lockedSince = 0;
+      this.db.transaction(() => {
+        for (const p of batch) this.sql.insert.run(p.id, p.queue, p.body, p.bytes, now, p.visibleAt);
+      })();
     } catch (err) {
-      if (this.retryLocked && isBusy(err) && !this.closed) {
-        this.lockedSince ||= now;
-        if (now - this.lockedSince < LOCKED_COMMIT_MS) {
-          // Back in front of the sends that came meanwhile; they all go in the next try.
-          this.pending = batch.concat(this.pending);
-          for (const p of batch) this.pendingBytes += p.bytes;
-          if (!this.flushScheduled) {
-            this.flushScheduled = true;
-            setTimeout(() => this.flush(), 1);
-          }
-          return;
-        }
-      }
-      this.lockedSince = 0;
       const e = new QueueError('StoreWriteFailed', `The local store could not commit: ${String(err)}`);
       for (const p of batch) p.reject(e);
       return;
     }
-    for (const p of batch) p.resolve();
-    // From the counts, not a sum of our own sends: another connection (the delivery worker) deletes.
-    this.readCounts();
-    this.wake();
-    this.onCommitted?.();
-  }
-
-  /** Something else changed the file (the other thread committed): a waiting receive looks again. */
-  notify(): void {
+    for (const p of batch) {
+      this.storedBytes += p.bytes;
+      p.resolve();
+    }
     this.wake();
   }
 
@@ -318,11 +275,9 @@ export class SqliteQueue implements LocalQueue {
     }
     if (valid.length && !this.closed) {
       // A stale handle or a message already gone "succeeds" without deleting, as SQS documents.
-      this.db
-        .transaction(() => {
-          for (const v of valid) this.sql.delete.run(v.seq, MAIN, v.handle);
-        })
-        .immediate();
+      this.db.transaction(() => {
+        for (const v of valid) this.sql.delete.run(v.seq, MAIN, v.handle);
+      })();
       this.readCounts();
     }
     return failed;
@@ -343,8 +298,6 @@ export class SqliteQueue implements LocalQueue {
   /** Commit what is pending, stop long polls, close the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    // The last commit may wait for the lock: nothing pending is dropped.
-    if (this.retryLocked) this.db.pragma('busy_timeout = 5000');
     this.flush();
     this.closed = true;
     this.wake();
@@ -366,47 +319,40 @@ export class SqliteQueue implements LocalQueue {
     const now = Date.now();
     const got: ReceivedMessage[] = [];
     const dead: DeadLetter[] = [];
-    // Nothing to hand out (the usual answer to a wake-up): no write lock taken, so the other
-    // connection's commits are not held up by receives that find nothing.
-    if (!this.sql.candidates.all(MAIN, now, 1).length) return got;
-    // IMMEDIATE: the write lock is taken (waiting in busy_timeout) before the read, so the lease
-    // writes cannot fail on a snapshot another connection changed meanwhile.
-    this.db
-      .transaction(() => {
-        // Rows moved to the DLQ or expired do not count toward `max`: look again until it is reached.
-        for (;;) {
-          const want = max - got.length;
-          const rows = this.sql.candidates.all(MAIN, now, want);
-          for (const r of rows) {
-            if (now - r.sent_at > this.retentionMs) {
-              this.sql.expire.run(r.seq);
-            } else if (this.maxReceiveCount !== undefined && r.receive_count >= this.maxReceiveCount) {
-              // SQS keeps the message id (and body) when it moves a message; the DLQ counts receives afresh.
-              this.sql.toDlq.run(now, r.seq);
-              dead.push({ messageId: r.id, body: r.body, receiveCount: r.receive_count });
-            } else {
-              const receiveCount = r.receive_count + 1;
-              const firstReceiveAt = receiveCount === 1 ? now : r.first_receive_at;
-              const receiptHandle = `${r.seq}.${receiveCount}.${this.tokenPrefix}${(this.tokenCounter++).toString(36)}`;
-              this.sql.lease.run(receiveCount, firstReceiveAt, now + this.visibilityMs, receiptHandle, r.seq);
-              got.push({
-                messageId: r.id,
-                receiptHandle,
-                body: r.body,
-                md5OfBody: createHash('md5').update(r.body).digest('hex'),
-                attributes: {
-                  ApproximateReceiveCount: String(receiveCount),
-                  SentTimestamp: String(r.sent_at),
-                  SenderId: 'webhook-proxy-dev',
-                  ApproximateFirstReceiveTimestamp: String(firstReceiveAt),
-                },
-              });
-            }
+    this.db.transaction(() => {
+      // Rows moved to the DLQ or expired do not count toward `max`: look again until it is reached.
+      for (;;) {
+        const want = max - got.length;
+        const rows = this.sql.candidates.all(MAIN, now, want);
+        for (const r of rows) {
+          if (now - r.sent_at > this.retentionMs) {
+            this.sql.expire.run(r.seq);
+          } else if (this.maxReceiveCount !== undefined && r.receive_count >= this.maxReceiveCount) {
+            // SQS keeps the message id (and body) when it moves a message; the DLQ counts receives afresh.
+            this.sql.toDlq.run(now, r.seq);
+            dead.push({ messageId: r.id, body: r.body, receiveCount: r.receive_count });
+          } else {
+            const receiveCount = r.receive_count + 1;
+            const firstReceiveAt = receiveCount === 1 ? now : r.first_receive_at;
+            const receiptHandle = `${r.seq}.${receiveCount}.${this.tokenPrefix}${(this.tokenCounter++).toString(36)}`;
+            this.sql.lease.run(receiveCount, firstReceiveAt, now + this.visibilityMs, receiptHandle, r.seq);
+            got.push({
+              messageId: r.id,
+              receiptHandle,
+              body: r.body,
+              md5OfBody: createHash('md5').update(r.body).digest('hex'),
+              attributes: {
+                ApproximateReceiveCount: String(receiveCount),
+                SentTimestamp: String(r.sent_at),
+                SenderId: 'webhook-proxy-dev',
+                ApproximateFirstReceiveTimestamp: String(firstReceiveAt),
+              },
+            });
           }
-          if (got.length >= max || rows.length < want) break;
         }
-      })
-      .immediate();
+        if (got.length >= max || rows.length < want) break;
+      }
+    })();
     if (dead.length) {
       this.readCounts();
       for (const d of dead) this.onDeadLetter?.(d);
@@ -435,11 +381,6 @@ export class SqliteQueue implements LocalQueue {
   private wake(): void {
     for (const w of [...this.waiters]) w();
   }
-}
-
-function isBusy(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
 }
 
 function parseHandle(handle: string): { seq: number } | undefined {
