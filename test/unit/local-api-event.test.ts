@@ -240,6 +240,21 @@ describe('the HTTP front', () => {
     expect(calls).toBe(1);
   });
 
+  it('answers a text body as its UTF-8 bytes and a base64 one decoded, each with its byte length', async () => {
+    const answers = [
+      { statusCode: 200, body: '{"id":"wh_é✓"}' },
+      { statusCode: 200, body: Buffer.from([0xff, 0, 0xfe]).toString('base64'), isBase64Encoded: true },
+    ];
+    let n = 0;
+    const { port } = await start(async () => answers[n++]);
+    const text = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' });
+    expect(text.headers.get('content-length')).toBe(String(Buffer.byteLength('{"id":"wh_é✓"}')));
+    expect(await text.text()).toBe('{"id":"wh_é✓"}');
+    const binary = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: 'x' });
+    expect(binary.headers.get('content-length')).toBe('3');
+    expect(Buffer.from(await binary.arrayBuffer())).toEqual(Buffer.from([0xff, 0, 0xfe]));
+  });
+
   it('answers 500 as API Gateway does when the handler throws, and JSON 200 for a plain object', async () => {
     let n = 0;
     const { port } = await start(async () => {
