@@ -8,6 +8,7 @@
  * deletions. A refresh that fails after a good one is shown with the time of the last good reading,
  * whose numbers stay on screen; the first one failing (not found, no credentials) ends the watch.
  */
+import { abortableSleep } from '../abortable-sleep.js';
 import type { Aws } from '../aws/clients.js';
 import { trapInterrupts } from '../interrupts.js';
 import type { GlobalOptions } from '../options.js';
@@ -178,7 +179,7 @@ export async function watchStatus(
       }
       await options.onRefresh?.(watched);
       if (options.maxRefreshes !== undefined && n + 1 >= options.maxRefreshes) break;
-      await sleep(interval * 1000, stop.signal);
+      await abortableSleep(interval * 1000, stop.signal);
     }
   } finally {
     app?.unmount();
@@ -186,16 +187,4 @@ export async function watchStatus(
     options.signal?.removeEventListener('abort', onSignal);
   }
   return interrupts.exitCode() ?? 0;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
 }

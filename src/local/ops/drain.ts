@@ -5,6 +5,7 @@
  * With `boost`, the concurrency setting is raised for the drain and the previous value written back
  * afterwards, whatever ends the drain.
  */
+import { abortableSleep } from '../../abortable-sleep.js';
 import { CliError } from '../../errors.js';
 import { interruptExitCode } from '../../interrupts.js';
 import type { DrainOptions, DrainResult } from '../../proxy/ops/drain.js';
@@ -89,7 +90,7 @@ export async function drainLocal(p: LocalProxy, o: DrainOptions = {}): Promise<D
         o.timeoutSeconds === undefined
           ? pollMs
           : Math.min(pollMs, Math.max(0, (o.timeoutSeconds - elapsed()) * 1000));
-      await sleep(wait, o.signal);
+      await abortableSleep(wait, o.signal);
     }
   } finally {
     if (restore !== undefined) {
@@ -110,15 +111,3 @@ const pick = (c: LocalCounts): LocalCounts => ({
   delayed: c.delayed,
 });
 const round = (s: number) => Math.round(s * 10) / 10;
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done);
-  });
-}

@@ -7,6 +7,7 @@
  * new --concurrency together, so a boost never runs more containers than the rate allows.
  */
 import type { Aws } from '../../aws/clients.js';
+import { abortableSleep } from '../../abortable-sleep.js';
 import { CliError } from '../../errors.js';
 import { interruptExitCode } from '../../interrupts.js';
 import { need, queueCounts, readCounts, totalOf, type Proxy, type QueueCounts } from '../locate.js';
@@ -125,7 +126,7 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
           ? pollMs
           : Math.min(pollMs, Math.max(0, (o.timeoutSeconds - elapsed()) * 1000));
       // A zero reading is confirmed quickly rather than a whole interval later.
-      await sleep(zeros === 1 ? Math.min(wait, 1000) : wait, o.signal);
+      await abortableSleep(zeros === 1 ? Math.min(wait, 1000) : wait, o.signal);
     }
   } finally {
     if (restore) {
@@ -149,15 +150,3 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
 }
 
 const round = (s: number) => Math.round(s * 10) / 10;
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done);
-  });
-}
