@@ -56,3 +56,6 @@ export function formatDuration(seconds: number | null): string {
   if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
+
+/** Seconds to a tenth, as a drain reports how long it took (more digits are noise at its poll interval). */
+export const roundTenths = (s: number) => Math.round(s * 10) / 10;

@@ -10,7 +10,7 @@ import { CliError } from '../../errors.js';
 import { interruptExitCode } from '../../interrupts.js';
 import type { DrainOptions, DrainResult } from '../../proxy/ops/drain.js';
 import { plural, suggest } from '../../proxy/suggest.js';
-import { drainRate, etaSeconds, rateBasisSeconds, type DepthSample } from '../../proxy/trend.js';
+import { drainRate, etaSeconds, rateBasisSeconds, roundTenths, type DepthSample } from '../../proxy/trend.js';
 import { pidAlive } from '../store/data-dir.js';
 import { readSettings, writeSettings } from '../store/settings.js';
 import { waitApplied } from './delivery.js';
@@ -76,7 +76,7 @@ export async function drainLocal(p: LocalProxy, o: DrainOptions = {}): Promise<D
         etaSeconds: etaSeconds(total, rate),
       });
       if (total === 0)
-        return { name: p.name, drained: true, seconds: round(elapsed()), remaining: pick(counts) };
+        return { name: p.name, drained: true, seconds: roundTenths(elapsed()), remaining: pick(counts) };
       if (!pidAlive(p.server.pid)) {
         throw new CliError(
           `The server (pid ${p.server.pid}) stopped during the drain of "${p.name}"; ${plural(total, 'webhook')} still queued (kept in ${p.dataDir}).`,
@@ -84,7 +84,7 @@ export async function drainLocal(p: LocalProxy, o: DrainOptions = {}): Promise<D
         );
       }
       if (o.timeoutSeconds !== undefined && elapsed() >= o.timeoutSeconds) {
-        return { name: p.name, drained: false, seconds: round(elapsed()), remaining: pick(counts) };
+        return { name: p.name, drained: false, seconds: roundTenths(elapsed()), remaining: pick(counts) };
       }
       const wait =
         o.timeoutSeconds === undefined
@@ -110,4 +110,3 @@ const pick = (c: LocalCounts): LocalCounts => ({
   inFlight: c.inFlight,
   delayed: c.delayed,
 });
-const round = (s: number) => Math.round(s * 10) / 10;

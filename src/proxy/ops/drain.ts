@@ -12,7 +12,7 @@ import { CliError } from '../../errors.js';
 import { interruptExitCode } from '../../interrupts.js';
 import { need, queueCounts, readCounts, totalOf, type Proxy, type QueueCounts } from '../locate.js';
 import { plural, suggest } from '../suggest.js';
-import { drainRate, etaSeconds, rateBasisSeconds, type DepthSample } from '../trend.js';
+import { drainRate, etaSeconds, rateBasisSeconds, roundTenths, type DepthSample } from '../trend.js';
 import { concurrencyOf } from '../limits.js';
 import { rateOf } from '../inspect.js';
 import { scaleProxy } from './scale.js';
@@ -117,9 +117,9 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
       });
       zeros = total === 0 ? zeros + 1 : 0;
       if (zeros >= 2)
-        return { name: proxy.name, drained: true, seconds: round(elapsed()), remaining: counts };
+        return { name: proxy.name, drained: true, seconds: roundTenths(elapsed()), remaining: counts };
       if (o.timeoutSeconds !== undefined && elapsed() >= o.timeoutSeconds) {
-        return { name: proxy.name, drained: false, seconds: round(elapsed()), remaining: counts };
+        return { name: proxy.name, drained: false, seconds: roundTenths(elapsed()), remaining: counts };
       }
       const wait =
         o.timeoutSeconds === undefined
@@ -148,5 +148,3 @@ export async function drainProxy(aws: Aws, proxy: Proxy, o: DrainOptions = {}): 
     { exitCode: interruptExitCode(o.signal) },
   );
 }
-
-const round = (s: number) => Math.round(s * 10) / 10;
