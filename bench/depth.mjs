@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDevProcess } from './dev-process.mjs';
-import { BODY_1K, cannon, stalledUpstream } from './ingest.mjs';
+import { BODY_1K, cannon, stalledDevArgs, stalledUpstream } from './ingest.mjs';
 import { procUsage, ratio, round } from './lib.mjs';
 
 const MB = 1024 * 1024;
@@ -35,18 +35,7 @@ export async function queueDepth({ webhooks, connections, concurrency }) {
   const depth = { webhooks, steps: STEPS, samples: [] };
   let dev;
   try {
-    dev = await startDevProcess([
-      '--upstream',
-      stalled.url,
-      '--concurrency',
-      String(concurrency),
-      '--timeout',
-      '890',
-      '--batch-size',
-      '1',
-      '--max-queue-bytes',
-      '8GiB',
-    ]);
+    dev = await startDevProcess([...stalledDevArgs(stalled.url, concurrency), '--max-queue-bytes', '8GiB']);
     depth.startRss = procUsage(dev.pid)?.rss;
     const t0 = Date.now();
     for (let i = 1; i <= STEPS; i++) {

@@ -72,13 +72,15 @@ export async function stalledUpstream() {
   };
 }
 
-export async function ingestThroughput({ seconds, connections, warmupSeconds, concurrency }) {
-  const bare = await startNodeServer('bench/http-200.mjs');
-  const sink = await startNodeServer('bench/http-200.mjs');
-  const stalled = await stalledUpstream();
-  const stallArgs = [
+/**
+ * `dev` delivering to a stalled upstream (ingest and queue depth): a timeout far past any run, so no
+ * stalled delivery ends and is retried meanwhile, and batches of one, the most that --timeout 890
+ * passes (a batch must fit in Lambda's 15 minutes).
+ */
+export function stalledDevArgs(upstreamUrl, concurrency) {
+  return [
     '--upstream',
-    stalled.url,
+    upstreamUrl,
     '--concurrency',
     String(concurrency),
     '--timeout',
@@ -86,6 +88,13 @@ export async function ingestThroughput({ seconds, connections, warmupSeconds, co
     '--batch-size',
     '1',
   ];
+}
+
+export async function ingestThroughput({ seconds, connections, warmupSeconds, concurrency }) {
+  const bare = await startNodeServer('bench/http-200.mjs');
+  const sink = await startNodeServer('bench/http-200.mjs');
+  const stalled = await stalledUpstream();
+  const stallArgs = stalledDevArgs(stalled.url, concurrency);
   let dev;
   let b, d, p;
   try {
