@@ -10,12 +10,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, decodeEnvelope, encodeEnvelope } from '../../src/envelope.js';
+import { decodeEnvelope, encodeEnvelope } from '../../src/envelope.js';
 import { openStoreDb } from '../../src/local/store/open.js';
 import { SqliteQueue } from '../../src/local/store/sqlite-queue.js';
 import { runBinAsync } from '../helpers/bin.js';
 import { tempDataDir } from '../helpers/data-dir.js';
 import { closedPort } from '../helpers/net.js';
+import { numberedEnvelope } from '../helpers/proxy-fixture.js';
 import { sha256, startUpstream, startUpstreamOn } from '../helpers/upstream.js';
 import { ensureBuilt, post, startDev, type DevProcess } from './dev-harness.js';
 
@@ -182,17 +183,7 @@ describe('dev: a clean stop with a batch under way', () => {
     const q = new SqliteQueue(db, { visibilityTimeout: 600, maxReceiveCount: 5 });
     const ids: string[] = [];
     for (let n = 0; n < 5; n++) {
-      const e = createEnvelope({
-        method: 'POST',
-        rawPath: `/hook/${n}`,
-        rawQueryString: '',
-        headers: { 'content-type': 'application/json' },
-        cookies: [],
-        sourceIp: '127.0.0.1',
-        host: 'example.test',
-        protocol: 'http',
-        body: Buffer.from(`{"n":${n}}`),
-      });
+      const e = numberedEnvelope(n);
       ids.push(e.id);
       await q.send(encodeEnvelope(e));
     }

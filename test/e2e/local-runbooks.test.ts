@@ -6,29 +6,16 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, encodeEnvelope } from '../../src/envelope.js';
+import { encodeEnvelope } from '../../src/envelope.js';
 import { openStoreDb } from '../../src/local/store/open.js';
 import { SqliteQueue } from '../../src/local/store/sqlite-queue.js';
 import { runBinAsync, spawnBin } from '../helpers/bin.js';
 import { tempDataDir } from '../helpers/data-dir.js';
+import { numberedEnvelope as envelope } from '../helpers/proxy-fixture.js';
 import { startUpstream } from '../helpers/upstream.js';
 import { ensureBuilt, post, startDev, type DevProcess } from './dev-harness.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function envelope(n: number) {
-  return createEnvelope({
-    method: 'POST',
-    rawPath: `/hook/${n}`,
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    cookies: [],
-    sourceIp: '127.0.0.1',
-    host: 'example.test',
-    protocol: 'http',
-    body: Buffer.from(JSON.stringify({ n })),
-  });
-}
 
 /** The CLI with WEBHOOK_PROXY_DATA_DIR set; --json output parsed when it is JSON. */
 async function cli(base: string, args: string[]) {

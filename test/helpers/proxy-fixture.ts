@@ -176,6 +176,11 @@ export function testEnvelope(over: Partial<Envelope> & { bodyBytes?: Uint8Array 
   return { ...e, ...rest };
 }
 
+/** Webhook number `n`: POST /hook/n with the body {"n":n}, so a test can tell each apart by path and body. */
+export function numberedEnvelope(n: number): Envelope {
+  return testEnvelope({ rawPath: `/hook/${n}`, bodyBytes: Buffer.from(JSON.stringify({ n })) });
+}
+
 /** Put `count` envelopes in a queue (batches of 10); returns their envelope ids in order. */
 export async function fillQueue(queueUrl: string, count: number, o: { ordered?: boolean } = {}) {
   const sqs = new SQSClient({});
