@@ -36,6 +36,32 @@ function Stat({ label, value, color }: { label: string; value: string | number; 
 
 const rate = (r: number) => (r >= 10 ? r.toFixed(0) : r.toFixed(1));
 
+/**
+ * The counters, in their order on screen. One list for what is drawn and for the widths the layout
+ * reckons with, so a counter added here is also counted when deciding whether the row wraps.
+ */
+const COUNTERS: {
+  label: string;
+  value: (s: DevSnapshot) => string | number;
+  color?: (s: DevSnapshot) => string | undefined;
+}[] = [
+  { label: 'received', value: (s) => s.received },
+  { label: 'queued', value: (s) => s.queued },
+  { label: 'delayed', value: (s) => s.delayed },
+  { label: 'in flight', value: (s) => s.inFlight, color: () => 'cyan' },
+  { label: 'delivered', value: (s) => s.delivered, color: () => 'green' },
+  { label: 'retrying', value: (s) => s.retrying, color: (s) => (s.retrying ? 'yellow' : undefined) },
+  {
+    label: 'dead-lettered',
+    value: (s) => s.deadLettered,
+    color: (s) => (s.deadLettered ? 'red' : undefined),
+  },
+  { label: 'rate', value: (s) => `${rate(s.ratePerSecond)}/s` },
+];
+
+/** Widths of the counters (label or a 7-digit value, whichever is wider, plus the margin). */
+const STAT_WIDTHS = COUNTERS.map(({ label }) => Math.max(label.length, 7) + 3);
+
 export function DevDashboard({
   info,
   snapshot,
@@ -84,18 +110,9 @@ export function DevDashboard({
       </Text>
       <Text dimColor>{setup}</Text>
       <Box marginTop={1} flexWrap="wrap">
-        <Stat label="received" value={snapshot.received} />
-        <Stat label="queued" value={snapshot.queued} />
-        <Stat label="delayed" value={snapshot.delayed} />
-        <Stat label="in flight" value={snapshot.inFlight} color="cyan" />
-        <Stat label="delivered" value={snapshot.delivered} color="green" />
-        <Stat label="retrying" value={snapshot.retrying} color={snapshot.retrying ? 'yellow' : undefined} />
-        <Stat
-          label="dead-lettered"
-          value={snapshot.deadLettered}
-          color={snapshot.deadLettered ? 'red' : undefined}
-        />
-        <Stat label="rate" value={`${rate(snapshot.ratePerSecond)}/s`} />
+        {COUNTERS.map((c) => (
+          <Stat key={c.label} label={c.label} value={c.value(snapshot)} color={c.color?.(snapshot)} />
+        ))}
         {snapshot.control?.adaptive && (
           <Stat
             label="found"
@@ -144,18 +161,6 @@ export function DevDashboard({
     </Box>
   );
 }
-
-/** Widths of the counters (label or a 7-digit value, whichever is wider, plus the margin). */
-const STAT_WIDTHS = [
-  'received',
-  'queued',
-  'delayed',
-  'in flight',
-  'delivered',
-  'retrying',
-  'dead-lettered',
-  'rate',
-].map((label) => Math.max(label.length, 7) + 3);
 
 /**
  * How many of `count` one-line items fit in `room` lines, with a margin line and a heading or a
