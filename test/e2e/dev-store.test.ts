@@ -17,7 +17,7 @@ import { runBinAsync } from '../helpers/bin.js';
 import { tempDataDir } from '../helpers/data-dir.js';
 import { closedPort } from '../helpers/net.js';
 import { numberedEnvelope } from '../helpers/proxy-fixture.js';
-import { sha256, startUpstream, startUpstreamOn } from '../helpers/upstream.js';
+import { answering, sha256, startUpstream, startUpstreamOn } from '../helpers/upstream.js';
 import { ensureBuilt, post, startDev, type DevProcess } from './dev-harness.js';
 
 beforeAll(ensureBuilt);
@@ -99,10 +99,7 @@ describe('dev: the store survives a stop', () => {
   });
 
   it('keeps the DLQ across a restart, bodies unchanged, and says so at stop', async () => {
-    const upstream = await startUpstream((_r, res) => {
-      res.statusCode = 500;
-      res.end('broken');
-    });
+    const upstream = await startUpstream(answering(500, 'broken'));
     upstreams.push(upstream);
     const dataDir = tempDataDir();
     const args = ['--upstream', `${upstream.url}/hooks`, '--data-dir', dataDir, '--max-attempts', '1'];
@@ -133,10 +130,7 @@ describe('dev: the store survives a stop', () => {
 
 describe('dev: the attempts a dead letter was given', () => {
   it('are what peek --local --dlq shows, after a restart too (not 0)', async () => {
-    const upstream = await startUpstream((_r, res) => {
-      res.statusCode = 500;
-      res.end('broken');
-    });
+    const upstream = await startUpstream(answering(500, 'broken'));
     upstreams.push(upstream);
     const base = tempDataDir();
     const dataDir = join(base, 'default');

@@ -60,3 +60,11 @@ export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).dig
 
 /** An upstream on a given port (one that refused connections until now: an outage that ends). */
 export const startUpstreamOn = (port: number, respond?: Responder) => startUpstream(respond, port);
+
+/** A responder that answers every request with `status` (a broken upstream: 500, a throttling one: 429). */
+export const answering =
+  (status: number, body = ''): Responder =>
+  (_r, res) => {
+    res.statusCode = status;
+    res.end(body);
+  };

@@ -16,7 +16,7 @@ import {
 import { INGEST_TIMEOUT } from '../../src/proxy/provision/create.js';
 import { httpApiEvent, sqsEvent, sqsRecord } from '../helpers/events.js';
 import { silentServer } from '../helpers/net.js';
-import { startUpstream } from '../helpers/upstream.js';
+import { answering, startUpstream } from '../helpers/upstream.js';
 
 let silent: Awaited<ReturnType<typeof silentServer>>;
 let queueUrl: string;
@@ -87,10 +87,7 @@ describe('SQS calls from the handlers, against an endpoint that never answers', 
   });
 
   it('deliver reports failed messages by the visibility call deadline, and waits on SQS only once per batch', async () => {
-    const upstream = await startUpstream((_r, res) => {
-      res.statusCode = 500;
-      res.end();
-    });
+    const upstream = await startUpstream(answering(500));
     try {
       const port = await createSqsQueuePort(
         queueUrl,
