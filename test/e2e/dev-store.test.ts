@@ -155,7 +155,14 @@ describe('dev: killed with deliveries in flight', () => {
     const hanging = await startUpstream(() => undefined); // never answers
     upstreams.push(hanging);
     const dataDir = tempDataDir();
-    const first = await dev(['--upstream', `${hanging.url}/`, '--data-dir', dataDir, '--timeout', '60']);
+    // --batch-size 1: each receive takes one webhook, so each goes to its own slot and all three reach
+    // the hanging upstream. With batches, two posted close together (a loaded machine) can be received
+    // as one batch, whose deliveries run one after the other: the second would wait behind the first,
+    // which never answers, and only 2 of 3 would ever be on the wire when the test kills dev.
+    const first = await dev([
+      ...['--upstream', `${hanging.url}/`, '--data-dir', dataDir, '--timeout', '60'],
+      ...['--batch-size', '1', '--concurrency', '3'],
+    ]);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await post(first.url, `{"n":${i}}`)).id!);
     const end = Date.now() + 10_000;
