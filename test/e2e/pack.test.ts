@@ -185,7 +185,9 @@ describe('the installed webhook-proxy', () => {
     let sent;
     try {
       expect(first.events[0]).toMatchObject({ queue: 'sqlite', dataDir });
-      sent = await post(`${first.url.replace(/\/$/, '')}/hooks`, body, { 'content-type': 'application/json' });
+      sent = await post(`${first.url.replace(/\/$/, '')}/hooks`, body, {
+        'content-type': 'application/json',
+      });
       expect(sent.status).toBe(200);
     } finally {
       expect(await first.stop('SIGTERM'), first.stderr()).toBe(0);
