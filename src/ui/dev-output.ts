@@ -118,8 +118,18 @@ export function serveOutput(): DevOutput {
 }
 
 /**
- * stdout as a JSON log (line-log.ts): one line per delivery (`delivered`, `retry`) may be dropped and
- * counted when the reader falls far behind, never the others. A crash writes what is still queued.
+ * The events whose lines the JSON log may drop (and count in a `log-dropped` line) once its reader is
+ * far behind: one per delivery (`delivered`, `retry`) and one per refused request (`rejected`): a flood
+ * of forged or oversized requests comes at the sender's pace, so keeping each of them would let it grow
+ * the backlog past its bound. Never the stop, dead letters, warnings, outages, settings: those are the
+ * lines an operator acts on, and they are few.
+ */
+export const droppableEvent = (event: string): boolean =>
+  event === 'delivered' || event === 'retry' || event === 'rejected';
+
+/**
+ * stdout as a JSON log (line-log.ts): the lines of droppableEvent may be dropped and counted when the
+ * reader falls far behind, never the others. A crash writes what is still queued.
  */
 function stdoutLog(options: LineLogOptions): {
   write(line: string, e: { event: string }): void;
@@ -138,7 +148,7 @@ function stdoutLog(options: LineLogOptions): {
   process.on('uncaughtExceptionMonitor', onCrash);
   return {
     write(line, e) {
-      log.write(line, { droppable: e.event === 'delivered' || e.event === 'retry' });
+      log.write(line, { droppable: droppableEvent(e.event) });
     },
     async close() {
       await log.close();

@@ -6,10 +6,11 @@
  *   has not taken; past that, lines are queued here and handed over (joined, up to 16 KiB at a
  *   time) as the stream's write callbacks say it took the earlier ones. So the backlog is this
  *   queue, which can be bounded (a plain process.stdout.write buffers without limit).
- * - Bounded: past `maxPendingBytes` queued, a line marked droppable (one per delivery: `delivered`,
- *   `retry`) is not kept but counted, and the count is written as one `log-dropped` line where the
- *   first of them would have been. Every other line (the stop, dead letters, warnings, refusals) is
- *   always kept: those are the ones an operator acts on, and they are few.
+ * - Bounded: past `maxPendingBytes` queued, a line marked droppable (one per delivery, `delivered`,
+ *   `retry`, and one per refused request, `rejected`: dev-output.ts droppableEvent) is not kept but
+ *   counted, and the count is written as one `log-dropped` line where the first of them would have
+ *   been. Every other line (the stop, dead letters, warnings) is always kept: those are the ones an
+ *   operator acts on, and they are few.
  * - Flushed at exit: `close()` resolves once the stream has taken the last byte (its write callback),
  *   and the commands await it on every way out before they return their exit code; the entry point's
  *   forced exit (bin/webhook-proxy.js) would otherwise cut the backlog off. `flushSync()` is the

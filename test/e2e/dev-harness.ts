@@ -72,14 +72,25 @@ export function startServe(args: string[], env: Record<string, string> = {}): Pr
   return startLocal(['serve'], args, env);
 }
 
+/** `dev --json` of an installed package (its bin, run in its folder): pack.test.ts. */
+export function startInstalledDev(
+  installed: { bin: string; cwd: string },
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<DevProcess> {
+  return startLocal(['dev', '--json'], args, env, installed);
+}
+
 async function startLocal(
   command: string[],
   args: string[],
   env: Record<string, string>,
+  installed?: { bin: string; cwd: string },
 ): Promise<DevProcess> {
   await ensureBuilt();
-  const child = spawn(process.execPath, ['bin/webhook-proxy.js', ...command, '--port', '0', ...args], {
-    cwd: ROOT,
+  const [file, launcher] = installed ? [installed.bin, []] : [process.execPath, ['bin/webhook-proxy.js']];
+  const child = spawn(file, [...launcher, ...command, '--port', '0', ...args], {
+    cwd: installed?.cwd ?? ROOT,
     // Its own data directory unless the test names one (env or --data-dir): see helpers/data-dir.ts.
     env: { ...process.env, CI: '1', ...withDataDir(env) },
     stdio: ['ignore', 'pipe', 'pipe'],

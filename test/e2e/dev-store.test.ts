@@ -129,8 +129,12 @@ describe('dev: the store survives a stop', () => {
 });
 
 describe('dev: the attempts a dead letter was given', () => {
-  it('are what peek --local --dlq shows, after a restart too (not 0)', async () => {
-    const upstream = await startUpstream(answering(500, 'broken'));
+  it('are what peek --local --dlq shows, after a restart too (not 0); redriven while stopped, delivered at the next start', async () => {
+    let failing = true;
+    const upstream = await startUpstream((_r, res) => {
+      res.statusCode = failing ? 500 : 200;
+      res.end(failing ? 'broken' : 'ok');
+    });
     upstreams.push(upstream);
     const base = tempDataDir();
     const dataDir = join(base, 'default');
@@ -142,6 +146,19 @@ describe('dev: the attempts a dead letter was given', () => {
     const r = await runBinAsync(['peek', '--local', '--dlq', '--json'], { WEBHOOK_PROXY_DATA_DIR: base });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject([{ id: sent.id, attempts: 3 }]);
+
+    // The dead letter a dev made, redriven while no server runs: the next start delivers it, same id.
+    const env = { WEBHOOK_PROXY_DATA_DIR: base };
+    const moved = await runBinAsync(['redrive', '--local', '--json'], env);
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(JSON.parse(moved.stdout)).toMatchObject({ moved: 1 });
+    failing = false;
+    const second = await dev(['--upstream', upstream.url, '--data-dir', dataDir, '--max-attempts', '3']);
+    expect(second.events[0]).toMatchObject({ resumed: { queued: 1, deadLettered: 0 } });
+    const [delivered] = await second.waitFor((e) => e.event === 'delivered', 1, 30_000);
+    expect(delivered).toMatchObject({ id: sent.id, status: 200 });
+    expect(upstream.received.at(-1)!.headers['x-webhook-proxy-id']).toBe(sent.id);
+    expect(await second.stop('SIGTERM')).toBe(0);
   });
 });
 
@@ -150,7 +167,14 @@ describe('dev: killed with deliveries in flight', () => {
     const hanging = await startUpstream(() => undefined); // never answers
     upstreams.push(hanging);
     const dataDir = tempDataDir();
-    const first = await dev(['--upstream', `${hanging.url}/`, '--data-dir', dataDir, '--timeout', '60']);
+    // --batch-size 1: each receive takes one webhook, so each goes to its own slot and all three reach
+    // the hanging upstream. With batches, two posted close together (a loaded machine) can be received
+    // as one batch, whose deliveries run one after the other: the second would wait behind the first,
+    // which never answers, and only 2 of 3 would ever be on the wire when the test kills dev.
+    const first = await dev([
+      ...['--upstream', `${hanging.url}/`, '--data-dir', dataDir, '--timeout', '60'],
+      ...['--batch-size', '1', '--concurrency', '3'],
+    ]);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await post(first.url, `{"n":${i}}`)).id!);
     const end = Date.now() + 10_000;

@@ -489,4 +489,24 @@ describe('a running local proxy (dev --data-dir)', () => {
     expect(r.json.applied).toBe('applied');
     await dev.waitFor((e) => e.event === 'settings' && e.paused === false);
   }, 60_000);
+
+  it('peek, list and purge on the running server: paused, its held webhooks are seen, then purged, none delivered', async () => {
+    await cli(base, ['pause', ...local]);
+    await dev.waitFor((e) => e.event === 'settings' && e.paused === true, 2);
+    const before = upstream.received.length;
+    const sent = await Promise.all([1, 2].map((n) => post(`${dev.url}/purged/${n}`, `{"purged":${n}}`)));
+    const peeked = (await cli(base, ['peek', ...local, '--json'])).json as { id: string }[];
+    expect(peeked.map((m) => m.id).sort()).toEqual(sent.map((x) => x.id).sort());
+    const listed = (await cli(base, ['list', '--local', '--json'])).json;
+    expect(listed).toEqual([expect.objectContaining({ name: 'runner', state: 'paused', queued: 2 })]);
+    const r = await cli(base, ['purge', ...local, '--yes', '--json']);
+    expect(r.json).toMatchObject({ queue: 'queue', purged: 2 });
+    await cli(base, ['resume', ...local]);
+    await dev.waitFor((e) => e.event === 'settings' && e.paused === false, 2);
+    const st = (await cli(base, ['status', ...local, '--json'])).json;
+    expect(st.queue).toMatchObject({ visible: 0, inFlight: 0, delayed: 0 });
+    // The running server holds nothing of them: a second later, still nothing went to the upstream.
+    await sleep(1000);
+    expect(upstream.received.length).toBe(before);
+  }, 60_000);
 });

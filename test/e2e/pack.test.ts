@@ -6,16 +6,17 @@
  */
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { motoEnv } from '../helpers/moto.js';
-import { withDataDir } from '../helpers/data-dir.js';
-import { startUpstream } from '../helpers/upstream.js';
-import { ensureBuilt } from './dev-harness.js';
+import { tempDataDir, withDataDir } from '../helpers/data-dir.js';
+import { closedPort } from '../helpers/net.js';
+import { startUpstream, startUpstreamOn } from '../helpers/upstream.js';
+import { ensureBuilt, post, startInstalledDev } from './dev-harness.js';
 
 const ROOT = process.cwd();
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
@@ -172,6 +173,41 @@ describe('the installed webhook-proxy', () => {
       expect(code, stderr).toBe(0);
     }
   });
+
+  it('runs dev durably: the store file is on disk, and a webhook accepted while the upstream was down is delivered after a restart', async () => {
+    // "Durably" is more than `queue: sqlite`: the installed package's native module must write the
+    // file, and a second process must find the webhook in it.
+    const port = await closedPort();
+    const dataDir = join(tempDataDir(), 'proxy');
+    const args = ['--upstream', `http://127.0.0.1:${port}/hooks`, '--data-dir', dataDir];
+    const first = await startInstalledDev({ bin, cwd: app }, args);
+    const body = '{"type":"email.bounced","n":2}';
+    let sent;
+    try {
+      expect(first.events[0]).toMatchObject({ queue: 'sqlite', dataDir });
+      sent = await post(`${first.url.replace(/\/$/, '')}/hooks`, body, {
+        'content-type': 'application/json',
+      });
+      expect(sent.status).toBe(200);
+    } finally {
+      expect(await first.stop('SIGTERM'), first.stderr()).toBe(0);
+    }
+    expect(first.events.at(-1)).toMatchObject({ event: 'stopped', queued: 1, lost: false });
+    expect(existsSync(join(dataDir, 'queue.db'))).toBe(true);
+
+    const upstream = await startUpstreamOn(port);
+    const second = await startInstalledDev({ bin, cwd: app }, args);
+    try {
+      expect(second.events[0]).toMatchObject({ queue: 'sqlite', resumed: { queued: 1 } });
+      const [delivered] = await second.waitFor((e) => e.event === 'delivered', 1, 60_000);
+      expect(delivered!.id).toBe(sent.id);
+      expect(upstream.received.map((r) => r.body.toString())).toEqual([body]);
+      expect(upstream.received[0]!.headers['x-webhook-proxy-id']).toBe(sent.id);
+    } finally {
+      expect(await second.stop('SIGTERM'), second.stderr()).toBe(0);
+      await upstream.close();
+    }
+  }, 120_000);
 
   it('plans a proxy with create --dry-run against the AWS API (moto), and changes nothing', async () => {
     const env = motoEnv();

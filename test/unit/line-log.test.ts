@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { droppableEvent } from '../../src/ui/dev-output.js';
 import { lineLog } from '../../src/ui/line-log.js';
 
 const droppedLine = (count: number) => JSON.stringify({ event: 'log-dropped', count });
@@ -92,6 +93,41 @@ describe('lineLog', () => {
     expect(drops[0]!.count).toBe(log.dropped);
     expect(delivered.length + drops[0]!.count!).toBe(5_000);
     expect(delivered).toEqual([...delivered].sort((a, b) => a - b));
+  });
+
+  it('drops a flood of rejected lines past the bound too, counted, never the stop, dead letters or warnings', async () => {
+    expect(['delivered', 'retry', 'rejected'].filter(droppableEvent)).toHaveLength(3);
+    const kept = ['stopped', 'dead-lettered', 'warning', 'outage', 'recovered', 'settings', 'listening'];
+    expect(kept.filter(droppableEvent)).toEqual([]);
+    const reader = stalledReader();
+    const max = 2_000;
+    const log = lineLog(reader.stream, { maxPendingBytes: max, droppedLine });
+    // Forged requests at the sender's pace: the way dev-output.ts writes them (droppableEvent).
+    const write = (e: { event: string; n: number }) =>
+      log.write(JSON.stringify(e), { droppable: droppableEvent(e.event) });
+    for (let n = 0; n < 10_000; n++) {
+      write({ event: 'rejected', n });
+      if (n % 2_500 === 2_499) {
+        write({ event: 'warning', n });
+        write({ event: 'dead-lettered', n });
+      }
+    }
+    write({ event: 'stopped', n: -1 });
+    await tick();
+    expect(log.dropped).toBeGreaterThan(8_000);
+    reader.release();
+    await log.close();
+
+    const out = lines(reader.received());
+    // The backlog stayed bounded: what was kept is the 16 KiB handed over, the bound, and the lines never dropped.
+    expect(reader.received().length).toBeLessThan(16 * 1024 + max + 1_000);
+    expect(out.at(-1)!.event).toBe('stopped');
+    expect(out.filter((l) => l.event === 'warning').map((l) => l.n)).toEqual([2499, 4999, 7499, 9999]);
+    expect(out.filter((l) => l.event === 'dead-lettered').map((l) => l.n)).toEqual([2499, 4999, 7499, 9999]);
+    const rejected = out.filter((l) => l.event === 'rejected').length;
+    const counted = out.filter((l) => l.event === 'log-dropped').reduce((sum, l) => sum + l.count!, 0);
+    expect(counted).toBe(log.dropped);
+    expect(rejected + counted).toBe(10_000);
   });
 
   it('keeps every line while under the bound, and close() resolves only once the stream took the last one', async () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { CliError } from '../../errors.js';
 import { validateName } from '../../proxy/names.js';
 import { dataDirFor, dataRoot, readServerInfo, SERVER_FILE, type ServerInfo } from '../store/data-dir.js';
-import { DLQ, MAIN } from '../store/schema.js';
+import { storeCounts } from '../store/counts.js';
 import type { Database } from '../store/sqlite.js';
 import { STORE_FILE } from '../store/open.js';
 
@@ -123,27 +123,8 @@ function readServer(dataDir: string): LocalServer | undefined {
   }
 }
 
-/** Queue counts as SQS reports them: the totals from the trigger-kept counts table, the hidden ones by index. */
+/** Queue counts as SQS reports them, exact and cheap however deep the queue (store/counts.ts). */
 export function localCounts(db: Database, now = Date.now()): LocalCounts & { dlq: number } {
-  const totals = new Map(
-    (db.prepare('SELECT queue, messages FROM counts').all() as { queue: number; messages: number }[]).map(
-      (r) => [r.queue, r.messages],
-    ),
-  );
-  // Hidden with a receive behind it: in flight or backing off (SQS counts both as not visible);
-  // hidden and never received: a delayed send.
-  const hidden = db
-    .prepare(
-      'SELECT count(*) FILTER (WHERE receive_count > 0 OR leased = 1) AS inFlight, ' +
-        'count(*) FILTER (WHERE receive_count = 0 AND leased = 0) AS delayed ' +
-        'FROM messages WHERE queue = ? AND visible_at > ?',
-    )
-    .get(MAIN, now) as { inFlight: number; delayed: number };
-  const total = totals.get(MAIN) ?? 0;
-  return {
-    visible: Math.max(0, total - hidden.inFlight - hidden.delayed),
-    inFlight: hidden.inFlight,
-    delayed: hidden.delayed,
-    dlq: totals.get(DLQ) ?? 0,
-  };
+  const { visible, inFlight, delayed, dlq } = storeCounts(db, now);
+  return { visible, inFlight, delayed, dlq };
 }

@@ -8,9 +8,10 @@
  *            restart hands out again. receipt is the latest receipt handle's token; body is the
  *            envelope JSON, stored as received. In the DLQ (never received from: redrive moves
  *            rows back with receive_count 0) receive_count is the attempts the webhook was given.
- * counts     per queue: how many messages and their body bytes, kept by triggers, so stats and the
- *            --max-queue-bytes check never scan the table (and stay right when another process,
- *            a `--local` runbook command, changes the file).
+ * counts     per queue: how many messages, their body bytes, and how many were never received
+ *            (receive_count = 0: waiting or delayed sends, redriven ones), kept by triggers, so stats
+ *            and the --max-queue-bytes check never scan the table (and stay right when another
+ *            process, a `--local` runbook command, changes the file). counts.ts says how.
  * settings   key → JSON value: what runbook commands write for a running server (paused, concurrency…).
  */
 import { CliError } from '../../errors.js';
@@ -38,18 +39,28 @@ CREATE INDEX IF NOT EXISTS messages_by_visibility ON messages (queue, visible_at
 CREATE TABLE IF NOT EXISTS counts (
   queue INTEGER PRIMARY KEY,
   messages INTEGER NOT NULL,
-  bytes INTEGER NOT NULL
+  bytes INTEGER NOT NULL,
+  unreceived INTEGER NOT NULL DEFAULT 0
 );
 INSERT OR IGNORE INTO counts (queue, messages, bytes) VALUES (0, 0, 0), (1, 0, 0);
 CREATE TRIGGER IF NOT EXISTS messages_insert AFTER INSERT ON messages BEGIN
-  UPDATE counts SET messages = messages + 1, bytes = bytes + NEW.bytes WHERE queue = NEW.queue;
+  UPDATE counts SET messages = messages + 1, bytes = bytes + NEW.bytes,
+    unreceived = unreceived + (NEW.receive_count = 0) WHERE queue = NEW.queue;
 END;
 CREATE TRIGGER IF NOT EXISTS messages_delete AFTER DELETE ON messages BEGIN
-  UPDATE counts SET messages = messages - 1, bytes = bytes - OLD.bytes WHERE queue = OLD.queue;
+  UPDATE counts SET messages = messages - 1, bytes = bytes - OLD.bytes,
+    unreceived = unreceived - (OLD.receive_count = 0) WHERE queue = OLD.queue;
 END;
 CREATE TRIGGER IF NOT EXISTS messages_move AFTER UPDATE OF queue ON messages WHEN OLD.queue <> NEW.queue BEGIN
-  UPDATE counts SET messages = messages - 1, bytes = bytes - OLD.bytes WHERE queue = OLD.queue;
-  UPDATE counts SET messages = messages + 1, bytes = bytes + NEW.bytes WHERE queue = NEW.queue;
+  UPDATE counts SET messages = messages - 1, bytes = bytes - OLD.bytes,
+    unreceived = unreceived - (OLD.receive_count = 0) WHERE queue = OLD.queue;
+  UPDATE counts SET messages = messages + 1, bytes = bytes + NEW.bytes,
+    unreceived = unreceived + (NEW.receive_count = 0) WHERE queue = NEW.queue;
+END;
+CREATE TRIGGER IF NOT EXISTS messages_receive AFTER UPDATE OF receive_count ON messages
+WHEN OLD.queue = NEW.queue AND (OLD.receive_count = 0) <> (NEW.receive_count = 0) BEGIN
+  UPDATE counts SET unreceived = unreceived + (NEW.receive_count = 0) - (OLD.receive_count = 0)
+    WHERE queue = NEW.queue;
 END;
 CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
@@ -94,8 +105,30 @@ export function applySchema(db: Database, sync: SyncMode, file = 'the local stor
   // - and a WAL file cut back to 64 MiB after a checkpoint: one that grew while a runbook command
   //   held a read open (no checkpoint can pass a reader) does not keep its size on disk for good.
   db.pragma(`journal_size_limit = ${JOURNAL_LIMIT_BYTES}`);
-  db.exec(SCHEMA);
+  // One transaction: a runbook command opening the file meanwhile sees the old schema or the new one.
+  db.transaction(() => {
+    addUnreceivedCount(db);
+    db.exec(SCHEMA);
+  }).immediate();
   if (version < SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}
+
+/**
+ * A store written before counts.unreceived: the column added, counted once, and the triggers that
+ * did not keep it dropped (SCHEMA creates them again). No version change: an older webhook-proxy
+ * opening the file keeps using it as before (its CREATE ... IF NOT EXISTS leave the new triggers,
+ * which keep the column right through its writes too).
+ */
+function addUnreceivedCount(db: Database): void {
+  const columns = db.pragma('table_info(counts)') as { name: string }[];
+  if (!columns.length || columns.some((c) => c.name === 'unreceived')) return;
+  db.exec(`
+ALTER TABLE counts ADD COLUMN unreceived INTEGER NOT NULL DEFAULT 0;
+UPDATE counts SET unreceived = (SELECT count(*) FROM messages m WHERE m.queue = counts.queue AND m.receive_count = 0);
+DROP TRIGGER IF EXISTS messages_insert;
+DROP TRIGGER IF EXISTS messages_delete;
+DROP TRIGGER IF EXISTS messages_move;
+`);
 }
 
 /** A store a newer webhook-proxy wrote: left exactly as it is (its schema may mean things this one does not know). */

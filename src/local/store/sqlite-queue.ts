@@ -18,6 +18,7 @@ import {
   type QueueStats,
   type ReceivedMessage,
 } from '../queue.js';
+import { COUNT_BOUND, storeCounts } from './counts.js';
 import { DLQ, MAIN } from './schema.js';
 import type { Database } from './sqlite.js';
 
@@ -31,6 +32,8 @@ export interface SqliteQueueOptions {
   /** Refuse sends (503 to the sender) once the queue and DLQ hold this many body bytes. */
   maxQueueBytes?: number;
   name?: string;
+  /** How many index entries stats() counts on one side of now (counts.ts); tests set a few. */
+  countBound?: number;
 }
 
 interface Row {
@@ -70,6 +73,7 @@ export class SqliteQueue implements LocalQueue {
   private readonly visibilityMs: number;
   private readonly retentionMs: number;
   private readonly maxQueueBytes: number;
+  private readonly countBound: number;
   private readonly waiters = new Set<() => void>();
   private pending: Pending[] = [];
   private pendingBytes = 0;
@@ -91,6 +95,7 @@ export class SqliteQueue implements LocalQueue {
     this.retentionMs = (options.retentionSeconds ?? 14 * 86_400) * 1000;
     this.maxReceiveCount = options.maxReceiveCount;
     this.maxQueueBytes = options.maxQueueBytes ?? Infinity;
+    this.countBound = options.countBound ?? COUNT_BOUND;
     this.sql = {
       insert: db.prepare(
         'INSERT INTO messages (id, queue, body, bytes, sent_at, visible_at, receive_count) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -119,10 +124,6 @@ export class SqliteQueue implements LocalQueue {
         'SELECT receipt FROM messages WHERE seq = ? AND queue = ?',
       ),
       delete: db.prepare('DELETE FROM messages WHERE seq = ? AND queue = ? AND receipt = ?'),
-      hidden: db.prepare<[number, number], { inFlight: number; delayed: number }>(
-        'SELECT count(*) FILTER (WHERE receive_count > 0) AS inFlight, count(*) FILTER (WHERE receive_count = 0) AS delayed ' +
-          'FROM messages WHERE queue = ? AND visible_at > ?',
-      ),
       counts: db.prepare<[], { queue: number; messages: number; bytes: number }>(
         'SELECT queue, messages, bytes FROM counts',
       ),
@@ -312,15 +313,15 @@ export class SqliteQueue implements LocalQueue {
     return failed;
   }
 
+  /** Exact, and cheap however deep the queue (counts.ts): the dashboard asks 4 times a second. */
   async stats(): Promise<QueueStats> {
-    const counts = this.readCounts();
-    const hidden = this.sql.hidden.get(MAIN, Date.now())!;
-    const total = counts.get(MAIN)?.messages ?? 0;
+    const c = storeCounts(this.db, Date.now(), this.countBound);
+    this.storedBytes = c.bytes;
     return {
-      visible: Math.max(0, total - hidden.inFlight - hidden.delayed),
-      inFlight: hidden.inFlight,
-      delayed: hidden.delayed,
-      dlq: this.maxReceiveCount === undefined ? undefined : (counts.get(DLQ)?.messages ?? 0),
+      visible: c.visible,
+      inFlight: c.inFlight,
+      delayed: c.delayed,
+      dlq: this.maxReceiveCount === undefined ? undefined : c.dlq,
     };
   }
 
