@@ -71,9 +71,11 @@ describe('logs --follow', () => {
     await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
     await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: STREAM }));
     const t0 = Date.now() - 60_000;
+    // Each batch ends with a failure: the next poll asks again from its time, so it would be shown twice
+    // if the lines already seen were not dropped (a hidden delivery last would not show that).
     await put(group, [
-      deliverLine(t0, whId(1), 'failed', 500),
-      deliverLine(t0 + 1, whId(2), 'delivered', 200),
+      deliverLine(t0, whId(2), 'delivered', 200),
+      deliverLine(t0 + 1, whId(1), 'failed', 500),
     ]);
 
     const child = spawnBin(['logs', name, '--follow', '--failed', '--json', '--interval', '0.2'], env);
@@ -86,8 +88,8 @@ describe('logs --follow', () => {
       await waitFor(() => stdout, new RegExp(whId(1)), 'first failure');
       // After it started: one more failure and one more delivery (the delivery stays hidden).
       await put(group, [
-        deliverLine(Date.now(), whId(3), 'failed', 503),
-        deliverLine(Date.now() + 1, whId(4), 'delivered', 200),
+        deliverLine(Date.now(), whId(4), 'delivered', 200),
+        deliverLine(Date.now() + 1, whId(3), 'failed', 503),
       ]);
       await waitFor(() => stdout, new RegExp(whId(3)), 'line written after the start');
       // A few more polls, so a line a later poll saw again would have been printed twice.
