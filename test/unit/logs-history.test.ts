@@ -1,7 +1,8 @@
 /**
- * A webhook's history (`logs --id`) from the lines the real ingest handler writes when it checks a
- * signature: the story says which verifier passed it ("verified by" in issue 15), and where it is now
- * when nothing has tried it yet or no line is found. integration/logs.test.ts tells the delivered,
+ * A webhook's history (`logs --id`) from the lines the real handlers write: ingest's when it checks a
+ * signature (the story says which verifier passed it, "verified by" in issue 15), deliver's for an
+ * attempt that got no answer (its error), and where it is now when nothing has tried it yet or no
+ * line is found. integration/logs.test.ts tells the delivered,
  * dead-lettered and queued-with-its-next-attempt stories against moto; this holds the parts it cannot
  * (its ingest checks no signature, and its upstream always answers: no attempt there has an error).
  */
