@@ -11,7 +11,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createAws } from '../../src/aws/clients.js';
 import { CliError } from '../../src/errors.js';
 import type { Proxy } from '../../src/proxy/locate.js';
@@ -131,6 +131,24 @@ describe('redrive with the SQS move task', () => {
     const err = await redriveProxy(aws, proxy).catch((e: unknown) => e);
     expect((err as CliError).hint).toContain('already running');
     expect(sqsMock.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
+  });
+
+  it('a task that stops showing: its outcome is unknown, and the status to check names the proxy and region', async () => {
+    sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'h3' });
+    sqsMock.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
+    // A minute without the task, in a few polls: each reading of the clock is 31 s later.
+    let t = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => (t += 31_000));
+    try {
+      const aws = createAws({ region: TEST_REGION, endpoint: 'http://127.0.0.1:9' });
+      const err = await redriveProxy(aws, proxy, { pollMs: 1 }).catch((e: unknown) => e);
+      expect((err as Error).message).toContain('no longer shows in ListMessageMoveTasks');
+      expect((err as CliError).hint).toContain(
+        `check with "webhook-proxy status mocked --region ${TEST_REGION}"`,
+      );
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
 
