@@ -113,8 +113,11 @@ function describeCommanderError(
   const unknownOption = /^unknown option '(--[^']*)'$/.exec(first)?.[1];
   if (unknownCommand !== undefined) hint = didYouMean(unknownCommand, ctx.commandNames);
   else if (unknownOption !== undefined && !hint) hint = didYouMean(unknownOption, ctx.globalFlags);
+  // A script switches on the README's list of codes: commander's others (excess_arguments,
+  // option_missing_argument, …) are bad usage like any other, not words to learn one by one.
+  const code = snakeCase(err.code.replace(/^commander\./, ''));
   return {
-    code: snakeCase(err.code.replace(/^commander\./, '')),
+    code: code === 'unknown_command' || code === 'unknown_option' ? code : 'usage',
     message: first,
     hint: [hint, USAGE_HINT].filter(Boolean).join('\n'),
     exitCode: EXIT.usage,

@@ -24,17 +24,19 @@ export async function toggle(ctx: CommandContext<LocalFlags>, enabled: boolean):
   const { setDelivery } = await import('../proxy/ops/mapping.js');
   const { deliveryState } = await import('../proxy/inspect.js');
   const { printResult, progress } = await import('../ui/output.js');
+  const { suggest } = await import('../proxy/suggest.js');
   const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
   const mapping = need(proxy, 'mapping');
   const verb = enabled ? 'Resuming' : 'Pausing';
   progress(ctx.global, `${verb} delivery for "${proxy.name}"…`);
   const { changed, mapping: after } = await setDelivery(aws, mapping, enabled, {
     onProgress: (s) => progress(ctx.global, `  mapping is ${s}…`),
+    statusCommand: suggest('status', proxy),
   });
   const state = deliveryState(after.state);
   const human = enabled
     ? `${proxy.name}: delivery enabled${changed ? '' : ' (it already was)'}.`
-    : `${proxy.name}: delivery paused${changed ? '' : ' (it already was)'}. Webhooks are still accepted and wait in the queue; "webhook-proxy resume ${proxy.name}" restarts delivery.`;
+    : `${proxy.name}: delivery paused${changed ? '' : ' (it already was)'}. Webhooks are still accepted and wait in the queue; "${suggest('resume', proxy)}" restarts delivery.`;
   printResult(ctx.global, { name: proxy.name, delivery: { state }, changed }, human);
 }
 

@@ -29,7 +29,7 @@ export const purge: CommandSpec<PurgeOptions> = {
     const { need, queueCounts, totalOf } = await import('../proxy/locate.js');
     const { purgeQueue } = await import('../proxy/ops/purge.js');
     const { printResult } = await import('../ui/output.js');
-    const { plural } = await import('../proxy/suggest.js');
+    const { plural, suggest } = await import('../proxy/suggest.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     const queue = need(proxy, opts.dlq ? 'dlq' : 'queue');
     const label = opts.dlq ? 'dead-letter queue' : 'queue';
@@ -56,7 +56,7 @@ export const purge: CommandSpec<PurgeOptions> = {
         declined: 'Nothing purged.',
       },
     );
-    await purgeQueue(aws, queue.url, label);
+    await purgeQueue(aws, queue.url, label, suggest('status', proxy));
     printResult(
       ctx.global,
       { name: proxy.name, queue: opts.dlq ? 'dlq' : 'queue', purged: count },

@@ -47,12 +47,13 @@ export const scale: CommandSpec<ScaleOptions> = {
       return scaleLocalCommand(ctx);
     }
     const { openProxy } = await import('../proxy/ops/open.js');
+    const { suggest } = await import('../proxy/suggest.js');
     const { aws, proxy } = await openProxy(ctx.global, ctx.args[0]);
     if (opts.concurrency !== undefined && opts.concurrency < 2 && !proxy.ordered) {
       throw new UsageError(
         `--concurrency 1 is not possible for "${proxy.name}": AWS's minimum for an SQS event source mapping is 2.`,
         'Strict one-at-a-time delivery needs an ordered proxy (a FIFO queue with one message group): ' +
-          `create it with "webhook-proxy create ${proxy.name} --ordered --upstream URL". ` +
+          `create it with "${suggest('create', proxy, '--ordered --upstream URL')}". ` +
           'To go gentler with the current proxy, keep --concurrency 2 and set a low --rate.',
       );
     }

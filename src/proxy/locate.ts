@@ -23,6 +23,7 @@ import { findProxyDomain } from './domain-lookup.js';
 import { findApi } from './provision/api.js';
 import { findMapping } from './provision/mapping.js';
 import { PREFIX, resourceNames } from './names.js';
+import { suggest } from './suggest.js';
 
 export interface QueueRef {
   url: string;
@@ -269,7 +270,7 @@ export function need<P extends Part>(proxy: Proxy, part: P): NonNullable<Proxy[P
   if (!value) {
     throw new CliError(
       `Proxy "${proxy.name}" in ${proxy.region} is incomplete: it has no ${PART_LABEL[part]}.`,
-      `Run "webhook-proxy create ${proxy.name} --upstream URL" again to complete it, or "webhook-proxy destroy ${proxy.name} --yes" to remove what is left.`,
+      `Run "${suggest('create', proxy, '--upstream URL')}" again to complete it, or "${suggest('destroy', proxy, '--yes')}" to remove what is left.`,
     );
   }
   return value as NonNullable<Proxy[P]>;

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { uniqueName, useMoto } from '../helpers/moto.js';
+import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import { createProxyFixture, runCli } from '../helpers/proxy-fixture.js';
 
 useMoto();
@@ -29,6 +29,10 @@ describe('pause and resume', () => {
     const again = await runCli('pause', name);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('it already was');
+    // The way back names the proxy and its region (a bare "resume" acts on "default").
+    expect(again.stdout).toContain(
+      `"webhook-proxy resume ${name} --region ${TEST_REGION}" restarts delivery`,
+    );
 
     const st = await runCli('status', name);
     expect(st.stdout).toContain('PAUSED');
@@ -45,7 +49,8 @@ describe('pause and resume', () => {
     const r = await runCli('pause', name);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('is incomplete');
-    expect(r.stderr).toContain(`webhook-proxy create ${name}`);
+    expect(r.stderr).toContain(`webhook-proxy create ${name} --region ${TEST_REGION} --upstream URL`);
+    expect(r.stderr).toContain(`webhook-proxy destroy ${name} --region ${TEST_REGION} --yes`);
   });
 });
 
@@ -90,7 +95,9 @@ describe('scale', () => {
     const r = await runCli('scale', name, '--concurrency', '1');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("AWS's minimum");
-    expect(r.stderr).toContain('--ordered');
+    expect(r.stderr).toContain(
+      `webhook-proxy create ${name} --region ${TEST_REGION} --ordered --upstream URL`,
+    );
     expect((await mapping(f.mappingUuid)).ScalingConfig?.MaximumConcurrency).toBe(3);
   });
 

@@ -11,13 +11,15 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createAws } from '../../src/aws/clients.js';
 import { CliError } from '../../src/errors.js';
 import type { Proxy } from '../../src/proxy/locate.js';
 import { locateProxy } from '../../src/proxy/locate.js';
 import { drainProxy } from '../../src/proxy/ops/drain.js';
+import { waitForMappingState } from '../../src/proxy/ops/mapping.js';
 import { redriveProxy } from '../../src/proxy/ops/redrive.js';
+import { suggest } from '../../src/proxy/suggest.js';
 import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import { createProxyFixture, fillQueue } from '../helpers/proxy-fixture.js';
 
@@ -130,6 +132,24 @@ describe('redrive with the SQS move task', () => {
     expect((err as CliError).hint).toContain('already running');
     expect(sqsMock.commandCalls(ReceiveMessageCommand)).toHaveLength(0);
   });
+
+  it('a task that stops showing: its outcome is unknown, and the status to check names the proxy and region', async () => {
+    sqsMock.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'h3' });
+    sqsMock.on(ListMessageMoveTasksCommand).resolves({ Results: [] });
+    // A minute without the task, in a few polls: each reading of the clock is 31 s later.
+    let t = Date.now();
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => (t += 31_000));
+    try {
+      const aws = createAws({ region: TEST_REGION, endpoint: 'http://127.0.0.1:9' });
+      const err = await redriveProxy(aws, proxy, { pollMs: 1 }).catch((e: unknown) => e);
+      expect((err as Error).message).toContain('no longer shows in ListMessageMoveTasks');
+      expect((err as CliError).hint).toContain(
+        `check with "webhook-proxy status mocked --region ${TEST_REGION}"`,
+      );
+    } finally {
+      clock.mockRestore();
+    }
+  });
 });
 
 describe('drain interrupted', () => {
@@ -154,5 +174,29 @@ describe('drain interrupted', () => {
     const m = await new LambdaClient({}).send(new GetEventSourceMappingCommand({ UUID: f.mappingUuid }));
     expect(m.ScalingConfig?.MaximumConcurrency).toBe(4);
     expect(notes.join('\n')).toContain('restored to 4');
+  });
+});
+
+describe('a mapping that keeps changing', () => {
+  // moto flips a mapping's State at once; AWS can stay "Disabling" for minutes. Mocked here (within
+  // the test: a mock made while the file is collected would stand in for the drain tests' Lambda too).
+  let lambdaMock: ReturnType<typeof mockClient> | undefined;
+  afterEach(() => lambdaMock?.restore());
+
+  it('past the wait: says so, and the status command to check it names the proxy and its region', async () => {
+    lambdaMock = mockClient(LambdaClient);
+    lambdaMock.on(GetEventSourceMappingCommand).resolves({ UUID: 'u1', State: 'Disabling' });
+    const aws = createAws({ region: TEST_REGION, endpoint: 'http://127.0.0.1:9' });
+    const statusCommand = suggest('status', proxy);
+    const err = await waitForMappingState(aws, 'u1', 'Disabled', {
+      maxWaitSeconds: 0,
+      pollMs: 1,
+      statusCommand,
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as Error).message).toContain('still "Disabling"');
+    expect((err as CliError).hint).toContain(
+      `run "webhook-proxy status mocked --region ${TEST_REGION}" in a minute`,
+    );
   });
 });

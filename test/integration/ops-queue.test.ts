@@ -1,14 +1,19 @@
 /**
  * peek, purge, drain and redrive against moto, checked through the SDK.
  */
-import { ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
+import {
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope } from '../../src/envelope.js';
-import { uniqueName, useMoto } from '../helpers/moto.js';
+import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import { counts, createProxyFixture, fillQueue, runCli, testEnvelope } from '../helpers/proxy-fixture.js';
 import { encodeEnvelope } from '../../src/envelope.js';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { recordCalls, undoAll, type Restore } from '../helpers/provision.js';
+import { cliAws, inject, recordCalls, undoAll, type Restore } from '../helpers/provision.js';
 
 useMoto();
 const sqs = new SQSClient({});
@@ -165,6 +170,34 @@ describe('purge', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--yes');
     expect((await counts(f.queueUrl)).visible).toBe(3);
+  });
+
+  it("a purge within SQS's minute says to check status with the name and region", async () => {
+    const name = uniqueName('pgbusy');
+    const f = await createProxyFixture(name, { enabled: false });
+    await fillQueue(f.queueUrl, 2);
+    // moto does not enforce SQS's one purge a minute, so its refusal is injected (as AWS words it).
+    const restore: Restore = [];
+    inject(
+      await cliAws().sqs(),
+      (cmd) => {
+        if (cmd instanceof PurgeQueueCommand) {
+          throw Object.assign(new Error('Only one PurgeQueue operation is allowed every 60 seconds.'), {
+            name: 'PurgeQueueInProgress',
+            $metadata: { httpStatusCode: 403 },
+          });
+        }
+      },
+      restore,
+    );
+    try {
+      const r = await runCli('purge', name, '--yes');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('SQS allows one purge a minute');
+      expect(r.stderr).toContain(`check with "webhook-proxy status ${name} --region ${TEST_REGION}"`);
+    } finally {
+      undoAll(restore);
+    }
   });
 });
 

@@ -146,6 +146,31 @@ describe('status --watch: the stall detector', () => {
       await relay.close();
     }
   });
+
+  it('with --json, a failed refresh is a refresh_failed line with the last good reading (as the README says)', async () => {
+    process.env[AWS_TIMEOUT_ENV] = '0.5';
+    const name = uniqueName('failjson');
+    await createProxyFixture(name, { enabled: false });
+    const relay = await tcpRelay(new URL(moto).port);
+    try {
+      const r = await watch([name], {
+        refreshes: 2,
+        json: true,
+        endpoint: relay.url,
+        each: () => relay.close(),
+      });
+      const [good, failed] = r.out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(good).toMatchObject({ name });
+      expect(failed).toMatchObject({ name, error: { code: 'refresh_failed' }, lastGoodAt: good!.at });
+      expect(Date.parse(failed!.at as string)).toBeGreaterThanOrEqual(Date.parse(good!.at as string));
+    } finally {
+      delete process.env[AWS_TIMEOUT_ENV];
+      await relay.close();
+    }
+  });
 });
 
 describe('status (one reading): the stall from CloudWatch', () => {

@@ -23,7 +23,7 @@ import {
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resourceNames } from '../../src/proxy/names.js';
 import { recreate } from '../../src/proxy/provision/queues.js';
-import { uniqueName, useMoto } from '../helpers/moto.js';
+import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import {
   anythingNamed,
   cliAws,
@@ -126,7 +126,9 @@ describe('destroy while webhooks are still arriving', () => {
     const res = await runCli('destroy', name, '--yes');
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/1 webhook arrived in the queue and 0 in the dead-letter queue/);
-    expect(res.stderr).toContain(`webhook-proxy destroy ${name} --force`);
+    // Suggested commands carry the name and region (issue 15), so pasting one acts on this proxy.
+    expect(res.stderr).toContain(`webhook-proxy destroy ${name} --region ${TEST_REGION} --force`);
+    expect(res.stderr).toContain(`webhook-proxy drain ${name} --region ${TEST_REGION}`);
     const left = await leftovers(name);
     expect(left).toEqual(expect.arrayContaining([`queue ${n.queue}`, `queue ${n.dlq}`]));
     expect(left.filter((l) => l.startsWith('function ') || l.startsWith('api '))).toEqual([]);

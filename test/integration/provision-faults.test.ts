@@ -24,7 +24,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resourceNames } from '../../src/proxy/names.js';
 import { propagation } from '../../src/proxy/provision/functions.js';
 import { runCli } from '../helpers/proxy-fixture.js';
-import { uniqueName, useMoto } from '../helpers/moto.js';
+import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import {
   anythingNamed,
   cliAws,
@@ -240,6 +240,8 @@ describe('destroy with webhooks still held', () => {
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/0 queued webhooks and 2 in its dead-letter queue/);
     expect(res.stderr).toMatch(/--force/);
+    // The way out names the proxy and its region, so pasting it acts on this proxy (issue 15).
+    expect(res.stderr).toContain(`"webhook-proxy redrive ${name} --region ${TEST_REGION}" for the DLQ`);
     expect(await leftovers(name)).toEqual(before);
 
     // moto invokes the function (and so takes the message) when a message arrives on a queue with an

@@ -27,7 +27,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../src/handlers/ports.js';
 import { resourceNames } from '../../src/proxy/names.js';
 import { visibilityPropagation } from '../../src/proxy/provision/visibility.js';
-import { uniqueName, useMoto } from '../helpers/moto.js';
+import { TEST_REGION, uniqueName, useMoto } from '../helpers/moto.js';
 import {
   cliAws,
   describeProxy,
@@ -187,6 +187,7 @@ describe('--retention', () => {
       /holds 2 in its queue and 1 in its dead-letter queue: up to 3 could be deleted/,
     );
     expect(refused.stderr).toMatch(/webhook-proxy drain .*--force/s);
+    expect(refused.stderr).toContain(`"webhook-proxy redrive ${name} --region ${TEST_REGION}"`);
     expect(writes(calls)).toEqual([]);
     undoAll(restore);
     expect(await queueAttribute(d.queue.url, 'MessageRetentionPeriod')).toBe(14 * 86_400);

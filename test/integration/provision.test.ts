@@ -383,6 +383,8 @@ describe('create --ordered', () => {
     const flip = await runCli('create', name, '--ordered');
     expect(flip.code).toBe(1);
     expect(flip.stderr).toMatch(/already exists as an unordered proxy/);
+    // The way out names the proxy and its region, so pasting it acts on this one (issue 15).
+    expect(flip.stderr).toContain(`"webhook-proxy destroy ${name} --region ${TEST_REGION} --yes"`);
     expect(await leftovers(name)).not.toContain(`queue webhook-proxy-${name}.fifo`);
     expect((await runCli('destroy', name, '--yes')).code).toBe(0);
   });

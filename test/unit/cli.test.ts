@@ -1,7 +1,8 @@
 /**
  * The CLI in-process: global options, help, version, usage errors → exit 2.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 
@@ -84,6 +85,32 @@ describe('cli', () => {
     }
     const scheme = await runCli('--json', 'create', '--upstream', 'localhost:3000/x');
     expect(JSON.parse(scheme.stderr).error.hint).toContain('http://localhost:3000/x');
+  });
+
+  it("every error code --json reports is one of the README's list (commander's own are usage)", async () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const listed = readme.slice(readme.indexOf('`code` is a word a script can'));
+    const words = new Set(
+      [...listed.slice(0, listed.indexOf('.')).matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!),
+    );
+    expect(words).toContain('usage');
+    for (const args of [
+      ['--json', 'status', 'a', 'b'], // commander: excess_arguments
+      ['--json', 'status', '--interval'], // commander: option_missing_argument
+    ]) {
+      const r = await runCli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(JSON.parse(r.stderr).error.code, args.join(' ')).toBe('usage');
+    }
+    // Every code the source gives an error is listed; refresh_failed is a status --watch line, said apart.
+    const inSource = readdirSync('src', { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.tsx?$/.test(f))
+      .flatMap((f) =>
+        [...readFileSync(join('src', f), 'utf8').matchAll(/\bcode: '([a-z_]+)'/g)].map((m) => m[1]!),
+      );
+    expect(inSource.length).toBeGreaterThan(5);
+    expect(inSource.filter((c) => !words.has(c))).toEqual(['refresh_failed']);
+    expect(readme).toContain('"code":"refresh_failed"');
   });
 
   it('a bare webhook-proxy shows the help on stderr and exits 2 (a command is missing); `help` exits 0', async () => {

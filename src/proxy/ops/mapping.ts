@@ -14,6 +14,8 @@ export interface WaitOptions {
   /** Poll interval in ms (default 2000). */
   pollMs?: number;
   onProgress?: (state: string) => void;
+  /** The status command to suggest (with the proxy's name and region) if the state does not hold in time. */
+  statusCommand?: string;
 }
 
 export async function getMapping(aws: Aws, uuid: string): Promise<MappingRef> {
@@ -38,7 +40,7 @@ export async function waitForMappingState(
     if (Date.now() >= deadline) {
       throw new CliError(
         `The event source mapping is still "${m.state}" after ${o.maxWaitSeconds ?? 180}s (asked for ${want}).`,
-        'AWS applies the change in the background: run "webhook-proxy status" in a minute to check it.',
+        `AWS applies the change in the background: run "${o.statusCommand ?? 'webhook-proxy status NAME'}" in a minute to check it.`,
       );
     }
     await new Promise((r) => setTimeout(r, o.pollMs ?? 2000));

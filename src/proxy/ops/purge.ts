@@ -5,7 +5,8 @@
 import type { Aws } from '../../aws/clients.js';
 import { CliError } from '../../errors.js';
 
-export async function purgeQueue(aws: Aws, url: string, label: string): Promise<void> {
+/** `statusCommand`: the status command to suggest, with the proxy's name and region. */
+export async function purgeQueue(aws: Aws, url: string, label: string, statusCommand: string): Promise<void> {
   const { PurgeQueueCommand } = await import('@aws-sdk/client-sqs');
   try {
     await (await aws.sqs()).send(new PurgeQueueCommand({ QueueUrl: url }));
@@ -14,7 +15,7 @@ export async function purgeQueue(aws: Aws, url: string, label: string): Promise<
     if (name === 'PurgeQueueInProgress' || name === 'AWS.SimpleQueueService.PurgeQueueInProgress') {
       throw new CliError(
         `The ${label} was purged less than 60 seconds ago; SQS allows one purge a minute.`,
-        'The earlier purge is still deleting the messages. Wait a minute, then check with "webhook-proxy status".',
+        `The earlier purge is still deleting the messages. Wait a minute, then check with "${statusCommand}".`,
         { cause: err },
       );
     }

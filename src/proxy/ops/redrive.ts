@@ -14,7 +14,7 @@ import type { Aws } from '../../aws/clients.js';
 import { CliError } from '../../errors.js';
 import { need, queueCounts, totalOf, type Proxy, type QueueRef } from '../locate.js';
 import { copyMessages } from './redrive-copy.js';
-import { plural } from '../suggest.js';
+import { plural, suggest } from '../suggest.js';
 
 export { fifoIdsFor } from './redrive-copy.js';
 
@@ -87,7 +87,8 @@ export async function redriveProxy(aws: Aws, proxy: Proxy, o: RedriveOptions = {
     const startedAt = Date.now();
     const started = await startMoveTask(aws, dlq, queue, o.rate);
     if (started.ok) {
-      const moved = await followMoveTask(aws, dlq.arn, started.handle, startedAt, o);
+      const status = suggest('status', proxy);
+      const moved = await followMoveTask(aws, dlq.arn, started.handle, startedAt, status, o);
       return { name: proxy.name, moved, path: 'move-task' };
     }
     reason = `this endpoint does not support StartMessageMoveTask (${started.why})`;
@@ -147,6 +148,7 @@ async function followMoveTask(
   sourceArn: string,
   handle: string,
   startedAt: number,
+  statusCommand: string,
   o: RedriveOptions,
 ): Promise<number> {
   const { ListMessageMoveTasksCommand } = await import('@aws-sdk/client-sqs');
@@ -164,7 +166,7 @@ async function followMoveTask(
     else if (Date.now() - lastSeen > LOST_TASK_MS) {
       throw new CliError(
         'The move task no longer shows in ListMessageMoveTasks, so its outcome is unknown.',
-        'Messages not moved are still in the DLQ: check with "webhook-proxy status", and run redrive again if any remain.',
+        `Messages not moved are still in the DLQ: check with "${statusCommand}", and run redrive again if any remain.`,
       );
     }
     const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;

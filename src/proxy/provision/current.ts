@@ -253,6 +253,7 @@ export async function readCurrent(
   const exists = Boolean(ourQueue || ourDlq || ourIngest || ourDeliver || api || domain || roleOurs);
   return {
     name,
+    region: aws.settings.region,
     exists,
     ...(kind || ourIngest ? { ordered: Boolean(ordered) } : {}),
     settings,

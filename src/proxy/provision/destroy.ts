@@ -24,7 +24,7 @@ import { isNotFound } from './compare.js';
 import { findMapping, waitMappingGone } from './mapping.js';
 import { settleAll, stepHint } from './settle.js';
 import type { StepAction, StepEvents } from './types.js';
-import { plural } from '../suggest.js';
+import { plural, suggest } from '../suggest.js';
 
 export interface DestroyResult {
   name: string;
@@ -186,12 +186,13 @@ export async function destroyProxy(
   if (!force) {
     const [queued, dlq] = await Promise.all([depthOf(aws, urls.queue), depthOf(aws, urls.dlq)]);
     if (queued + dlq > 0) {
+      const where = { name, region: aws.settings.region };
       throw new CliError(
         `destroy stopped before the queues: ${plural(queued, 'webhook')} arrived in the queue and ${dlq} in the ` +
           'dead-letter queue while the proxy was being destroyed. The endpoint and functions are gone; the ' +
           'queues and their webhooks are kept.',
-        `To deliver them, run "webhook-proxy create ${name} --upstream URL" (it rebuilds the rest around ` +
-          `the queues), then "webhook-proxy drain ${name}". To delete them, "webhook-proxy destroy ${name} --force".`,
+        `To deliver them, run "${suggest('create', where, '--upstream URL')}" (it rebuilds the rest around ` +
+          `the queues), then "${suggest('drain', where)}". To delete them, "${suggest('destroy', where, '--force')}".`,
       );
     }
   }

@@ -14,7 +14,7 @@ import { createProxy } from './create.js';
 import { readCurrent } from './current.js';
 import { destroyProxy } from './destroy.js';
 import { mergeSettings, settingChanges, type SettingChange, type SettingsRequest } from './settings.js';
-import { plural } from '../suggest.js';
+import { plural, suggest } from '../suggest.js';
 
 async function checkVpc(aws: Aws, subnets: string[], groups: string[]) {
   const { checkVpcReachesSqs } = await import('./vpc.js');
@@ -185,11 +185,12 @@ export async function runDestroy(global: GlobalOptions, name: string, force: boo
   const current = await readCurrent(aws, name);
   const queued = current.queue?.held ?? 0;
   const dlq = current.dlqHeld;
+  const where = { name, region: aws.settings.region };
   if (queued + dlq > 0 && !force) {
     throw new CliError(
       `Proxy "${name}" still holds ${plural(queued, 'queued webhook')} and ${dlq} in its dead-letter queue; ` +
         'destroying it would lose them.',
-      `Deliver them first ("webhook-proxy drain ${name}", and "webhook-proxy redrive ${name}" for the DLQ), ` +
+      `Deliver them first ("${suggest('drain', where)}", and "${suggest('redrive', where)}" for the DLQ), ` +
         'or pass --force to delete them with the proxy.',
     );
   }

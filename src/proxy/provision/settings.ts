@@ -21,6 +21,13 @@ import {
 } from '../limits.js';
 import type { DomainSpec } from './domain.js';
 import type { ProvisionSpec } from './types.js';
+import { suggest } from '../suggest.js';
+
+/** A command a refusal suggests, with the proxy's region when known (suggest.ts says why). */
+const cmd = (current: Pick<CurrentProxy, 'name' | 'region'>, verb: string, rest = '') =>
+  current.region
+    ? suggest(verb, { name: current.name, region: current.region }, rest)
+    : `webhook-proxy ${verb} ${current.name}${rest ? ` ${rest}` : ''}`;
 
 export interface Ingress {
   rate: number;
@@ -75,6 +82,8 @@ export interface SettingsRequest extends Partial<Omit<Settings, 'domain' | 'edge
 /** What AWS holds of a proxy now, as current.ts reads it in one round before anything changes. */
 export interface CurrentProxy {
   name: string;
+  /** Where it was read (for the commands a refusal suggests); unit tests may leave it out. */
+  region?: string;
   /** Any part of the proxy exists. */
   exists: boolean;
   /** The kind its queues (or its ingest function) are; undefined when neither exists. */
@@ -167,7 +176,7 @@ export function mergeSettings(
     throw new CliError(
       `Proxy "${name}" already exists as an unordered proxy.`,
       `A proxy cannot switch between ordered and unordered in place. Drain and destroy it first ` +
-        `("webhook-proxy drain ${name}", then "webhook-proxy destroy ${name} --yes"), or use another name.`,
+        `("${cmd(current, 'drain')}", then "${cmd(current, 'destroy', '--yes')}"), or use another name.`,
     );
   }
   const ordered = current.ordered ?? Boolean(req.ordered);
@@ -208,7 +217,7 @@ export function mergeSettings(
   if (req.domain && currentDomain && req.domain.domain !== currentDomain) {
     throw new UsageError(
       `Proxy "${name}" already serves ${currentDomain}; it cannot take ${req.domain.domain} as well.`,
-      `Remove the current one first ("webhook-proxy create ${name} --domain none"), then add the new one.`,
+      `Remove the current one first ("${cmd(current, 'create', '--domain none')}"), then add the new one.`,
     );
   }
   const settings: Settings = {
@@ -344,7 +353,7 @@ function checkRetentionLowering(current: CurrentProxy, s: Settings, force: boole
       `every webhook older than ${days(s.retentionDays)}, and proxy "${current.name}" holds ${q.held} in its ` +
       `queue and ${current.dlqHeld} in its dead-letter queue: up to ${held} could be deleted (SQS cannot ` +
       'tell how old each one is).',
-    `Deliver them first ("webhook-proxy drain ${current.name}", and "webhook-proxy redrive ${current.name}" ` +
+    `Deliver them first ("${cmd(current, 'drain')}", and "${cmd(current, 'redrive')}" ` +
       'for the dead-letter queue), or pass --force to lower it anyway.',
   );
 }
