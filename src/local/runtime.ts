@@ -17,6 +17,7 @@ import type { HandshakeSpec, VerifySpec } from '../handlers/edge/types.js';
 import { DEFAULTS, type QueuePort } from '../handlers/ports.js';
 import { createIngestHandler } from '../handlers/ingest.js';
 import { deliverFunctionTimeout, queueVisibilityTimeout, type DeliveryLimits } from '../proxy/limits.js';
+import { suggest } from '../proxy/suggest.js';
 import { defaultEventLog, EVENT_LOG_MAX_BYTES, openEventLog, type EventLog } from './event-log.js';
 import { startIngress, type Ingress } from './http-server.js';
 import { MemoryQueue } from './memory-queue.js';
@@ -80,8 +81,11 @@ export type DevEvent =
   | { event: 'recovered'; limit: number }
   | { event: 'rejected'; status: number; reason: string; id?: string }
   | { event: 'warning'; message: string }
-  /** Delivery limits changed live (`pause|resume|scale --local`), or a kept pause at start. */
-  | ({ event: 'settings' } & LiveDelivery)
+  /**
+   * Delivery limits changed live (`pause|resume|scale --local`), or a kept pause at start. resume: when
+   * paused, the command that resumes this proxy (its name and directory, not "default").
+   */
+  | ({ event: 'settings'; resume?: string } & LiveDelivery)
   /**
    * queued: still in the queue (waiting, in flight, backing off); deadLettered: in the DLQ (null: the
    * queue has none, or SQS did not say). lost: they lived in memory. dataDir: where they are kept.
@@ -397,6 +401,13 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   };
   let delivery: ReturnType<typeof startDelivery>;
   // On the disk store the runbook commands (`pause|resume|scale --local`) change these live.
+  const settingsEvent = (live: LiveDelivery): DevEvent => ({
+    event: 'settings',
+    ...live,
+    ...(live.paused && disk
+      ? { resume: suggest('resume', { name: disk.name, region: '', local: { dataDir: disk.dataDir } }) }
+      : {}),
+  });
   let watch: SettingsWatch | undefined;
   if (disk) {
     try {
@@ -408,7 +419,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
         apply: async (next) => {
           await delivery.poller?.stop({ finishBatches: true });
           delivery = startDelivery(next);
-          emit({ event: 'settings', ...next });
+          emit(settingsEvent(next));
         },
         onError: (err) =>
           warn(`applying the settings failed: ${err instanceof Error ? err.message : String(err)}`),
@@ -433,7 +444,7 @@ export async function startDev(settings: DevSettings, emit: (e: DevEvent) => voi
   });
   // Said at once when the store, not the flags, decides how it delivers (a pause, a `scale --local --adaptive`).
   if (watch && (watch.current.paused || watch.current.adaptive !== startLive.adaptive)) {
-    emit({ event: 'settings', ...watch.current });
+    emit(settingsEvent(watch.current));
   }
   void probeUpstream(settings.upstream).then((problem) => {
     if (problem) {

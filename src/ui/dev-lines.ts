@@ -40,7 +40,7 @@ export function devEventLine(e: DevEvent): string {
       return `warning: ${e.message}`;
     case 'settings':
       return e.paused
-        ? 'delivery paused (webhook-proxy pause --local): webhooks are accepted and wait in the queue'
+        ? `delivery paused: webhooks are accepted and wait in the queue; "${e.resume ?? 'webhook-proxy resume --local'}" restarts delivery`
         : `delivering at concurrency ${e.concurrency}, ${e.rate === null ? 'unpaced' : `at most ${e.rate}/s`}` +
             `${e.adaptive ? ', adaptive (ceilings)' : ''} (settings changed live)`;
     case 'stopped':

@@ -485,6 +485,9 @@ describe('a running local proxy (dev --data-dir)', () => {
       WEBHOOK_PROXY_DATA_DIR: base,
     });
     await dev.waitFor((e) => e.event === 'settings' && e.paused === true);
+    // The kept pause names the command that resumes this proxy, not a bare `resume --local` ("default").
+    const kept = dev.events.find((e) => e.event === 'settings' && e.paused === true);
+    expect(kept?.resume).toBe(`webhook-proxy resume default --data-dir ${dataDir}`);
     const r = await cli(base, ['resume', ...local, '--json']);
     expect(r.json.applied).toBe('applied');
     await dev.waitFor((e) => e.event === 'settings' && e.paused === false);
