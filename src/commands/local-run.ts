@@ -176,7 +176,10 @@ export async function runLocalProxy(
       },
     );
   }
-  if (exposed) process.stderr.write(`${exposed}\n`);
+  if (exposed) {
+    const { warn } = await import('../ui/output.js');
+    warn(ctx.global, 'reachable_from_network', exposed);
+  }
   output.attach(runtime);
 
   let stopped = false;

@@ -57,7 +57,7 @@ export function isLoopback(address: string): boolean {
 }
 
 /**
- * Resolve `host` (a name is looked up as `listen` would) and return the warning to say once on stderr
+ * Resolve `host` (a name is looked up as `listen` would) and return the warning to say once (warn())
  * when the proxy would be reachable from the network, or undefined for loopback. A name this machine
  * cannot resolve is a UsageError now rather than an ENOTFOUND from deep in the start.
  */
@@ -77,7 +77,7 @@ export async function checkListenHost(host: string, verifying: boolean): Promise
   if (addresses.length && addresses.every(isLoopback)) return undefined;
   const where = host === '0.0.0.0' || host === '::' ? 'every network interface of this machine' : `${host}`;
   return (
-    `warning: listening on ${where}: the proxy is reachable from the network, and anyone who can reach ` +
+    `listening on ${where}: the proxy is reachable from the network, and anyone who can reach ` +
     'it can queue webhooks for your upstream. The senders’ signatures are its only guard: ' +
     (verifying
       ? 'every request must carry a valid signature from one of the --verify senders (401 otherwise), so keep their secrets secret.'

@@ -75,6 +75,24 @@ describe('serve --host', () => {
     await f.done();
   });
 
+  it('with --json the warning is a JSON line on stderr, like every other warning', async () => {
+    const upstream = await f.startUpstream();
+    const serve = await f.startServe(['--json', '--upstream', upstream.url, '--memory', '--host', '::']);
+    expect(await serve.stop('SIGTERM')).toBe(0);
+    const lines = serve
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('reachable from the network'));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      warning: {
+        code: 'reachable_from_network',
+        message: expect.stringMatching(/^listening on every network/),
+      },
+    });
+    await f.done();
+  });
+
   it.skipIf(!lan)(
     'on a LAN address with --verify: serves there, and the warning says what it checks',
     async () => {
